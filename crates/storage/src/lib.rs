@@ -1,1 +1,113 @@
-//! placeholder
+//! Where media lives: the `Store` trait and its back ends (a local folder now,
+//! S3 later). Knows nothing of images, tokens or HTTP.
+
+mod error;
+mod fs;
+mod key;
+
+use std::ops::Range;
+use std::pin::Pin;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use futures_util::Stream;
+
+pub use error::{Result, StorageError};
+pub use fs::FsStore;
+pub use key::{FolderKey, ObjectKey};
+
+/// A body read from, or written to, a store: chunks as they arrive.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// What a store knows about an object without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub size: u64,
+    pub modified: SystemTime,
+    /// An opaque version tag that changes whenever the content does
+    /// (quoted as a strong HTTP `ETag` by the server).
+    pub etag: String,
+    /// The stored content type, when the back end keeps one.
+    pub content_type: Option<String>,
+}
+
+/// An object being read: its metadata and the requested bytes.
+pub struct ObjectBody {
+    pub meta: ObjectMeta,
+    /// The byte range this body holds (the whole object when none was asked).
+    pub range: Range<u64>,
+    pub stream: ByteStream,
+}
+
+/// One entry of a folder listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The name within the folder (no `/`).
+    pub name: String,
+    pub is_folder: bool,
+    /// Zero for folders.
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+}
+
+/// A page of a folder listing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Listing {
+    /// Entries in byte order of their names.
+    pub entries: Vec<Entry>,
+    /// Pass back to `list` for the next page; `None` on the last one.
+    pub continuation: Option<String>,
+}
+
+/// An object store. Keys come only from [`ObjectKey`]/[`FolderKey`], which
+/// cannot name anything outside the store.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Metadata of an object; `NotFound` for folders and missing keys.
+    async fn stat(&self, key: &ObjectKey) -> Result<ObjectMeta>;
+
+    /// Streams an object, or the given byte range of it (end exclusive,
+    /// already clamped by the caller to the size it saw in `stat`).
+    async fn read(&self, key: &ObjectKey, range: Option<Range<u64>>) -> Result<ObjectBody>;
+
+    /// Lists a folder, `limit` entries at a time.
+    async fn list(
+        &self,
+        folder: &FolderKey,
+        continuation: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing>;
+
+    /// Writes an object from a stream, replacing any existing one. The new
+    /// object is visible only once complete.
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        body: ByteStream,
+        content_type: Option<&str>,
+    ) -> Result<ObjectMeta>;
+
+    /// Creates an (empty) folder.
+    async fn create_folder(&self, folder: &FolderKey) -> Result<()>;
+
+    /// Deletes an object; `NotFound` when there was none.
+    async fn delete(&self, key: &ObjectKey) -> Result<()>;
+
+    async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<ObjectMeta>;
+
+    async fn rename(&self, from: &ObjectKey, to: &ObjectKey) -> Result<ObjectMeta>;
+
+    /// Whether the store is reachable (for `/ready`).
+    async fn check(&self) -> Result<()>;
+
+    /// A short description for logs (`fs:/srv/media`), with no secrets.
+    fn describe(&self) -> String;
+}
+
+/// Guesses a content type from a key's extension.
+pub fn guess_content_type(key: &str) -> String {
+    mime_guess::from_path(key)
+        .first_raw()
+        .unwrap_or("application/octet-stream")
+        .to_owned()
+}

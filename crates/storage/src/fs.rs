@@ -1,0 +1,289 @@
+//! The local-folder store: objects are files under a root directory.
+//!
+//! Every path is resolved with symlinks followed and must stay under the
+//! (canonical) root; anything else is reported as not found.
+
+use std::io::{ErrorKind, SeekFrom};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::UNIX_EPOCH;
+
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio_util::io::ReaderStream;
+
+use crate::{
+    ByteStream, Entry, FolderKey, Listing, ObjectBody, ObjectKey, ObjectMeta, Result, StorageError,
+    Store,
+};
+
+/// Read chunk size: large enough for few syscalls, small enough to keep
+/// memory flat per stream.
+const CHUNK: usize = 64 * 1024;
+/// Files being written are named with this prefix and hidden from listings.
+const TEMP_PREFIX: &str = ".signet-tmp-";
+
+/// A store over a local directory.
+#[derive(Debug)]
+pub struct FsStore {
+    root: PathBuf,
+}
+
+impl FsStore {
+    /// Opens `root`, which must be an existing directory.
+    pub fn new(root: impl AsRef<Path>) -> Result<FsStore> {
+        let root = std::fs::canonicalize(root.as_ref())?;
+        if !root.is_dir() {
+            return Err(StorageError::Io(std::io::Error::new(
+                ErrorKind::NotADirectory,
+                format!("{} is not a directory", root.display()),
+            )));
+        }
+        Ok(FsStore { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The real path of an existing entry, if it lies under the root.
+    async fn resolve(&self, relative: &str) -> Result<PathBuf> {
+        let joined = self.root.join(relative);
+        let real = match tokio::fs::canonicalize(&joined).await {
+            Ok(p) => p,
+            Err(e) if is_missing(&e) => return Err(StorageError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        if !real.starts_with(&self.root) {
+            return Err(StorageError::NotFound);
+        }
+        Ok(real)
+    }
+
+    async fn resolve_file(&self, key: &ObjectKey) -> Result<(PathBuf, std::fs::Metadata)> {
+        let path = self.resolve(key.as_str()).await?;
+        let meta = tokio::fs::metadata(&path).await?;
+        if !meta.is_file() {
+            return Err(StorageError::NotFound);
+        }
+        Ok((path, meta))
+    }
+
+    /// Creates `folder` under the root one segment at a time, refusing to
+    /// follow a symlink out of the root, and returns its real path.
+    async fn ensure_folder(&self, folder: &FolderKey) -> Result<PathBuf> {
+        let mut current = self.root.clone();
+        for segment in folder.as_str().split('/').filter(|s| !s.is_empty()) {
+            current.push(segment);
+            match tokio::fs::symlink_metadata(&current).await {
+                Ok(m) if m.is_dir() => {}
+                Ok(m) if m.file_type().is_symlink() => {
+                    let real = tokio::fs::canonicalize(&current).await?;
+                    if !real.starts_with(&self.root) || !real.is_dir() {
+                        return Err(StorageError::InvalidKey("folder leads outside the store"));
+                    }
+                    current = real;
+                }
+                Ok(_) => return Err(StorageError::AlreadyExists),
+                Err(e) if is_missing(&e) => match tokio::fs::create_dir(&current).await {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e.into()),
+                },
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(current)
+    }
+
+    /// A fresh temporary path in `dir`, for write-then-rename.
+    fn temp_path(dir: &Path) -> PathBuf {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()))
+    }
+
+    async fn meta_of(path: &Path) -> Result<ObjectMeta> {
+        let meta = tokio::fs::metadata(path).await?;
+        Ok(object_meta(&meta))
+    }
+}
+
+fn is_missing(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory)
+}
+
+fn object_meta(meta: &std::fs::Metadata) -> ObjectMeta {
+    let modified = meta.modified().unwrap_or(UNIX_EPOCH);
+    let nanos = modified
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    ObjectMeta {
+        size: meta.len(),
+        modified,
+        etag: format!("{:x}-{:x}", meta.len(), nanos),
+        content_type: None,
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for FsStore {
+    async fn stat(&self, key: &ObjectKey) -> Result<ObjectMeta> {
+        let (_, meta) = self.resolve_file(key).await?;
+        Ok(object_meta(&meta))
+    }
+
+    async fn read(&self, key: &ObjectKey, range: Option<Range<u64>>) -> Result<ObjectBody> {
+        let (path, _) = self.resolve_file(key).await?;
+        let mut file = tokio::fs::File::open(&path).await?;
+        // Metadata of the opened file, so size and ETag describe what we stream.
+        let meta = object_meta(&file.metadata().await?);
+        let range = match range {
+            Some(r) => r.start.min(meta.size)..r.end.min(meta.size),
+            None => 0..meta.size,
+        };
+        if range.start > 0 {
+            file.seek(SeekFrom::Start(range.start)).await?;
+        }
+        let len = range.end.saturating_sub(range.start);
+        let stream = ReaderStream::with_capacity(file.take(len), CHUNK);
+        Ok(ObjectBody {
+            meta,
+            range,
+            stream: Box::pin(stream),
+        })
+    }
+
+    async fn list(
+        &self,
+        folder: &FolderKey,
+        continuation: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing> {
+        let dir = if folder.is_root() {
+            self.root.clone()
+        } else {
+            self.resolve(folder.as_str()).await?
+        };
+        let mut read = match tokio::fs::read_dir(&dir).await {
+            Ok(r) => r,
+            Err(e) if is_missing(&e) => return Err(StorageError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        let mut entries = Vec::new();
+        while let Some(item) = read.next_entry().await? {
+            let Ok(name) = item.file_name().into_string() else {
+                continue; // not UTF-8: no URL can name it
+            };
+            if name.starts_with(TEMP_PREFIX) || continuation.is_some_and(|c| name.as_str() <= c) {
+                continue;
+            }
+            let Ok(real) = self.resolve(&format!("{}{name}", folder.as_str())).await else {
+                continue; // a symlink leading outside the root
+            };
+            let meta = tokio::fs::metadata(&real).await?;
+            entries.push(Entry {
+                name,
+                is_folder: meta.is_dir(),
+                size: if meta.is_dir() { 0 } else { meta.len() },
+                modified: meta.modified().ok(),
+            });
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        let continuation = if entries.len() > limit {
+            entries.truncate(limit);
+            entries.last().map(|e| e.name.clone())
+        } else {
+            None
+        };
+        Ok(Listing {
+            entries,
+            continuation,
+        })
+    }
+
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        mut body: ByteStream,
+        _content_type: Option<&str>,
+    ) -> Result<ObjectMeta> {
+        let dir = self.ensure_folder(&key.parent()).await?;
+        let dest = dir.join(key.file_name());
+        if tokio::fs::metadata(&dest).await.is_ok_and(|m| m.is_dir()) {
+            return Err(StorageError::AlreadyExists);
+        }
+        let temp = Self::temp_path(&dir);
+        let written = async {
+            let mut file = tokio::fs::File::create(&temp).await?;
+            while let Some(chunk) = body.next().await {
+                file.write_all(&chunk?).await?;
+            }
+            file.sync_all().await?;
+            tokio::fs::rename(&temp, &dest).await
+        }
+        .await;
+        if let Err(e) = written {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(e.into());
+        }
+        Self::meta_of(&dest).await
+    }
+
+    async fn create_folder(&self, folder: &FolderKey) -> Result<()> {
+        self.ensure_folder(folder).await.map(|_| ())
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> Result<()> {
+        let dir = self.resolve(key.parent().as_str()).await?;
+        let path = dir.join(key.file_name());
+        match tokio::fs::symlink_metadata(&path).await {
+            Ok(m) if m.is_dir() => Err(StorageError::NotFound),
+            Ok(_) => Ok(tokio::fs::remove_file(&path).await?),
+            Err(e) if is_missing(&e) => Err(StorageError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<ObjectMeta> {
+        let (source, _) = self.resolve_file(from).await?;
+        let dir = self.ensure_folder(&to.parent()).await?;
+        let temp = Self::temp_path(&dir);
+        if let Err(e) = tokio::fs::copy(&source, &temp).await {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(e.into());
+        }
+        let dest = dir.join(to.file_name());
+        tokio::fs::rename(&temp, &dest).await?;
+        Self::meta_of(&dest).await
+    }
+
+    async fn rename(&self, from: &ObjectKey, to: &ObjectKey) -> Result<ObjectMeta> {
+        self.resolve_file(from).await?;
+        let source = self
+            .resolve(from.parent().as_str())
+            .await?
+            .join(from.file_name());
+        let dir = self.ensure_folder(&to.parent()).await?;
+        let dest = dir.join(to.file_name());
+        tokio::fs::rename(&source, &dest).await?;
+        Self::meta_of(&dest).await
+    }
+
+    async fn check(&self) -> Result<()> {
+        match tokio::fs::metadata(&self.root).await {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(StorageError::Unavailable("root is not a directory".into())),
+            Err(e) => Err(StorageError::Unavailable(e.to_string())),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("fs:{}", self.root.display())
+    }
+}
+
+#[cfg(test)]
+mod tests;
