@@ -1,1 +1,21 @@
-//! placeholder
+//! Image options and (from the next milestone) the image pipeline. Pure: no
+//! network, no storage, no tokens.
+
+mod options;
+mod values;
+
+pub use options::{parse_options, OptionError, Options, OPTION_NAMES};
+pub use values::{Color, Gravity};
+
+/// File extensions whose files take image options.
+pub const IMAGE_EXTENSIONS: [&str; 8] =
+    ["jpg", "jpeg", "png", "webp", "gif", "avif", "tif", "tiff"];
+
+/// Whether a key names an image (by extension, case-insensitively).
+pub fn is_image_key(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    match name.rsplit_once('.') {
+        Some((_, ext)) => IMAGE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext)),
+        None => false,
+    }
+}
