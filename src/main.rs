@@ -1,1 +1,5 @@
-fn main() {}
+//! The `signet` binary: everything lives in `signet-server`.
+
+fn main() -> std::process::ExitCode {
+    signet_server::cli::main()
+}

@@ -1,1 +1,18 @@
-//! placeholder
+//! The signet application as a library: configuration, the command line, the
+//! HTTP server with its auth gate, and the handlers. Only this crate knows HTTP.
+
+mod app;
+mod body;
+pub mod cli;
+pub mod config;
+mod gate;
+pub mod logging;
+mod originals;
+mod path;
+mod query;
+mod reject;
+pub mod serve;
+
+pub use app::{App, StartError};
+pub use body::Body;
+pub use config::{Config, ConfigError, Overrides};

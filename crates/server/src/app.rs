@@ -1,0 +1,264 @@
+//! The application: one request's path from URL to response, on the media and
+//! admin listeners. Testable without a socket.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use signet_auth::Grant;
+use signet_storage::{FsStore, ObjectKey, Store};
+use signet_transform::{is_image_key, parse_options};
+
+use crate::body::Body;
+use crate::config::Config;
+use crate::gate::Gate;
+use crate::originals::{self, Ask};
+use crate::reject::{plain, Reject};
+use crate::{path, query};
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{key}: {reason}")]
+    Config { key: String, reason: String },
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+/// The running application's shared state.
+pub struct App {
+    config: Config,
+    store: Arc<dyn Store>,
+    gate: Gate,
+    ignored: HashSet<String>,
+    accepting: AtomicBool,
+}
+
+/// What a request's log line says about auth.
+struct Outcome {
+    auth: &'static str,
+}
+
+impl App {
+    /// Builds the application and its store from a validated config.
+    pub fn new(config: Config, env: &dyn Fn(&str) -> Option<String>) -> Result<App, StartError> {
+        let store: Arc<dyn Store> = match config.storage.kind.as_str() {
+            "fs" => Arc::new(FsStore::new(&config.storage.root).map_err(|e| {
+                StartError::Storage(format!(
+                    "cannot open folder {}: {e}",
+                    config.storage.root.display()
+                ))
+            })?),
+            other => {
+                return Err(StartError::Storage(format!(
+                    "storage kind `{other}` is not available"
+                )))
+            }
+        };
+        App::with_store(config, store, env)
+    }
+
+    /// Builds the application over a given store.
+    pub fn with_store(
+        config: Config,
+        store: Arc<dyn Store>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<App, StartError> {
+        let ring = config
+            .key_ring(env)
+            .map_err(|(key, reason)| StartError::Config { key, reason })?;
+        let gate = Gate::new(&config, ring);
+        let ignored = config.ignore_params.iter().cloned().collect();
+        Ok(App {
+            config,
+            store,
+            gate,
+            ignored,
+            accepting: AtomicBool::new(true),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Ids of keys whose secrets are shorter than 32 bytes.
+    pub fn weak_key_ids(&self) -> Vec<String> {
+        self.gate.ring().weak_keys().map(str::to_owned).collect()
+    }
+
+    /// Whether no path needs a token.
+    pub fn is_open(&self) -> bool {
+        self.gate.is_open()
+    }
+
+    /// Marks the app as draining: `/ready` fails from now on.
+    pub fn stop_accepting(&self) {
+        self.accepting.store(false, Ordering::SeqCst);
+    }
+
+    /// Handles a request on the media listener.
+    pub async fn media<B>(&self, req: Request<B>) -> Response<Body> {
+        let started = Instant::now();
+        let mut outcome = Outcome { auth: "public" };
+        let mut response = match self.media_inner(&req, &mut outcome).await {
+            Ok(r) => r,
+            Err(reject) => {
+                if let Some(label) = reject.auth_label() {
+                    outcome.auth = label;
+                }
+                reject.into_response()
+            }
+        };
+        finish(&mut response);
+        // The path is logged without its query: tokens live there.
+        tracing::info!(
+            target: "signet::access",
+            method = %req.method(),
+            path = %req.uri().path(),
+            status = response.status().as_u16(),
+            ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1e3),
+            auth = outcome.auth,
+        );
+        response
+    }
+
+    async fn media_inner<B>(
+        &self,
+        req: &Request<B>,
+        outcome: &mut Outcome,
+    ) -> Result<Response<Body>, Reject> {
+        let head = match *req.method() {
+            Method::GET => false,
+            Method::HEAD => true,
+            _ => return Err(Reject::MethodNotAllowed),
+        };
+        let path =
+            path::normalize(req.uri().path()).map_err(|why| Reject::BadRequest(why.to_owned()))?;
+        let pairs = query::parse(req.uri().query().unwrap_or("")).map_err(Reject::BadRequest)?;
+        let (creds, pairs) = query::split_credentials(pairs)
+            .map_err(|_| Reject::Auth(signet_auth::Failure::InvalidPayload))?;
+
+        // The gate runs before anything reads options, cache or storage.
+        let now = unix_now();
+        let access = self.gate.check(&path, &creds, now).map_err(Reject::Auth)?;
+        if let Some(grant) = &access.grant {
+            outcome.auth = grant.scheme.as_str();
+        }
+
+        let query_options = pairs
+            .iter()
+            .filter(|(name, _)| !self.ignored.contains(name));
+        let options = parse_options(query_options.map(|(n, v)| (n.as_str(), v.as_str())))
+            .map_err(|errs| Reject::BadOptions(errs.iter().map(ToString::to_string).collect()))?;
+        let secure = access
+            .grant
+            .as_ref()
+            .map(|g| g.args.as_slice())
+            .unwrap_or_default();
+        let secure = parse_options(secure.iter().map(|(n, v)| (n.as_str(), v.as_str()))).map_err(
+            |errs| {
+                Reject::BadOptions(
+                    errs.iter()
+                        .map(|e| format!("{e} (in the token's args)"))
+                        .collect(),
+                )
+            },
+        )?;
+
+        if path == "/" {
+            return Err(Reject::NotFound);
+        }
+        let key = ObjectKey::from_path(&path)?;
+        // A strict profile must reach every image under its prefix: serving the
+        // original instead would skip an irreversible watermark.
+        let strict =
+            access.rule.is_some_and(|r| !r.profile.is_empty()) && is_image_key(key.as_str());
+        if !options.is_empty() || !secure.is_empty() || strict {
+            // Existence is checked first so a typo'd file gives 404, not 501.
+            self.store.stat(&key).await?;
+            if !is_image_key(key.as_str()) {
+                let first = options.iter().chain(secure.iter()).next();
+                let shown = first.map(|(n, v)| format!("{n}={v}")).unwrap_or_default();
+                return Err(Reject::BadRequest(format!(
+                    "{shown}: options apply only to images"
+                )));
+            }
+            return Err(Reject::NotImplemented(
+                "image transformations are not available in this build yet; request the file without options",
+            ));
+        }
+
+        let ask = Ask {
+            head,
+            headers: req.headers(),
+            cache_control: self.cache_control(access.grant.as_ref(), now),
+        };
+        originals::serve(self.store.as_ref(), &key, ask).await
+    }
+
+    /// `public, max-age=…`, capped at the token's remaining lifetime.
+    fn cache_control(&self, grant: Option<&Grant>, now: i64) -> String {
+        let mut max_age = self.config.cache.max_age.as_secs();
+        if let Some(g) = grant {
+            let left = u64::try_from(g.expires_at.saturating_sub(now)).unwrap_or(0);
+            max_age = max_age.min(left);
+        }
+        format!("public, max-age={max_age}")
+    }
+
+    /// Handles a request on the admin listener.
+    pub async fn admin<B>(&self, req: Request<B>) -> Response<Body> {
+        let mut response = match (req.method(), req.uri().path()) {
+            (&Method::GET | &Method::HEAD, "/health") => plain(StatusCode::OK, "ok"),
+            (&Method::GET | &Method::HEAD, "/ready") => self.ready().await,
+            _ => plain(StatusCode::NOT_FOUND, "not found"),
+        };
+        finish(&mut response);
+        response
+    }
+
+    async fn ready(&self) -> Response<Body> {
+        if !self.accepting.load(Ordering::SeqCst) {
+            return plain(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+        }
+        match self.store.check().await {
+            Ok(()) => plain(StatusCode::OK, "ready"),
+            Err(e) => {
+                tracing::warn!(error = %e, "readiness check failed");
+                plain(StatusCode::SERVICE_UNAVAILABLE, "storage unreachable")
+            }
+        }
+    }
+}
+
+/// Headers every response carries.
+fn finish(response: &mut Response<Body>) {
+    response.headers_mut().insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    if !response.headers().contains_key(header::CONTENT_TYPE)
+        && response.status() != StatusCode::NOT_MODIFIED
+    {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+    }
+}
+
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! In-process tests of the request flow (no socket).
+
+use http_body_util::BodyExt;
+use signet_auth::{sign_jwt, sign_md5, KeyKind};
+
+use super::*;
+
+fn app(dir: &std::path::Path) -> App {
+    let config = Config::from_toml(
+        "t",
+        r#"
+[[keys]]
+id = "j"
+secret = "jwtsecret"
+[[keys]]
+id = "m"
+kind = "md5"
+secret = "md5secret"
+[[protect]]
+prefix = "/private/"
+"#,
+    )
+    .unwrap();
+    let store = Arc::new(FsStore::new(dir).unwrap());
+    App::with_store(config, store, &|_| None).unwrap()
+}
+
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("private")).unwrap();
+    std::fs::write(dir.path().join("hello.txt"), b"hello world").unwrap();
+    std::fs::write(dir.path().join("private/secret.txt"), b"secret").unwrap();
+    std::fs::write(dir.path().join("photo.jpg"), b"not really a jpeg").unwrap();
+    dir
+}
+
+async fn get(app: &App, uri: &str) -> (StatusCode, http::HeaderMap, Vec<u8>) {
+    let req = Request::get(uri).body(()).unwrap();
+    let resp = app.media(req).await;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn public_file_is_served_with_headers() {
+    let dir = fixture();
+    let app = app(dir.path());
+    let (status, h, body) = get(&app, "/hello.txt").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, b"hello world");
+    assert_eq!(h["content-length"], "11");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["cache-control"], "public, max-age=31536000");
+    assert!(h["etag"].to_str().unwrap().starts_with('"'));
+}
+
+#[tokio::test]
+async fn protected_needs_a_token_and_caps_cache_lifetime() {
+    let dir = fixture();
+    let app = app(dir.path());
+    let (status, h, _) = get(&app, "/private/secret.txt").await;
+    assert_eq!(
+        (status, h["x-auth-result"].to_str().unwrap()),
+        (StatusCode::FORBIDDEN, "missing token")
+    );
+    let (status, h, _) = get(&app, "/private/missing.txt").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "existence must not leak");
+    assert_eq!(h["x-auth-result"], "missing token");
+
+    let key = app.gate.ring().signing_key(KeyKind::Jwt, None).unwrap();
+    let token = sign_jwt(
+        key,
+        &["/private/".to_owned()],
+        unix_now(),
+        120,
+        &Default::default(),
+    )
+    .unwrap();
+    let (status, h, body) = get(&app, &format!("/private/secret.txt?jwt={token}")).await;
+    assert_eq!((status, body.as_slice()), (StatusCode::OK, &b"secret"[..]));
+    let max_age: u64 = h["cache-control"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("public, max-age=")
+        .parse()
+        .unwrap();
+    assert!((100..=120).contains(&max_age), "{max_age}");
+
+    let md5 = app.gate.ring().signing_key(KeyKind::Md5, None).unwrap();
+    let exp = unix_now() + 60;
+    let sig = sign_md5(md5, "/private/secret.txt", exp).unwrap();
+    let (status, _, _) = get(&app, &format!("/private/secret.txt?exp={exp}&sig={sig}")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn options_are_validated_after_auth() {
+    let dir = fixture();
+    let app = app(dir.path());
+    let (status, _, body) = get(&app, "/photo.jpg?w=abc&bogus=1&v=123").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let body = String::from_utf8(body).unwrap();
+    assert!(
+        body.contains("w=abc: ") && body.contains("bogus=1: unknown option"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("v=123"),
+        "ignored params never reach validation"
+    );
+    let (status, h, _) = get(&app, "/private/a.jpg?w=abc").await;
+    assert_eq!(
+        (status, h["x-auth-result"].to_str().unwrap()),
+        (StatusCode::FORBIDDEN, "missing token")
+    );
+    let (status, _, _) = get(&app, "/photo.jpg?w=100").await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    let (status, _, _) = get(&app, "/hello.txt?w=100").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = get(&app, "/missing.jpg?w=100").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, body) = get(&app, "/hello.txt?v=2").await;
+    assert_eq!(
+        (status, body.as_slice()),
+        (StatusCode::OK, &b"hello world"[..])
+    );
+}
+
+#[tokio::test]
+async fn admin_health_and_ready() {
+    let dir = fixture();
+    let app = app(dir.path());
+    let resp = app.admin(Request::get("/health").body(()).unwrap()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = app.admin(Request::get("/ready").body(()).unwrap()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    app.stop_accepting();
+    let resp = app.admin(Request::get("/ready").body(()).unwrap()).await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let resp = app
+        .admin(Request::get("/hello.txt").body(()).unwrap())
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::NOT_FOUND,
+        "media is not served on the admin listener"
+    );
+}

@@ -1,0 +1,199 @@
+//! Config layering and error messages.
+
+use super::*;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn load_text(text: &str) -> Result<Config, ConfigError> {
+    let c = Config::from_toml("test.toml", text)?;
+    c.validate("test.toml", &no_env)?;
+    Ok(c)
+}
+
+#[test]
+fn defaults_match_the_spec() {
+    let c = Config::load(None, &no_env, &Overrides::default()).unwrap();
+    assert_eq!(c.listen, "127.0.0.1:8080");
+    assert_eq!(c.admin_listen, "127.0.0.1:8081");
+    assert_eq!(c.storage.kind, "fs");
+    assert_eq!(c.storage.root, PathBuf::from("./media"));
+    assert_eq!(c.ignore_params, vec!["v"]);
+    assert_eq!(c.cache.max_bytes, 512 << 20);
+    assert_eq!(c.cache.max_age, Duration::from_secs(365 * 86_400));
+    assert_eq!(c.limits.max_output_pixels, 40_000_000);
+    assert!(c.keys.is_empty() && c.protect.is_empty());
+}
+
+#[test]
+fn full_example_parses() {
+    let c = load_text(
+        r#"
+listen = "127.0.0.1:9000"
+jwt_leeway = "5s"
+[storage]
+root = "/srv/media"
+[cache]
+max_bytes = "1GiB"
+revalidate_after = 30
+[[keys]]
+id = "main"
+secret = "dG9wc2VjcmV0"
+secret_base64 = true
+[[keys]]
+id = "jw"
+kind = "md5"
+secret = "s"
+scope = "/videos/"
+[[protect]]
+prefix = "/private/"
+accept = ["jwt"]
+"#,
+    )
+    .unwrap();
+    assert_eq!(c.jwt_leeway, Duration::from_secs(5));
+    assert_eq!(c.cache.max_bytes, 1 << 30);
+    assert_eq!(c.cache.revalidate_after, Duration::from_secs(30));
+    let ring = c.key_ring(&no_env).unwrap();
+    assert_eq!(ring.keys().len(), 2);
+    assert_eq!(ring.keys()[1].scope(), "/videos/");
+}
+
+#[test]
+fn errors_name_file_key_and_reason() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "lisen = \"x\"",
+            "test.toml: lisen: line 1: unknown field `lisen`",
+        ),
+        ("listen = 5", "test.toml: listen: line 1: invalid type"),
+        (
+            "listen = \"nowhere\"",
+            "test.toml: listen: `nowhere` is not an address",
+        ),
+        (
+            "[cache]\nmax_bytes = \"lots\"",
+            "test.toml: cache.max_bytes: line 2: `lots` is not a size",
+        ),
+        (
+            "jwt_leeway = \"soon\"",
+            "test.toml: jwt_leeway: line 1: `soon` is not a duration",
+        ),
+        (
+            "[storage]\nkind = \"ftp\"",
+            "test.toml: storage.kind: `ftp` is not",
+        ),
+        ("[[keys]]\nid = \"a\"", "test.toml: keys[0].secret: missing"),
+        (
+            "[[keys]]\nid = \"a\"\nkind = \"rsa\"\nsecret = \"x\"",
+            "test.toml: keys[0].kind: `rsa`",
+        ),
+        (
+            "[[keys]]\nid = \"a\"\nsecret = \"!!\"\nsecret_base64 = true",
+            "test.toml: keys[0].secret: key `a`: secret is not valid base64",
+        ),
+        (
+            "[[keys]]\nid = \"a\"\nsecret = \"x\"\n[[keys]]\nid = \"a\"\nsecret = \"y\"",
+            "test.toml: keys: key id `a` is used twice",
+        ),
+        (
+            "[[keys]]\nid = \"a\"\nsecret_env = \"NOPE\"",
+            "test.toml: keys[0].secret_env: environment variable NOPE is not set",
+        ),
+        (
+            "[[protect]]\nprefix = \"private/\"",
+            "test.toml: protect[0].prefix: must start with `/`",
+        ),
+        (
+            "[[protect]]\nprefix = \"/p/\"\naccept = [\"basic\"]",
+            "test.toml: protect[0].accept: `basic`",
+        ),
+        ("default_format = \"bmp\"", "test.toml: default_format: "),
+        ("\nlisten = ", "test.toml: -: line 2: "),
+    ];
+    for (text, want) in cases {
+        let got = load_text(text).unwrap_err().to_string();
+        assert!(got.starts_with(want), "{text:?}: got {got:?}");
+        assert!(!got.contains('\n'), "{got:?} is not one line");
+    }
+    let unknown = load_text("lisen = \"x\"").unwrap_err().to_string();
+    assert!(unknown.contains("lisen"), "{unknown}");
+}
+
+#[test]
+fn environment_then_flags_override_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("signet.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:1000\"\nadmin_listen = \"127.0.0.1:1001\"\n",
+    )
+    .unwrap();
+    let env = env_from(BTreeMap::from([
+        ("SIGNET_LISTEN".to_owned(), "127.0.0.1:2000".to_owned()),
+        ("SIGNET_ROOT".to_owned(), "/env/root".to_owned()),
+        ("SIGNET_JWT_KEY".to_owned(), "from-env".to_owned()),
+        ("SIGNET_MD5_SECRET".to_owned(), "md5-from-env".to_owned()),
+    ]));
+    let flags = Overrides {
+        admin_listen: Some("127.0.0.1:3001".into()),
+        ..Overrides::default()
+    };
+    let c = Config::load(Some(&file), &env, &flags).unwrap();
+    assert_eq!(c.listen, "127.0.0.1:2000");
+    assert_eq!(c.admin_listen, "127.0.0.1:3001");
+    assert_eq!(c.storage.root, PathBuf::from("/env/root"));
+    let ring = c.key_ring(&env).unwrap();
+    let ids: Vec<_> = ring.keys().iter().map(|k| (k.id(), k.kind())).collect();
+    assert_eq!(ids, vec![("env", KeyKind::Jwt), ("env-md5", KeyKind::Md5)]);
+    let flags = Overrides {
+        listen: Some("127.0.0.1:4000".into()),
+        ..Overrides::default()
+    };
+    assert_eq!(
+        Config::load(Some(&file), &env, &flags).unwrap().listen,
+        "127.0.0.1:4000"
+    );
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let err = Config::load(
+        Some(Path::new("/nope/signet.toml")),
+        &no_env,
+        &Overrides::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.source_name, "/nope/signet.toml");
+    assert!(err.reason.starts_with("cannot read"));
+}
+
+#[test]
+fn redacted_toml_has_no_secrets() {
+    let c = load_text(
+        "[[keys]]\nid = \"a\"\nsecret = \"hunter2-secret\"\n[api]\nclient_secret = \"api-secret\"",
+    )
+    .unwrap();
+    let shown = c.to_redacted_toml();
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("api-secret"),
+        "{shown}"
+    );
+    assert!(!format!("{c:?}").contains("hunter2"));
+}
+
+#[test]
+fn sizes() {
+    for (t, n) in [
+        ("512MiB", 512u64 << 20),
+        ("100MB", 100_000_000),
+        ("64k", 64_000),
+        ("10", 10),
+        ("1 GiB", 1 << 30),
+    ] {
+        assert_eq!(bytesize::parse_size(t), Some(n), "{t}");
+    }
+    assert_eq!(bytesize::parse_size("1TB"), None);
+    assert_eq!(bytesize::parse_size("99999999999999999999GiB"), None);
+}

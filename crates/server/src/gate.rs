@@ -1,0 +1,228 @@
+//! The auth gate: decides, before anything touches the cache, storage or
+//! pixels, whether a request may proceed and with which secure parameters.
+
+use signet_auth::{verify_jwt, verify_md5, Failure, Grant, JwtOptions, KeyRing};
+
+use crate::config::Config;
+use crate::query::Credentials;
+
+/// A `[[protect]]` entry.
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    pub(crate) prefix: String,
+    pub(crate) accept_jwt: bool,
+    pub(crate) accept_md5: bool,
+    /// Strict profile for everything under the prefix (empty: none).
+    pub(crate) profile: String,
+}
+
+/// What the gate lets through.
+#[derive(Debug)]
+pub(crate) struct Access<'g> {
+    /// The verified token, if one was presented.
+    pub(crate) grant: Option<Grant>,
+    /// The protection rule covering the path, if any.
+    pub(crate) rule: Option<&'g Rule>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Gate {
+    ring: KeyRing,
+    rules: Vec<Rule>,
+    jwt: JwtOptions,
+}
+
+impl Gate {
+    pub(crate) fn new(config: &Config, ring: KeyRing) -> Gate {
+        let rules = config
+            .protect
+            .iter()
+            .map(|p| Rule {
+                prefix: p.prefix.clone(),
+                accept_jwt: p.accept.iter().any(|a| a == "jwt"),
+                accept_md5: p.accept.iter().any(|a| a == "md5"),
+                profile: p.profile.clone(),
+            })
+            .collect();
+        Gate {
+            ring,
+            rules,
+            jwt: JwtOptions {
+                leeway: config.jwt_leeway.as_secs(),
+            },
+        }
+    }
+
+    pub(crate) fn ring(&self) -> &KeyRing {
+        &self.ring
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rule with the longest prefix of `path`.
+    fn rule_for(&self, path: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .filter(|r| path.starts_with(&r.prefix))
+            .max_by_key(|r| r.prefix.len())
+    }
+
+    /// Checks the credentials of a request for `path` at unix time `now`.
+    ///
+    /// A path under a rule needs a valid token of an accepted scheme (any
+    /// other token, or none, is `missing token`). A token on a public path is
+    /// still verified, and a bad one is refused.
+    pub(crate) fn check(
+        &self,
+        path: &str,
+        creds: &Credentials,
+        now: i64,
+    ) -> Result<Access<'_>, Failure> {
+        let rule = self.rule_for(path);
+        let uses_md5 = creds.exp.is_some() || creds.sig.is_some();
+        if creds.jwt.is_some() && uses_md5 {
+            return Err(Failure::InvalidPayload);
+        }
+        let grant = if let Some(token) = &creds.jwt {
+            if rule.is_some_and(|r| !r.accept_jwt) {
+                return Err(Failure::MissingToken);
+            }
+            Some(verify_jwt(&self.ring, token, path, now, self.jwt)?)
+        } else if uses_md5 {
+            if rule.is_some_and(|r| !r.accept_md5) {
+                return Err(Failure::MissingToken);
+            }
+            Some(verify_md5(
+                &self.ring,
+                path,
+                creds.exp.as_deref(),
+                creds.sig.as_deref(),
+                now,
+            )?)
+        } else if rule.is_some() {
+            return Err(Failure::MissingToken);
+        } else {
+            None
+        };
+        Ok(Access { grant, rule })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use signet_auth::{sign_jwt, sign_md5, KeyKind};
+
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn gate() -> Gate {
+        let config = Config::from_toml(
+            "t",
+            r#"
+[[keys]]
+id = "j"
+secret = "jwtsecret"
+[[keys]]
+id = "m"
+kind = "md5"
+secret = "md5secret"
+[[protect]]
+prefix = "/private/"
+[[protect]]
+prefix = "/private/jwt-only/"
+accept = ["jwt"]
+[[protect]]
+prefix = "/md5/"
+accept = ["md5"]
+"#,
+        )
+        .unwrap();
+        let ring = config.key_ring(&|_| None).unwrap();
+        Gate::new(&config, ring)
+    }
+
+    fn jwt(g: &Gate, aud: &str) -> Credentials {
+        let key = g.ring().signing_key(KeyKind::Jwt, None).unwrap();
+        let token = sign_jwt(key, &[aud.to_owned()], NOW, 60, &Default::default()).unwrap();
+        Credentials {
+            jwt: Some(token),
+            ..Default::default()
+        }
+    }
+
+    fn md5(g: &Gate, path: &str) -> Credentials {
+        let key = g.ring().signing_key(KeyKind::Md5, None).unwrap();
+        let sig = sign_md5(key, path, NOW + 60).unwrap();
+        Credentials {
+            exp: Some((NOW + 60).to_string()),
+            sig: Some(sig),
+            jwt: None,
+        }
+    }
+
+    fn outcome(g: &Gate, path: &str, c: &Credentials) -> &'static str {
+        match g.check(path, c, NOW) {
+            Ok(a) if a.grant.is_some() => "granted",
+            Ok(_) => "public",
+            Err(f) => f.reason(),
+        }
+    }
+
+    #[test]
+    fn policy_table() {
+        let g = gate();
+        let none = Credentials::default();
+        let cases: Vec<(&str, Credentials, &str)> = vec![
+            ("/public.jpg", none.clone(), "public"),
+            ("/privatex.jpg", none.clone(), "public"),
+            ("/private/a.jpg", none.clone(), "missing token"),
+            ("/private/a.jpg", jwt(&g, "/private/"), "granted"),
+            ("/private/a.jpg", md5(&g, "/private/a.jpg"), "granted"),
+            ("/private/jwt-only/a.jpg", jwt(&g, "/"), "granted"),
+            (
+                "/private/jwt-only/a.jpg",
+                md5(&g, "/private/jwt-only/a.jpg"),
+                "missing token",
+            ),
+            ("/md5/a.mp4", md5(&g, "/md5/a.mp4"), "granted"),
+            ("/md5/a.mp4", jwt(&g, "/"), "missing token"),
+            ("/public.jpg", jwt(&g, "/public.jpg"), "granted"),
+            ("/public.jpg", jwt(&g, "/other.jpg"), "audience mismatch"),
+            (
+                "/public.jpg",
+                Credentials {
+                    jwt: Some("garbage".into()),
+                    ..Default::default()
+                },
+                "invalid payload",
+            ),
+            ("/public.jpg", md5(&g, "/other.jpg"), "signature mismatch"),
+            (
+                "/private/a.jpg",
+                Credentials {
+                    jwt: Some("x.y.z".into()),
+                    exp: Some("1".into()),
+                    sig: None,
+                },
+                "invalid payload",
+            ),
+        ];
+        for (path, creds, want) in &cases {
+            assert_eq!(outcome(&g, path, creds), *want, "{path} {creds:?}");
+        }
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let g = gate();
+        assert_eq!(
+            g.rule_for("/private/jwt-only/x").unwrap().prefix,
+            "/private/jwt-only/"
+        );
+        assert_eq!(g.rule_for("/private/x").unwrap().prefix, "/private/");
+        assert!(g.rule_for("/x").is_none());
+    }
+}

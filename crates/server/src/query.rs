@@ -1,0 +1,100 @@
+//! Query strings: `name=value` pairs, form-decoded (`+` is a space), and the
+//! split between auth parameters and image options.
+
+use percent_encoding::percent_decode;
+
+/// Decodes a raw query string into pairs, in order. A name without `=` has an
+/// empty value. Fails on text that is not UTF-8 once decoded.
+pub(crate) fn parse(raw: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for part in raw.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = part.split_once('=').unwrap_or((part, ""));
+        let name =
+            decode(name).ok_or_else(|| "query parameter name is not valid UTF-8".to_owned())?;
+        let value = decode(value).ok_or_else(|| format!("value of `{name}` is not valid UTF-8"))?;
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
+fn decode(s: &str) -> Option<String> {
+    let spaced = s.replace('+', " ");
+    let bytes: Vec<u8> = percent_decode(spaced.as_bytes()).collect();
+    String::from_utf8(bytes).ok()
+}
+
+/// The token parameters of a request.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Credentials {
+    pub(crate) jwt: Option<String>,
+    pub(crate) exp: Option<String>,
+    pub(crate) sig: Option<String>,
+}
+
+/// Splits pairs into credentials (`jwt`, `exp`, `sig`: never options, never
+/// logged) and the rest. A token parameter given twice
+/// is an error (which copy would count is ambiguous).
+pub(crate) fn split_credentials(
+    pairs: Vec<(String, String)>,
+) -> Result<(Credentials, Vec<(String, String)>), &'static str> {
+    let mut creds = Credentials::default();
+    let mut rest = Vec::new();
+    for (name, value) in pairs {
+        let slot = match name.as_str() {
+            "jwt" => &mut creds.jwt,
+            "exp" => &mut creds.exp,
+            "sig" => &mut creds.sig,
+            _ => {
+                rest.push((name, value));
+                continue;
+            }
+        };
+        if slot.replace(value).is_some() {
+            return Err("a token parameter is given more than once");
+        }
+    }
+    Ok((creds, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn parse_table() {
+        assert_eq!(parse("").unwrap(), p(&[]));
+        assert_eq!(parse("w=400&&h=3").unwrap(), p(&[("w", "400"), ("h", "3")]));
+        assert_eq!(
+            parse("text=Hello+World%21").unwrap(),
+            p(&[("text", "Hello World!")])
+        );
+        assert_eq!(parse("text=a%2Bb").unwrap(), p(&[("text", "a+b")]));
+        assert_eq!(parse("flag").unwrap(), p(&[("flag", "")]));
+        assert_eq!(parse("t=%E4%BD%A0").unwrap(), p(&[("t", "你")]));
+        assert_eq!(parse("a=b=c").unwrap(), p(&[("a", "b=c")]));
+        assert!(parse("t=%FF").is_err());
+        assert!(parse("%FF=1").is_err());
+    }
+
+    #[test]
+    fn credentials_are_split_out_once() {
+        let (c, rest) =
+            split_credentials(p(&[("w", "1"), ("jwt", "t"), ("exp", "5"), ("sig", "s")])).unwrap();
+        assert_eq!(c.jwt.as_deref(), Some("t"));
+        assert_eq!((c.exp.as_deref(), c.sig.as_deref()), (Some("5"), Some("s")));
+        assert_eq!(rest, p(&[("w", "1")]));
+        assert!(split_credentials(p(&[("jwt", "a"), ("jwt", "b")])).is_err());
+        assert!(split_credentials(p(&[("sig", "a"), ("sig", "a")])).is_err());
+        assert_eq!(
+            split_credentials(p(&[("w", "1")])).unwrap().0,
+            Credentials::default()
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! Every way a request can fail, and the one place that turns a failure into
+//! an HTTP response.
+
+use http::{header, HeaderValue, Response, StatusCode};
+use signet_auth::Failure;
+use signet_storage::StorageError;
+
+use crate::body::{full, Body};
+
+/// Why a request was not served.
+#[derive(Debug)]
+pub(crate) enum Reject {
+    /// A malformed path or query (one line saying what).
+    BadRequest(String),
+    /// Options that failed validation, one `name=value: reason` per entry.
+    BadOptions(Vec<String>),
+    Auth(Failure),
+    NotFound,
+    MethodNotAllowed,
+    RangeNotSatisfiable {
+        size: u64,
+    },
+    /// The image pipeline is not built yet (the one allowed 501).
+    NotImplemented(&'static str),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for Reject {
+    fn from(e: StorageError) -> Reject {
+        Reject::Storage(e)
+    }
+}
+
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER_SECS: &str = "5";
+
+impl Reject {
+    /// The short label used in logs for auth outcomes.
+    pub(crate) fn auth_label(&self) -> Option<&'static str> {
+        match self {
+            Reject::Auth(f) => Some(f.reason()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn into_response(self) -> Response<Body> {
+        let (status, text) = match self {
+            Reject::BadRequest(why) => (StatusCode::BAD_REQUEST, why),
+            Reject::BadOptions(lines) => (StatusCode::BAD_REQUEST, lines.join("\n")),
+            Reject::Auth(failure) => {
+                let mut r = plain(
+                    StatusCode::FORBIDDEN,
+                    &format!("forbidden: {}", failure.reason()),
+                );
+                r.headers_mut()
+                    .insert("x-auth-result", HeaderValue::from_static(failure.reason()));
+                return r;
+            }
+            Reject::NotFound => (StatusCode::NOT_FOUND, "not found".to_owned()),
+            Reject::MethodNotAllowed => {
+                let mut r = plain(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method not allowed: use GET or HEAD",
+                );
+                r.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+                return r;
+            }
+            Reject::RangeNotSatisfiable { size } => {
+                let mut r = plain(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable");
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    r.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                return r;
+            }
+            Reject::NotImplemented(what) => (StatusCode::NOT_IMPLEMENTED, what.to_owned()),
+            Reject::Storage(e) => match e {
+                StorageError::NotFound => (StatusCode::NOT_FOUND, "not found".to_owned()),
+                StorageError::InvalidKey(why) => {
+                    (StatusCode::BAD_REQUEST, format!("invalid path: {why}"))
+                }
+                StorageError::AlreadyExists => (StatusCode::CONFLICT, "already exists".to_owned()),
+                StorageError::Unavailable(cause) => {
+                    tracing::warn!(%cause, "storage unavailable");
+                    let mut r = plain(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "storage unavailable, retry later",
+                    );
+                    r.headers_mut().insert(
+                        header::RETRY_AFTER,
+                        HeaderValue::from_static(RETRY_AFTER_SECS),
+                    );
+                    return r;
+                }
+                StorageError::Timeout => {
+                    (StatusCode::GATEWAY_TIMEOUT, "storage timed out".to_owned())
+                }
+                StorageError::Io(cause) => {
+                    tracing::error!(%cause, "storage I/O error");
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal error".to_owned(),
+                    )
+                }
+            },
+        };
+        plain(status, &text)
+    }
+}
+
+/// A plain-text response; error responses are never cached.
+pub(crate) fn plain(status: StatusCode, text: &str) -> Response<Body> {
+    let mut r = Response::new(full(format!("{text}\n")));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
