@@ -1,1 +1,11 @@
+//! End-to-end tests: the real `signet` binary on loopback, driven over HTTP.
 
+// Helpers are `pub` for the sibling modules of this test binary.
+#![allow(unreachable_pub)]
+
+mod auth;
+mod bad_input;
+mod cli;
+mod harness;
+mod originals;
+mod tokens;

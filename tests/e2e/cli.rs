@@ -1,0 +1,258 @@
+//! The command line: signing URLs the server accepts, config errors, the
+//! zero-config default, and graceful shutdown.
+
+use std::process::Command;
+
+use crate::harness::{config, Media, Server, BIN};
+
+fn write_config(media: &Media, extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("signet.toml");
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n{}",
+        config(&media.root(), extra)
+    );
+    std::fs::write(&file, text).unwrap();
+    (dir, file)
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The path and query of a printed URL.
+fn target(url: &str) -> String {
+    let rest = url.trim().split_once("://").unwrap().1;
+    rest[rest.find('/').unwrap()..].to_owned()
+}
+
+#[test]
+fn signed_urls_from_the_cli_are_accepted() {
+    let media = Media::new();
+    let server = Server::start(&config(&media.root(), ""));
+    let (_d, file) = write_config(&media, "public_url = \"https://cdn.example.com\"");
+    let file = file.to_str().unwrap();
+
+    let (code, url, err) = run(&[
+        "sign",
+        "jwt",
+        "--config",
+        file,
+        "--path",
+        "/private/a.jpg",
+        "--expires-in",
+        "60",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        url.starts_with("https://cdn.example.com/private/a.jpg?jwt="),
+        "{url}"
+    );
+    assert_eq!(server.get(&target(&url)).status, 200);
+
+    let (_, url, _) = run(&[
+        "sign",
+        "jwt",
+        "--config",
+        file,
+        "--path",
+        "private/with space.jpg",
+    ]);
+    assert!(url.contains("/private/with%20space.jpg?jwt="), "{url}");
+    assert_eq!(server.get(&target(&url)).status, 200);
+
+    let (_, url, _) = run(&[
+        "sign",
+        "jwt",
+        "--config",
+        file,
+        "--path",
+        "/private/a.jpg",
+        "--audience",
+        "/private/",
+    ]);
+    let other = target(&url).replace("/private/a.jpg", "/private/sub/b.jpg");
+    assert_eq!(
+        server.get(&other).status,
+        200,
+        "folder audience covers siblings"
+    );
+
+    let (_, url, _) = run(&[
+        "sign",
+        "jwt",
+        "--config",
+        file,
+        "--path",
+        "/private/a.jpg",
+        "--param",
+        "w=400",
+        "--secure",
+        "text=Hi there",
+    ]);
+    assert!(url.contains("?w=400&jwt="), "{url}");
+    assert_eq!(
+        server.get(&target(&url)).status,
+        501,
+        "options on an image wait for the pipeline"
+    );
+
+    let (_, url, _) = run(&[
+        "sign",
+        "jwt",
+        "--config",
+        file,
+        "--path",
+        "/private/a.jpg",
+        "--key",
+        "rotated",
+    ]);
+    assert_eq!(server.get(&target(&url)).status, 200);
+
+    let (code, url, err) = run(&["sign", "md5", "--config", file, "--path", "/md5-only/v.mp4"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(url.contains("/md5-only/v.mp4?exp="), "{url}");
+    let r = server.get(&target(&url));
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"md5 only video"[..]));
+
+    let (code, _, err) = run(&[
+        "sign", "jwt", "--config", file, "--path", "/a.jpg", "--param", "w=huge",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("w=huge"), "{err}");
+    let (code, _, err) = run(&[
+        "sign", "jwt", "--config", file, "--path", "/a.jpg", "--key", "nope",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nope"), "{err}");
+    let (code, _, _) = run(&["sign", "md5", "--config", file, "--path", "/../etc/passwd"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn config_errors_name_file_key_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[cache]\nmax_bytes = \"lots\"\n").unwrap();
+    let f = file.to_str().unwrap();
+    for args in [
+        vec!["check-config", "--config", f],
+        vec!["serve", "--config", f],
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(
+            err.contains(f) && err.contains("cache.max_bytes") && err.contains("lots"),
+            "{err}"
+        );
+    }
+    let (code, out, err) = run(&["check-config", "--config", "examples/signet.toml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("[storage]") && !out.contains("topsecret"),
+        "{out}"
+    );
+    assert!(
+        err.contains("key `demo` has a secret shorter than 32 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn with_nothing_set_serves_media_publicly_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("media")).unwrap();
+    std::fs::write(dir.path().join("media/hello.txt"), b"hi").unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir.path())
+        .env_remove("SIGNET_CONFIG")
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ]);
+    let server = Server::spawn(cmd, dir);
+    assert_eq!(server.get("/hello.txt").body, b"hi");
+    assert_eq!(server.admin_get("/health").status, 200);
+    assert_eq!(server.admin_get("/ready").status, 200);
+    assert_eq!(
+        server.admin_get("/hello.txt").status,
+        404,
+        "no media on the admin listener"
+    );
+}
+
+#[test]
+fn env_shortcuts_configure_root_and_keys() {
+    let media = Media::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.env("SIGNET_ROOT", media.root())
+        .env("SIGNET_LISTEN", "127.0.0.1:0")
+        .env("SIGNET_ADMIN_LISTEN", "127.0.0.1:0")
+        .env("SIGNET_JWT_KEY", "env-secret-env-secret-env-secret")
+        .arg("serve");
+    let server = Server::spawn(cmd, dir);
+    assert_eq!(server.get("/public/a.jpg").status, 200);
+    let token = crate::tokens::hs256(
+        serde_json::json!({"aud": "/", "exp": crate::harness::now() + 60}),
+        "env-secret-env-secret-env-secret",
+    );
+    assert_eq!(
+        server.get(&format!("/public/a.jpg?jwt={token}")).status,
+        200
+    );
+    let forged = crate::tokens::hs256(
+        serde_json::json!({"aud": "/", "exp": crate::harness::now() + 60}),
+        "topsecret",
+    );
+    assert_eq!(
+        server.get(&format!("/public/a.jpg?jwt={forged}")).auth(),
+        Some("signature mismatch")
+    );
+}
+
+#[test]
+fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
+    use std::io::{Read, Write};
+    // Far larger than loopback socket buffers: the server must still be
+    // writing when the signal arrives.
+    const HUGE: usize = 64 << 20;
+    let media = Media::new();
+    std::fs::write(media.root().join("public/huge.bin"), vec![7u8; HUGE]).unwrap();
+    let server = Server::start(&config(&media.root(), ""));
+    let mut conn = std::net::TcpStream::connect(&server.media).unwrap();
+    conn.write_all(b"GET /public/huge.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 4096];
+    let mut got = conn.read(&mut first).unwrap();
+    assert!(std::str::from_utf8(&first[..12])
+        .unwrap()
+        .starts_with("HTTP/1.1 200"));
+
+    let reader = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 1 << 16];
+        let mut total = 0usize;
+        loop {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+            match conn.read(&mut buf) {
+                Ok(0) | Err(_) => return total,
+                Ok(n) => total += n,
+            }
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let status = server.terminate_async();
+    let rest = reader.join().unwrap();
+    got += rest;
+    let head_len = first.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(got - head_len, HUGE, "the in-flight body was cut short");
+    assert!(status.wait().success());
+}

@@ -1,0 +1,320 @@
+//! Starts the real `signet` binary on loopback ports and talks raw HTTP/1.1 to
+//! it, so tests control every byte of the request (paths clients would clean up).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_signet");
+
+/// A running signet; killed on drop.
+pub struct Server {
+    child: Child,
+    pub media: String,
+    pub admin: String,
+    _config_dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts `signet serve` with this TOML config (listeners on port 0).
+    pub fn start(config: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("signet.toml");
+        let full = format!("listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n{config}");
+        std::fs::write(&file, full).unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
+            .arg("--config")
+            .arg(&file)
+            .env("RUST_LOG", "warn");
+        Server::spawn(cmd, dir)
+    }
+
+    /// Starts a prepared command and waits for its "listening" line.
+    pub fn spawn(mut cmd: Command, dir: tempfile::TempDir) -> Server {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("signet starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut seen = Vec::new();
+        let (media, admin) = loop {
+            let Some(Ok(line)) = lines.next() else {
+                let _ = child.kill();
+                panic!("signet exited before listening; stdout: {seen:?}");
+            };
+            if let Some(rest) = line.strip_prefix("signet listening: ") {
+                let field = |name: &str| {
+                    rest.split(' ')
+                        .find_map(|kv| kv.strip_prefix(name))
+                        .unwrap()
+                        .trim_start_matches("http://")
+                        .to_owned()
+                };
+                break (field("media="), field("admin="));
+            }
+            seen.push(line);
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            media,
+            admin,
+            _config_dir: dir,
+        }
+    }
+
+    pub fn get(&self, target: &str) -> Resp {
+        request(&self.media, "GET", target, &[])
+    }
+
+    pub fn send(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
+        request(&self.media, method, target, headers)
+    }
+
+    pub fn admin_get(&self, target: &str) -> Resp {
+        request(&self.admin, "GET", target, &[])
+    }
+
+    /// Sends SIGTERM now; the returned handle waits for the exit status.
+    pub fn terminate_async(self) -> Terminating {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Terminating(self)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A server that was sent SIGTERM.
+pub struct Terminating(Server);
+
+impl Terminating {
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        for _ in 0..600 {
+            if let Some(s) = self.0.child.try_wait().unwrap() {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("signet did not exit within 30 s of SIGTERM");
+    }
+}
+
+/// A parsed response.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn auth(&self) -> Option<&str> {
+        self.header("x-auth-result")
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// One request on a fresh connection; `target` is sent byte for byte.
+pub fn request(addr: &str, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    // The server may answer and close before reading an oversized head.
+    let _ = stream.write_all(head.as_bytes());
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if raw.is_empty() => panic!("no response: {e}"),
+            Err(_) => break,
+        }
+    }
+    parse(&raw, method == "HEAD")
+}
+
+fn parse(raw: &[u8], head: bool) -> Resp {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let text = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = text.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    if chunked && !head {
+        body = dechunk(&body);
+    }
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16)
+                .unwrap();
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+/// A media folder with public, protected and tricky files, plus a secret file
+/// outside it reachable only through a symlink.
+pub struct Media {
+    pub dir: tempfile::TempDir,
+    /// Holds the file the symlinks point at; kept alive with the media.
+    _outside: tempfile::TempDir,
+}
+
+pub const BIG_LEN: usize = 3 * 1024 * 1024 + 17;
+
+pub fn big_bytes() -> Vec<u8> {
+    (0..BIG_LEN).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+impl Media {
+    pub fn new() -> Media {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let files: &[(&str, &[u8])] = &[
+            ("public/a.jpg", b"public jpeg bytes"),
+            ("public/notes.txt", b"0123456789abcdefghij"),
+            (
+                "public/badge.svg",
+                b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>",
+            ),
+            ("private/a.jpg", b"private jpeg bytes"),
+            ("private/a.jpg.bak", b"backup"),
+            ("private/sub/b.jpg", b"nested"),
+            ("private/t1/c.jpg", b"prefix"),
+            ("private/with space.jpg", b"spaced"),
+            ("private/team/x.jpg", b"team"),
+            ("private/doc.txt", b"private text"),
+            ("jwt-only/a.jpg", b"jwt only"),
+            ("md5-only/v.mp4", b"md5 only video"),
+            ("empty.bin", b""),
+        ];
+        for (name, bytes) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+        std::fs::write(dir.path().join("public/big.bin"), big_bytes()).unwrap();
+        std::fs::write(outside.path().join("secret.txt"), b"TOP-SECRET-OUTSIDE").unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.txt"),
+            dir.path().join("public/link-out.txt"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("public/dir-out")).unwrap();
+        Media {
+            dir,
+            _outside: outside,
+        }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+}
+
+pub const LONG_SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+/// The standard test config over `root`.
+pub fn config(root: &Path, extra: &str) -> String {
+    format!(
+        r#"{extra}
+[storage]
+root = "{}"
+[cache]
+max_age = "1d"
+[[keys]]
+id = "main"
+secret = "topsecret"
+[[keys]]
+id = "rotated"
+secret = "{LONG_SECRET}"
+[[keys]]
+id = "scoped"
+secret = "scoped-secret"
+scope = "/private/team/"
+[[keys]]
+id = "jw"
+kind = "md5"
+secret = "jwsecret"
+[[protect]]
+prefix = "/private/"
+[[protect]]
+prefix = "/jwt-only/"
+accept = ["jwt"]
+[[protect]]
+prefix = "/md5-only/"
+accept = ["md5"]
+"#,
+        root.display()
+    )
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
