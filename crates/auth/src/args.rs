@@ -57,7 +57,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn flat(v: Value) -> Result<Vec<(String, String)>, Failure> {
+    type Flat = Result<Vec<(String, String)>, Failure>;
+
+    fn flat(v: Value) -> Flat {
         match v {
             Value::Object(m) => flatten_args(&m),
             _ => unreachable!("test input is an object"),
@@ -72,7 +74,7 @@ mod tests {
 
     #[test]
     fn flatten_table() {
-        let cases: Vec<(Value, Result<Vec<(String, String)>, Failure>)> = vec![
+        let cases: Vec<(Value, Flat)> = vec![
             (json!({}), Ok(vec![])),
             (json!({"text": "Hello"}), Ok(pairs(&[("text", "Hello")]))),
             (

@@ -167,6 +167,9 @@ impl Claims {
     }
 }
 
+/// 2^63, exactly representable as an `f64`: floats at or past it do not fit an `i64`.
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
 /// A JSON NumericDate: an integer, or a finite number of seconds (floored).
 fn numeric_date(v: &Value) -> Result<i64, Failure> {
     let Value::Number(n) = v else {
@@ -179,8 +182,7 @@ fn numeric_date(v: &Value) -> Result<i64, Failure> {
         return Err(Failure::InvalidPayload);
     }
     match n.as_f64() {
-        // 2^63 is exactly representable; anything at or past it does not fit.
-        Some(f) if f.is_finite() && f.abs() < 9.223_372_036_854_775_807e18 => Ok(f.floor() as i64),
+        Some(f) if f.is_finite() && f.abs() < TWO_POW_63 => Ok(f.floor() as i64),
         _ => Err(Failure::InvalidPayload),
     }
 }

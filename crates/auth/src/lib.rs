@@ -1,6 +1,9 @@
 //! Verification and signing of signet URL tokens: Sirv-style JWTs (HS256) and
 //! JW Player-style MD5 signatures. Pure: no HTTP, no I/O, the clock is a parameter.
 
+// Data from clients and buckets must never panic the server.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod args;
 mod failure;
 mod jwt;

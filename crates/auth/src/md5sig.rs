@@ -126,7 +126,8 @@ mod tests {
         let good = sig_for(p, exp, b"jwsecret");
         let e = exp.to_string();
         // (name, path, exp, sig, expected)
-        let cases: Vec<(&str, &str, Option<String>, Option<String>, &str)> = vec![
+        type Case<'a> = (&'a str, &'a str, Option<String>, Option<String>, &'a str);
+        let cases: Vec<Case> = vec![
             (
                 "valid",
                 "/videos/nPripu9l.mp4",

@@ -379,9 +379,8 @@ impl Config {
         if !["plain", "json"].contains(&self.log_format.as_str()) {
             return Err(err("log_format", "must be `plain` or `json`".into()));
         }
-        if !self.public_url.is_empty()
-            && !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://"))
-        {
+        let url = &self.public_url;
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             return Err(err(
                 "public_url",
                 "must start with http:// or https://".into(),

@@ -1,6 +1,9 @@
 //! The signet application as a library: configuration, the command line, the
 //! HTTP server with its auth gate, and the handlers. Only this crate knows HTTP.
 
+// Data from clients and buckets must never panic the server.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod app;
 mod body;
 pub mod cli;

@@ -5,7 +5,7 @@ use percent_encoding::percent_decode;
 
 /// Decodes a raw query string into pairs, in order. A name without `=` has an
 /// empty value. Fails on text that is not UTF-8 once decoded.
-pub(crate) fn parse(raw: &str) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn parse(raw: &str) -> Result<Pairs, String> {
     let mut out = Vec::new();
     for part in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = part.split_once('=').unwrap_or((part, ""));
@@ -31,12 +31,13 @@ pub(crate) struct Credentials {
     pub(crate) sig: Option<String>,
 }
 
+/// Decoded `name=value` pairs, in URL order.
+pub(crate) type Pairs = Vec<(String, String)>;
+
 /// Splits pairs into credentials (`jwt`, `exp`, `sig`: never options, never
 /// logged) and the rest. A token parameter given twice
 /// is an error (which copy would count is ambiguous).
-pub(crate) fn split_credentials(
-    pairs: Vec<(String, String)>,
-) -> Result<(Credentials, Vec<(String, String)>), &'static str> {
+pub(crate) fn split_credentials(pairs: Pairs) -> Result<(Credentials, Pairs), &'static str> {
     let mut creds = Credentials::default();
     let mut rest = Vec::new();
     for (name, value) in pairs {

@@ -1,6 +1,9 @@
 //! Where media lives: the `Store` trait and its back ends (a local folder now,
 //! S3 later). Knows nothing of images, tokens or HTTP.
 
+// Data from clients and buckets must never panic the server.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod error;
 mod fs;
 mod key;

@@ -1,6 +1,9 @@
 //! Image options and (from the next milestone) the image pipeline. Pure: no
 //! network, no storage, no tokens.
 
+// Data from clients and buckets must never panic the server.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod options;
 mod values;
 
