@@ -256,3 +256,79 @@ fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
     assert_eq!(got - head_len, HUGE, "the in-flight body was cut short");
     assert!(status.wait().success());
 }
+
+#[test]
+fn logs_name_weak_keys_and_never_show_tokens_or_secrets() {
+    use std::io::Read;
+    let media = Media::new();
+    let (_d, file) = write_config(&media, "");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--config", file.to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let media_addr = line
+        .split(' ')
+        .find_map(|kv| kv.strip_prefix("media=http://"))
+        .unwrap()
+        .to_owned();
+    let token = crate::tokens::hs256(
+        crate::tokens::claims(serde_json::json!("/"), crate::harness::now()),
+        "topsecret",
+    );
+    let r = crate::harness::request(
+        &media_addr,
+        "GET",
+        &format!("/private/a.jpg?jwt={token}"),
+        &[],
+    );
+    assert_eq!(r.status, 200);
+    let r = crate::harness::request(
+        &media_addr,
+        "GET",
+        "/private/a.jpg?jwt=forged.token.here",
+        &[],
+    );
+    assert_eq!(r.status, 403);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    child.wait().unwrap();
+
+    assert!(
+        logs.contains("shorter than 32 bytes") && logs.contains("main"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("/private/a.jpg") && logs.contains("200") && logs.contains("403"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("jwt") && logs.contains("invalid payload"),
+        "auth outcome is logged: {logs}"
+    );
+    for secret in [
+        token.as_str(),
+        "forged.token.here",
+        "topsecret",
+        "scoped-secret",
+        "jwsecret",
+    ] {
+        assert!(!logs.contains(secret), "log leaks {secret:?}: {logs}");
+    }
+}

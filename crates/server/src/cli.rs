@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
-use signet_auth::{sign_jwt, sign_md5, KeyKind, DEFAULT_MD5_LIFETIME_SECS};
+use signet_auth::{sign_jwt, sign_md5, KeyKind, KeyRing, DEFAULT_MD5_LIFETIME_SECS};
 use signet_storage::ObjectKey;
 use signet_transform::parse_options;
 
@@ -126,6 +126,15 @@ fn load(config: &ConfigArg, overrides: &Overrides) -> Result<Config, String> {
         .map_err(|e| format!("config error: {e}"))
 }
 
+/// The config and its key ring, for the commands that sign.
+fn load_with_keys(config: &ConfigArg) -> Result<(Config, KeyRing), String> {
+    let config = load(config, &Overrides::default())?;
+    let ring = config
+        .key_ring(&process_env)
+        .map_err(|(k, r)| format!("config error: {k}: {r}"))?;
+    Ok((config, ring))
+}
+
 fn serve(args: ServeArgs) -> Result<(), String> {
     let overrides = Overrides {
         root: args.root,
@@ -230,10 +239,7 @@ fn split_pairs(flag: &str, items: &[String]) -> Result<Vec<(String, String)>, St
 }
 
 fn sign_jwt_url(args: JwtArgs) -> Result<(), String> {
-    let config = load(&args.config, &Overrides::default())?;
-    let ring = config
-        .key_ring(&process_env)
-        .map_err(|(k, r)| format!("config error: {k}: {r}"))?;
+    let (config, ring) = load_with_keys(&args.config)?;
     let key = ring
         .signing_key(KeyKind::Jwt, args.key.as_deref())
         .map_err(|e| e.to_string())?;
@@ -261,10 +267,7 @@ fn sign_jwt_url(args: JwtArgs) -> Result<(), String> {
 }
 
 fn sign_md5_url(args: Md5Args) -> Result<(), String> {
-    let config = load(&args.config, &Overrides::default())?;
-    let ring = config
-        .key_ring(&process_env)
-        .map_err(|(k, r)| format!("config error: {k}: {r}"))?;
+    let (config, ring) = load_with_keys(&args.config)?;
     let key = ring
         .signing_key(KeyKind::Md5, args.key.as_deref())
         .map_err(|e| e.to_string())?;
@@ -276,10 +279,7 @@ fn sign_md5_url(args: Md5Args) -> Result<(), String> {
 }
 
 fn check_config(args: ConfigArg) -> Result<(), String> {
-    let config = load(&args, &Overrides::default())?;
-    let ring = config
-        .key_ring(&process_env)
-        .map_err(|(k, r)| format!("config error: {k}: {r}"))?;
+    let (config, ring) = load_with_keys(&args)?;
     print!("{}", config.to_redacted_toml());
     for id in ring.weak_keys() {
         eprintln!("warning: key `{id}` has a secret shorter than 32 bytes");
