@@ -5,7 +5,7 @@ SIGNET := target/debug/signet
 VECTORS := crates/auth/tests/vectors
 PYTHON_VENV := .venv-test
 
-.PHONY: run build test test-deps lint fmt clean
+.PHONY: run build test test-deps vectors bench lint fmt clean
 
 build:
 	$(CARGO) build $(CARGO_FLAGS) --bin signet
@@ -25,6 +25,14 @@ $(PYTHON_VENV)/bin/python: $(VECTORS)/requirements.txt
 
 test: test-deps
 	SIGNET_REQUIRE_PEERS=1 $(CARGO) test $(CARGO_FLAGS) --workspace --all-targets
+
+# Regenerates the committed token vectors (fixed timestamps, so reproducible).
+vectors: test-deps
+	cd $(VECTORS) && node node.js > node.json
+	cd $(VECTORS) && ../../../../$(PYTHON_VENV)/bin/python pyjwt.py > pyjwt.json
+
+bench:
+	$(CARGO) bench $(CARGO_FLAGS) --bench auth
 
 lint:
 	$(CARGO) fmt --all --check
