@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use signet_auth::Grant;
+use signet_auth::{Grant, Scheme};
 use signet_storage::{FsStore, ObjectKey, Store};
-use signet_transform::{is_image_key, parse_options};
+use signet_transform::{is_image_key, merge, parse_options, Layers, Options};
 
 use crate::body::Body;
 use crate::config::Config;
@@ -172,6 +172,22 @@ impl App {
             },
         )?;
 
+        // Profiles are loaded from storage with the pipeline; until then their
+        // layers are empty, but the JWT overlay rule already holds.
+        let none = Options::default();
+        let effective = merge(&Layers {
+            default_profile: &none,
+            named_profile: &none,
+            named_profile_from_args: false,
+            query: &options,
+            secure: &secure,
+            strict_profile: &none,
+            jwt: access
+                .grant
+                .as_ref()
+                .is_some_and(|g| g.scheme == Scheme::Jwt),
+        });
+
         if path == "/" {
             return Err(Reject::NotFound);
         }
@@ -180,11 +196,11 @@ impl App {
         // original instead would skip an irreversible watermark.
         let strict =
             access.rule.is_some_and(|r| !r.profile.is_empty()) && is_image_key(key.as_str());
-        if !options.is_empty() || !secure.is_empty() || strict {
+        if !effective.is_empty() || strict {
             // Existence is checked first so a typo'd file gives 404, not 501.
             self.store.stat(&key).await?;
             if !is_image_key(key.as_str()) {
-                let first = options.iter().chain(secure.iter()).next();
+                let first = effective.iter().next();
                 let shown = first.map(|(n, v)| format!("{n}={v}")).unwrap_or_default();
                 return Err(Reject::BadRequest(format!(
                     "{shown}: options apply only to images"

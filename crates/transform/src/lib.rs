@@ -4,9 +4,11 @@
 // Data from clients and buckets must never panic the server.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod merge;
 mod options;
 mod values;
 
+pub use merge::{is_overlay, merge, Layers};
 pub use options::{parse_options, OptionError, Options, OPTION_NAMES};
 pub use values::{Color, Gravity};
 

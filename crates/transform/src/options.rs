@@ -171,6 +171,11 @@ impl Options {
         self.values.iter().map(|(k, v)| (*k, v.as_str()))
     }
 
+    /// Sets a canonical option (for merging validated layers).
+    pub(crate) fn set(&mut self, name: &'static str, value: String) {
+        self.values.insert(name, value);
+    }
+
     /// `name=value` pairs joined with `&`, in canonical order.
     pub fn canonical_string(&self) -> String {
         let parts: Vec<String> = self.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -154,3 +154,23 @@ async fn admin_health_and_ready() {
         "media is not served on the admin listener"
     );
 }
+
+#[tokio::test]
+async fn query_overlays_are_dropped_on_jwt_urls_only() {
+    let dir = fixture();
+    let app = app(dir.path());
+    let key = app.gate.ring().signing_key(KeyKind::Jwt, None).unwrap();
+    let token = sign_jwt(key, &["/".to_owned()], unix_now(), 60, &Default::default()).unwrap();
+    // On a JWT URL a query overlay is dropped silently: nothing left to apply.
+    let (status, _, body) = get(&app, &format!("/hello.txt?text=forged&jwt={token}")).await;
+    assert_eq!(
+        (status, body.as_slice()),
+        (StatusCode::OK, &b"hello world"[..])
+    );
+    // On a public URL the same option applies (and is refused on a text file).
+    let (status, _, _) = get(&app, "/hello.txt?text=forged").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Non-overlay query options still apply on JWT URLs.
+    let (status, _, _) = get(&app, &format!("/hello.txt?w=10&jwt={token}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
