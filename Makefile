@@ -5,9 +5,15 @@ SIGNET := target/debug/signet
 VECTORS := crates/auth/tests/vectors
 PYTHON_VENV := .venv-test
 
-.PHONY: run build test test-deps vectors bench lint fmt clean
+.PHONY: run build test test-deps system-deps vectors bench lint fmt clean
 
-build:
+# libjpeg-turbo 3 is built from the source vendored in turbojpeg-sys: it needs
+# cmake, and nasm for its SIMD code (Debian's own libturbojpeg is 2.x, too old).
+system-deps:
+	@command -v cmake >/dev/null && command -v nasm >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake nasm; }
+
+build: system-deps
 	$(CARGO) build $(CARGO_FLAGS) --bin signet
 
 run: build
@@ -23,7 +29,7 @@ $(PYTHON_VENV)/bin/python: $(VECTORS)/requirements.txt
 	python3 -m venv $(PYTHON_VENV)
 	$(PYTHON_VENV)/bin/pip install --quiet -r $(VECTORS)/requirements.txt
 
-test: test-deps
+test: system-deps test-deps
 	SIGNET_REQUIRE_PEERS=1 $(CARGO) test $(CARGO_FLAGS) --workspace --all-targets
 
 # Regenerates the committed token vectors (fixed timestamps, so reproducible).
@@ -31,10 +37,10 @@ vectors: test-deps
 	cd $(VECTORS) && node node.js > node.json
 	cd $(VECTORS) && ../../../../$(PYTHON_VENV)/bin/python pyjwt.py > pyjwt.json
 
-bench:
+bench: system-deps
 	$(CARGO) bench $(CARGO_FLAGS) --bench auth
 
-lint:
+lint: system-deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
 

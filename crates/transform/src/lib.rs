@@ -1,13 +1,16 @@
-//! Image options and (from the next milestone) the image pipeline. Pure: no
-//! network, no storage, no tokens.
+//! Image options (parsing, validation, merging) and the image pipeline. Pure:
+//! no network, no storage, no tokens.
 
 // Data from clients and buckets must never panic the server.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod error;
 mod merge;
 mod options;
+pub mod pipeline;
 mod values;
 
+pub use error::TransformError;
 pub use merge::{is_overlay, merge, Layers};
 pub use options::{parse_options, OptionError, Options, OPTION_NAMES};
 pub use values::{Color, Gravity};

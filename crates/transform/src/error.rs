@@ -1,0 +1,31 @@
+//! Why a transform failed, by meaning (the server maps these to statuses).
+
+/// A transform failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransformError {
+    /// The source is not an image signet can decode (or is truncated/corrupt).
+    #[error("source is not a decodable image: {0}")]
+    NotAnImage(String),
+    /// The source's dimensions, read from its header, exceed the pixel limit.
+    #[error("source is {width}x{height}, over the limit of {limit} pixels")]
+    SourceTooLarge { width: u64, height: u64, limit: u64 },
+    /// The requested output would exceed the output pixel limit.
+    #[error("output would be {width}x{height}, over the limit of {limit} pixels")]
+    OutputTooLarge { width: u64, height: u64, limit: u64 },
+    /// A valid option this build cannot apply yet.
+    #[error("`{0}` is not available in this build yet")]
+    Unsupported(String),
+    /// An encoder failed on valid pixels (a bug, not client input).
+    #[error("encoding failed: {0}")]
+    Encode(String),
+}
+
+impl TransformError {
+    /// Whether the client's source file is at fault (bad or oversized image).
+    pub fn is_bad_source(&self) -> bool {
+        matches!(
+            self,
+            TransformError::NotAnImage(_) | TransformError::SourceTooLarge { .. }
+        )
+    }
+}

@@ -1,0 +1,247 @@
+//! Formats: sniffing, header-only probing, decoding (JPEG through
+//! libjpeg-turbo with DCT shrink-on-load, the rest through `image`) and encoding.
+
+use std::io::Cursor;
+
+use image::{ImageDecoder, ImageEncoder, ImageFormat, ImageReader};
+use turbojpeg::{Decompressor, PixelFormat, ScalingFactor};
+
+use super::orient::{jpeg_orientation, Orientation};
+use super::Pixels;
+use crate::{Options, TransformError};
+
+/// An image format signet reads or writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Jpeg,
+    Png,
+    Gif,
+    WebP,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpeg",
+            Format::Png => "png",
+            Format::Gif => "gif",
+            Format::WebP => "webp",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::Gif => "image/gif",
+            Format::WebP => "image/webp",
+        }
+    }
+}
+
+/// The format by the file's first bytes (never by its name).
+pub fn sniff(data: &[u8]) -> Option<Format> {
+    match data {
+        [0xFF, 0xD8, 0xFF, ..] => Some(Format::Jpeg),
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some(Format::Png),
+        [b'G', b'I', b'F', b'8', ..] => Some(Format::Gif),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(Format::WebP),
+        _ => None,
+    }
+}
+
+/// What the header says, read without decoding pixels.
+pub(crate) struct Header {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) orientation: Orientation,
+}
+
+fn not_an_image(e: impl std::fmt::Display) -> TransformError {
+    TransformError::NotAnImage(e.to_string())
+}
+
+fn image_format(f: Format) -> ImageFormat {
+    match f {
+        Format::Jpeg => ImageFormat::Jpeg,
+        Format::Png => ImageFormat::Png,
+        Format::Gif => ImageFormat::Gif,
+        Format::WebP => ImageFormat::WebP,
+    }
+}
+
+pub(crate) fn probe(data: &[u8], format: Format) -> Result<Header, TransformError> {
+    if format == Format::Jpeg {
+        let h = turbojpeg::read_header(data).map_err(not_an_image)?;
+        let (width, height) = (dim(h.width)?, dim(h.height)?);
+        return Ok(Header {
+            width,
+            height,
+            orientation: jpeg_orientation(data),
+        });
+    }
+    let mut reader = ImageReader::new(Cursor::new(data));
+    reader.set_format(image_format(format));
+    let (width, height) = reader.into_dimensions().map_err(not_an_image)?;
+    if width == 0 || height == 0 {
+        return Err(not_an_image("zero-sized image"));
+    }
+    Ok(Header {
+        width,
+        height,
+        orientation: Orientation::NORMAL,
+    })
+}
+
+fn dim(v: usize) -> Result<u32, TransformError> {
+    u32::try_from(v)
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| not_an_image("bad dimensions"))
+}
+
+/// Decodes, for JPEG at the smallest DCT scale (1/8, 1/4, 1/2) whose result
+/// still covers `min_w`×`min_h` in stored axes.
+pub(crate) fn decode(
+    data: &[u8],
+    format: Format,
+    header: &Header,
+    min_w: u32,
+    min_h: u32,
+) -> Result<Pixels, TransformError> {
+    if format == Format::Jpeg {
+        return decode_jpeg(data, header, min_w, min_h);
+    }
+    let mut reader = ImageReader::new(Cursor::new(data));
+    reader.set_format(image_format(format));
+    let decoder = reader.into_decoder().map_err(not_an_image)?;
+    let has_alpha = decoder.color_type().has_alpha();
+    let img = image::DynamicImage::from_decoder(decoder).map_err(not_an_image)?;
+    let (width, height) = (img.width(), img.height());
+    let (channels, data) = if has_alpha {
+        (4, img.into_rgba8().into_raw())
+    } else {
+        (3, img.into_rgb8().into_raw())
+    };
+    Ok(Pixels {
+        width,
+        height,
+        channels,
+        data,
+    })
+}
+
+fn decode_jpeg(
+    data: &[u8],
+    header: &Header,
+    min_w: u32,
+    min_h: u32,
+) -> Result<Pixels, TransformError> {
+    let mut d = Decompressor::new().map_err(not_an_image)?;
+    let h = d.read_header(data).map_err(not_an_image)?;
+    let scale = [8, 4, 2]
+        .into_iter()
+        .map(|den| ScalingFactor::new(1, den))
+        .find(|sf| {
+            let s = h.scaled(*sf);
+            s.width as u64 >= u64::from(min_w) && s.height as u64 >= u64::from(min_h)
+        })
+        .unwrap_or(ScalingFactor::ONE);
+    d.set_scaling_factor(scale).map_err(not_an_image)?;
+    let s = h.scaled(scale);
+    let mut pixels = vec![0u8; s.width * s.height * 3];
+    let image = turbojpeg::Image {
+        pixels: pixels.as_mut_slice(),
+        width: s.width,
+        pitch: s.width * 3,
+        height: s.height,
+        format: PixelFormat::RGB,
+    };
+    d.decompress(data, image).map_err(not_an_image)?;
+    debug_assert!(header.width as usize >= s.width);
+    Ok(Pixels {
+        width: dim(s.width)?,
+        height: dim(s.height)?,
+        channels: 3,
+        data: pixels,
+    })
+}
+
+/// Encodes to `format` with the `q`, `subsampling` and `progressive` options.
+pub(crate) fn encode(
+    p: &Pixels,
+    format: Format,
+    options: &Options,
+) -> Result<super::Output, TransformError> {
+    let fail = |e: String| TransformError::Encode(e);
+    let bytes = match format {
+        Format::Jpeg => {
+            let rgb;
+            let data = if p.channels == 4 {
+                rgb = flatten_on_white(&p.data);
+                &rgb
+            } else {
+                &p.data
+            };
+            let quality: i32 = options.get("q").and_then(|q| q.parse().ok()).unwrap_or(80);
+            let mut c = turbojpeg::Compressor::new().map_err(|e| fail(e.to_string()))?;
+            c.set_quality(quality).map_err(|e| fail(e.to_string()))?;
+            let subsamp = match options.get("subsampling") {
+                Some("4:4:4") => turbojpeg::Subsamp::None,
+                _ => turbojpeg::Subsamp::Sub2x2,
+            };
+            c.set_subsamp(subsamp).map_err(|e| fail(e.to_string()))?;
+            c.set_progressive(options.get("progressive") == Some("true"))
+                .map_err(|e| fail(e.to_string()))?;
+            let image = turbojpeg::Image {
+                pixels: data.as_slice(),
+                width: p.width as usize,
+                pitch: p.width as usize * 3,
+                height: p.height as usize,
+                format: PixelFormat::RGB,
+            };
+            c.compress_to_vec(image).map_err(|e| fail(e.to_string()))?
+        }
+        Format::Png => {
+            let mut out = Vec::new();
+            let encoder = image::codecs::png::PngEncoder::new_with_quality(
+                &mut out,
+                image::codecs::png::CompressionType::Fast,
+                image::codecs::png::FilterType::Adaptive,
+            );
+            let color = if p.channels == 4 {
+                image::ExtendedColorType::Rgba8
+            } else {
+                image::ExtendedColorType::Rgb8
+            };
+            encoder
+                .write_image(&p.data, p.width, p.height, color)
+                .map_err(|e| fail(e.to_string()))?;
+            out
+        }
+        other => {
+            return Err(TransformError::Unsupported(format!(
+                "{} output",
+                other.name()
+            )))
+        }
+    };
+    Ok(super::Output {
+        bytes,
+        format,
+        width: p.width,
+        height: p.height,
+    })
+}
+
+/// RGBA over a white background, for formats without alpha.
+fn flatten_on_white(rgba: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rgba.len() / 4 * 3);
+    for px in rgba.chunks_exact(4) {
+        let a = u32::from(px[3]);
+        for &c in &px[..3] {
+            out.push(((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8);
+        }
+    }
+    out
+}

@@ -1,0 +1,298 @@
+//! Pipeline tests on real encoded images.
+
+use super::*;
+use crate::parse_options;
+
+const LIMITS: Limits = Limits {
+    max_source_pixels: 100_000_000,
+    max_output_pixels: 40_000_000,
+};
+
+fn opts(q: &[(&str, &str)]) -> Options {
+    parse_options(q.iter().copied()).unwrap()
+}
+
+/// A smooth gradient: red grows to the right, green downwards, blue fixed.
+fn gradient(w: u32, h: u32, channels: u8) -> Pixels {
+    let mut data = Vec::with_capacity((w * h) as usize * usize::from(channels));
+    for y in 0..h {
+        for x in 0..w {
+            data.extend_from_slice(&[
+                (x * 255 / w.max(2).saturating_sub(1).max(1)) as u8,
+                (y * 255 / h.max(2).saturating_sub(1).max(1)) as u8,
+                128,
+            ]);
+            if channels == 4 {
+                data.push(if x < w / 2 { 255 } else { 0 });
+            }
+        }
+    }
+    Pixels {
+        width: w,
+        height: h,
+        channels,
+        data,
+    }
+}
+
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    codec::encode(&gradient(w, h, 3), Format::Jpeg, &opts(&[("q", "95")]))
+        .unwrap()
+        .bytes
+}
+
+fn png(w: u32, h: u32, channels: u8) -> Vec<u8> {
+    codec::encode(&gradient(w, h, channels), Format::Png, &Options::default())
+        .unwrap()
+        .bytes
+}
+
+fn decode_any(bytes: &[u8]) -> image::DynamicImage {
+    let fmt = match sniff(bytes).unwrap() {
+        Format::Png => image::ImageFormat::Png,
+        Format::Gif => image::ImageFormat::Gif,
+        Format::WebP => image::ImageFormat::WebP,
+        Format::Jpeg => {
+            let img = turbojpeg::decompress(bytes, turbojpeg::PixelFormat::RGB).unwrap();
+            let buf =
+                image::RgbImage::from_raw(img.width as u32, img.height as u32, img.pixels).unwrap();
+            return image::DynamicImage::ImageRgb8(buf);
+        }
+    };
+    image::load_from_memory_with_format(bytes, fmt).unwrap()
+}
+
+fn close(a: u8, b: u8, tol: u8) -> bool {
+    a.abs_diff(b) <= tol
+}
+
+#[test]
+fn jpeg_to_smaller_jpeg_keeps_content() {
+    let out = process(&jpeg(1600, 1200), &opts(&[("w", "400")]), &LIMITS).unwrap();
+    assert_eq!(
+        (out.format, out.width, out.height),
+        (Format::Jpeg, 400, 300)
+    );
+    let img = decode_any(&out.bytes).to_rgb8();
+    assert_eq!(img.dimensions(), (400, 300));
+    // Top-left is dark red/green, bottom-right is full red and green.
+    let tl = img.get_pixel(2, 2).0;
+    let br = img.get_pixel(397, 297).0;
+    assert!(tl[0] < 20 && tl[1] < 20 && close(tl[2], 128, 12), "{tl:?}");
+    assert!(
+        br[0] > 235 && br[1] > 235 && close(br[2], 128, 12),
+        "{br:?}"
+    );
+}
+
+#[test]
+fn shrink_on_load_picks_the_smallest_scale_that_covers_the_target() {
+    let data = jpeg(1600, 1200);
+    let header = codec::probe(&data, Format::Jpeg).unwrap();
+    let cases = [
+        ((400, 300), 400),
+        ((401, 300), 800),
+        ((200, 150), 200),
+        ((100, 10), 200),
+        ((900, 10), 1600),
+    ];
+    for ((w, h), decoded_width) in cases {
+        let p = codec::decode(&data, Format::Jpeg, &header, w, h).unwrap();
+        assert_eq!(p.width, decoded_width, "target {w}x{h}");
+    }
+}
+
+#[test]
+fn png_alpha_survives_png_and_flattens_on_white_in_jpeg() {
+    let src = png(200, 100, 4);
+    let out = process(&src, &opts(&[("w", "100")]), &LIMITS).unwrap();
+    assert_eq!((out.format, out.width, out.height), (Format::Png, 100, 50));
+    let img = decode_any(&out.bytes).to_rgba8();
+    assert_eq!(img.get_pixel(5, 25).0[3], 255);
+    assert_eq!(img.get_pixel(95, 25).0[3], 0);
+    let out = process(&src, &opts(&[("w", "100"), ("format", "jpg")]), &LIMITS).unwrap();
+    assert_eq!(out.format, Format::Jpeg);
+    let img = decode_any(&out.bytes).to_rgb8();
+    let right = img.get_pixel(95, 25).0;
+    assert!(
+        right.iter().all(|c| *c > 240),
+        "transparent became white: {right:?}"
+    );
+}
+
+#[test]
+fn fill_gives_the_exact_box_and_ignore_stretches() {
+    let src = jpeg(800, 400);
+    let out = process(
+        &src,
+        &opts(&[("w", "100"), ("h", "100"), ("scale.option", "fill")]),
+        &LIMITS,
+    )
+    .unwrap();
+    assert_eq!((out.width, out.height), (100, 100));
+    // Resized to 200×100, then columns 50..150 kept: the left edge is 25 % red.
+    let px = decode_any(&out.bytes).to_rgb8().get_pixel(0, 50).0;
+    assert!(close(px[0], 64, 12), "{px:?}");
+    let out = process(
+        &src,
+        &opts(&[("w", "100"), ("h", "100"), ("scale.option", "ignore")]),
+        &LIMITS,
+    )
+    .unwrap();
+    assert_eq!((out.width, out.height), (100, 100));
+    let out = process(
+        &src,
+        &opts(&[("w", "2000"), ("scale.option", "noup")]),
+        &LIMITS,
+    )
+    .unwrap();
+    assert_eq!((out.width, out.height), (800, 400));
+}
+
+#[test]
+fn exif_orientation_is_applied_before_sizing() {
+    let plain = jpeg(400, 200);
+    // Insert an APP1 Exif segment with orientation 6 (rotate 90° clockwise).
+    let tiff: &[u8] = &[
+        b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let mut seg = b"Exif\0\0".to_vec();
+    seg.extend_from_slice(tiff);
+    let mut data = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    data.extend_from_slice(&((seg.len() + 2) as u16).to_be_bytes());
+    data.extend_from_slice(&seg);
+    data.extend_from_slice(&plain[2..]);
+    let out = process(&data, &opts(&[("w", "100")]), &LIMITS).unwrap();
+    assert_eq!(
+        (out.width, out.height),
+        (100, 200),
+        "portrait after rotation"
+    );
+    // Stored top-left (dark) is displayed top-right after a clockwise turn.
+    let img = decode_any(&out.bytes).to_rgb8();
+    let top_right = img.get_pixel(97, 2).0;
+    assert!(top_right[0] < 30 && top_right[1] < 30, "{top_right:?}");
+}
+
+#[test]
+fn gif_and_webp_sources_decode_but_need_an_explicit_output() {
+    let mut gif = Vec::new();
+    image::codecs::gif::GifEncoder::new(&mut gif)
+        .encode(
+            &gradient(40, 20, 4).data,
+            40,
+            20,
+            image::ExtendedColorType::Rgba8,
+        )
+        .unwrap();
+    let out = process(&gif, &opts(&[("w", "20"), ("format", "png")]), &LIMITS).unwrap();
+    assert_eq!((out.format, out.width, out.height), (Format::Png, 20, 10));
+    assert!(matches!(
+        process(&gif, &opts(&[("w", "20")]), &LIMITS),
+        Err(TransformError::Unsupported(_))
+    ));
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&crc32(&body).to_be_bytes());
+}
+
+/// A PNG that claims `w`×`h` but holds a few bytes of (bogus) pixel data.
+fn png_header_only(w: u32, h: u32) -> Vec<u8> {
+    let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &[0x78, 0x9C, 0x63, 0x00, 0x00]);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+#[test]
+fn hostile_sources_fail_cleanly() {
+    let started = std::time::Instant::now();
+    let bomb = process(
+        &png_header_only(50_000, 50_000),
+        &opts(&[("w", "10")]),
+        &LIMITS,
+    );
+    assert!(
+        matches!(
+            bomb,
+            Err(TransformError::SourceTooLarge {
+                width: 50_000,
+                height: 50_000,
+                ..
+            })
+        ),
+        "{bomb:?}"
+    );
+    assert!(
+        started.elapsed().as_millis() < 500,
+        "refused from the header, without decoding"
+    );
+
+    let w = opts(&[("w", "10")]);
+    for (name, data) in [
+        ("zero bytes", Vec::new()),
+        ("text named .jpg", b"hello, I am not a jpeg".to_vec()),
+        ("truncated jpeg", jpeg(64, 64)[..40].to_vec()),
+        ("truncated png", png(64, 64, 3)[..60].to_vec()),
+        ("png header only", png_header_only(10, 10)),
+        (
+            "jpeg signature then garbage",
+            vec![0xFF, 0xD8, 0xFF, 0x00, 1, 2, 3],
+        ),
+    ] {
+        let err = process(&data, &w, &LIMITS).unwrap_err();
+        assert!(err.is_bad_source(), "{name}: {err:?}");
+    }
+    let big = process(
+        &jpeg(64, 64),
+        &opts(&[("w", "100000"), ("h", "100000"), ("scale.option", "ignore")]),
+        &LIMITS,
+    );
+    assert!(
+        matches!(big, Err(TransformError::OutputTooLarge { .. })),
+        "{big:?}"
+    );
+}
+
+#[test]
+fn unsupported_options_are_named() {
+    assert_eq!(
+        check_supported(&opts(&[("w", "1"), ("blur", "5")])),
+        Err(TransformError::Unsupported("blur".into()))
+    );
+    assert_eq!(
+        check_supported(&opts(&[("format", "webp")])),
+        Err(TransformError::Unsupported("format=webp".into()))
+    );
+    assert!(check_supported(&opts(&[
+        ("w", "1"),
+        ("format", "png"),
+        ("q", "50"),
+        ("subsampling", "4:4:4")
+    ]))
+    .is_ok());
+}
