@@ -9,3 +9,4 @@ mod cli;
 mod harness;
 mod originals;
 mod tokens;
+mod variants;

@@ -9,13 +9,16 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use signet_auth::{Grant, Scheme};
 use signet_storage::{FsStore, ObjectKey, Store};
+use signet_transform::pipeline::Limits;
 use signet_transform::{is_image_key, merge, parse_options, Layers, Options};
+use tokio::sync::Semaphore;
 
 use crate::body::Body;
 use crate::config::Config;
 use crate::gate::Gate;
 use crate::originals::{self, Ask};
 use crate::reject::{plain, Reject};
+use crate::variants::{self, Budget};
 use crate::{path, query};
 
 /// Why the application could not start.
@@ -33,6 +36,7 @@ pub struct App {
     store: Arc<dyn Store>,
     gate: Gate,
     ignored: HashSet<String>,
+    budget: Budget,
     accepting: AtomicBool,
 }
 
@@ -71,11 +75,26 @@ impl App {
             .map_err(|(key, reason)| StartError::Config { key, reason })?;
         let gate = Gate::new(&config, ring);
         let ignored = config.ignore_params.iter().cloned().collect();
+        let limits = &config.limits;
+        let permits = match limits.max_concurrent_transforms {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        };
+        let budget = Budget {
+            limits: Limits {
+                max_source_pixels: limits.max_source_pixels,
+                max_output_pixels: limits.max_output_pixels,
+            },
+            max_source_bytes: limits.max_source_bytes,
+            timeout: limits.transform_timeout,
+            permits: Semaphore::new(permits),
+        };
         Ok(App {
             config,
             store,
             gate,
             ignored,
+            budget,
             accepting: AtomicBool::new(true),
         })
     }
@@ -196,26 +215,30 @@ impl App {
         // original instead would skip an irreversible watermark.
         let strict =
             access.rule.is_some_and(|r| !r.profile.is_empty()) && is_image_key(key.as_str());
-        if !effective.is_empty() || strict {
-            // Existence is checked first so a typo'd file gives 404, not 501.
-            self.store.stat(&key).await?;
+        let ask = Ask {
+            head,
+            headers: req.headers(),
+            cache_control: self.cache_control(access.grant.as_ref(), now),
+        };
+        if strict {
+            // Profiles load from storage in a later step; serving the original
+            // instead would skip the strict profile's overlays.
+            return Err(Reject::NotImplemented(
+                "strict profiles are not available in this build yet",
+            ));
+        }
+        if !effective.is_empty() {
             if !is_image_key(key.as_str()) {
+                // Existence first, so a typo'd name gives 404.
+                self.store.stat(&key).await?;
                 let first = effective.iter().next();
                 let shown = first.map(|(n, v)| format!("{n}={v}")).unwrap_or_default();
                 return Err(Reject::BadRequest(format!(
                     "{shown}: options apply only to images"
                 )));
             }
-            return Err(Reject::NotImplemented(
-                "image transformations are not available in this build yet; request the file without options",
-            ));
+            return variants::serve(self.store.as_ref(), &self.budget, &key, &effective, ask).await;
         }
-
-        let ask = Ask {
-            head,
-            headers: req.headers(),
-            cache_control: self.cache_control(access.grant.as_ref(), now),
-        };
         originals::serve(self.store.as_ref(), &key, ask).await
     }
 

@@ -15,6 +15,7 @@ mod path;
 mod query;
 mod reject;
 pub mod serve;
+mod variants;
 
 pub use app::{App, StartError};
 pub use body::Body;

@@ -4,6 +4,7 @@
 use http::{header, HeaderValue, Response, StatusCode};
 use signet_auth::Failure;
 use signet_storage::StorageError;
+use signet_transform::TransformError;
 
 use crate::body::{full, Body};
 
@@ -20,9 +21,19 @@ pub(crate) enum Reject {
     RangeNotSatisfiable {
         size: u64,
     },
-    /// The image pipeline is not built yet (the one allowed 501).
+    /// A valid request for something this build cannot do yet (the one allowed 501).
     NotImplemented(&'static str),
     Storage(StorageError),
+    Transform(TransformError),
+    /// The source is larger than `limits.max_source_bytes`.
+    SourceTooBig {
+        size: u64,
+        limit: u64,
+    },
+    TransformTimeout,
+    Overloaded,
+    /// A bug: logged where it happened, reported without detail.
+    Internal,
 }
 
 impl From<StorageError> for Reject {
@@ -74,6 +85,39 @@ impl Reject {
                 return r;
             }
             Reject::NotImplemented(what) => (StatusCode::NOT_IMPLEMENTED, what.to_owned()),
+            Reject::Transform(e) => match e {
+                TransformError::NotAnImage(_) | TransformError::SourceTooLarge { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+                }
+                TransformError::OutputTooLarge { .. } => (StatusCode::BAD_REQUEST, e.to_string()),
+                TransformError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, e.to_string()),
+                TransformError::Encode(cause) => {
+                    tracing::error!(%cause, "encoder failed");
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal error".to_owned(),
+                    )
+                }
+            },
+            Reject::SourceTooBig { size, limit } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("source is {size} bytes, over the limit of {limit} bytes"),
+            ),
+            Reject::TransformTimeout | Reject::Overloaded => {
+                let mut r = plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy transforming, retry later",
+                );
+                r.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(RETRY_AFTER_SECS),
+                );
+                return r;
+            }
+            Reject::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error".to_owned(),
+            ),
             Reject::Storage(e) => match e {
                 StorageError::NotFound => (StatusCode::NOT_FOUND, "not found".to_owned()),
                 StorageError::InvalidKey(why) => {

@@ -121,8 +121,21 @@ async fn options_are_validated_after_auth() {
         (status, h["x-auth-result"].to_str().unwrap()),
         (StatusCode::FORBIDDEN, "missing token")
     );
-    let (status, _, _) = get(&app, "/photo.jpg?w=100").await;
-    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    let (status, _, body) = get(&app, "/photo.jpg?w=100").await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a .jpg that is not a JPEG"
+    );
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .contains("not a decodable image"));
+    let (status, _, _) = get(&app, "/photo.jpg?blur=5").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_IMPLEMENTED,
+        "valid but not built yet"
+    );
     let (status, _, _) = get(&app, "/hello.txt?w=100").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _, _) = get(&app, "/missing.jpg?w=100").await;
