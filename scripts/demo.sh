@@ -11,8 +11,8 @@ cat <<MSG
 signet demo — try these while it runs (Ctrl-C stops it):
 
   public file:     $base/example-image.jpg
-  transformed:     $base/example-image.jpg?w=400&format=webp
-                   (the image pipeline lands in the next milestone: until then this answers 501)
+  transformed:     $base/example-image.jpg?w=400&h=400&scale.option=fill
+  as PNG:          $base/example-image.jpg?w=300&format=png
   JWT-signed:      $("$signet" sign jwt --config "$config" --path /private/secret-photo.jpg --expires-in 3600)
   MD5-signed:      $("$signet" sign md5 --config "$config" --path /private/notes.txt --expires-in 3600)
   no token:        $base/private/secret-photo.jpg   (403, x-auth-result: missing token)
