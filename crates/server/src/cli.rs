@@ -66,16 +66,26 @@ enum SignCommand {
     Md5(Md5Args),
 }
 
+/// What every signing command takes.
 #[derive(Args)]
-struct JwtArgs {
+struct SignTarget {
     #[command(flatten)]
     config: ConfigArg,
     /// File path, e.g. /private/photo.jpg.
     #[arg(long)]
     path: String,
-    /// Token lifetime in seconds.
+    /// Lifetime in seconds.
     #[arg(long, default_value_t = DEFAULT_MD5_LIFETIME_SECS)]
     expires_in: u64,
+    /// Id of the key to sign with (default: the first of its kind).
+    #[arg(long)]
+    key: Option<String>,
+}
+
+#[derive(Args)]
+struct JwtArgs {
+    #[command(flatten)]
+    target: SignTarget,
     /// Secure parameter put in the token's `args` (repeatable), e.g. text=Hello.
     #[arg(long = "secure", value_name = "K=V")]
     secure: Vec<String>,
@@ -85,22 +95,12 @@ struct JwtArgs {
     /// Audience mask (default: exactly this path), e.g. /private/ for a folder.
     #[arg(long)]
     audience: Vec<String>,
-    /// Id of the JWT key to sign with (default: the first).
-    #[arg(long)]
-    key: Option<String>,
 }
 
 #[derive(Args)]
 struct Md5Args {
     #[command(flatten)]
-    config: ConfigArg,
-    #[arg(long)]
-    path: String,
-    #[arg(long, default_value_t = DEFAULT_MD5_LIFETIME_SECS)]
-    expires_in: u64,
-    /// Id of the MD5 key to sign with (default: the first).
-    #[arg(long)]
-    key: Option<String>,
+    target: SignTarget,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -239,11 +239,11 @@ fn split_pairs(flag: &str, items: &[String]) -> Result<Vec<(String, String)>, St
 }
 
 fn sign_jwt_url(args: JwtArgs) -> Result<(), String> {
-    let (config, ring) = load_with_keys(&args.config)?;
+    let (config, ring) = load_with_keys(&args.target.config)?;
     let key = ring
-        .signing_key(KeyKind::Jwt, args.key.as_deref())
+        .signing_key(KeyKind::Jwt, args.target.key.as_deref())
         .map_err(|e| e.to_string())?;
-    let path = clean_path(&args.path)?;
+    let path = clean_path(&args.target.path)?;
     let secure = split_pairs("secure", &args.secure)?;
     let params = split_pairs("param", &args.params)?;
     let audience = if args.audience.is_empty() {
@@ -255,8 +255,14 @@ fn sign_jwt_url(args: JwtArgs) -> Result<(), String> {
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
-    let token = sign_jwt(key, &audience, unix_now(), args.expires_in, &claims_args)
-        .map_err(|e| e.to_string())?;
+    let token = sign_jwt(
+        key,
+        &audience,
+        unix_now(),
+        args.target.expires_in,
+        &claims_args,
+    )
+    .map_err(|e| e.to_string())?;
     let mut query: Vec<String> = params
         .iter()
         .map(|(k, v)| format!("{}={}", query_encode(k), query_encode(v)))
@@ -267,12 +273,13 @@ fn sign_jwt_url(args: JwtArgs) -> Result<(), String> {
 }
 
 fn sign_md5_url(args: Md5Args) -> Result<(), String> {
-    let (config, ring) = load_with_keys(&args.config)?;
+    let (config, ring) = load_with_keys(&args.target.config)?;
     let key = ring
-        .signing_key(KeyKind::Md5, args.key.as_deref())
+        .signing_key(KeyKind::Md5, args.target.key.as_deref())
         .map_err(|e| e.to_string())?;
-    let path = clean_path(&args.path)?;
-    let expires_at = unix_now().saturating_add(i64::try_from(args.expires_in).unwrap_or(i64::MAX));
+    let path = clean_path(&args.target.path)?;
+    let expires_at =
+        unix_now().saturating_add(i64::try_from(args.target.expires_in).unwrap_or(i64::MAX));
     let sig = sign_md5(key, &path, expires_at).map_err(|e| e.to_string())?;
     println!("{}?exp={expires_at}&sig={sig}", base_url(&config, &path));
     Ok(())
