@@ -237,3 +237,53 @@ fn source_byte_cap_is_422() {
         "originals are not capped"
     );
 }
+
+#[test]
+fn strict_profile_prefixes_never_serve_unprocessed_images() {
+    let media = Media::new();
+    let root = media.root();
+    std::fs::create_dir_all(root.join("marked")).unwrap();
+    std::fs::write(root.join("marked/photo.jpg"), PHOTO).unwrap();
+    std::fs::write(root.join("marked/readme.txt"), b"plain").unwrap();
+    let extra =
+        "[[protect]]\nprefix = \"/marked/\"\naccept = [\"md5\"]\nprofile = \"watermarked\"\n";
+    let s = Server::start(&config(&root, extra));
+    let exp = now() + 60;
+    let signed = |path: &str| {
+        let sig = crate::tokens::md5_sig(&path[1..], exp, "jwsecret");
+        format!("{path}?exp={exp}&sig={sig}")
+    };
+    let r = s.get(&signed("/marked/photo.jpg"));
+    assert_eq!(
+        r.status,
+        501,
+        "the strict profile cannot be applied yet: {}",
+        r.text()
+    );
+    assert!(r.text().contains("strict profiles"));
+    let r = s.get(&signed("/marked/readme.txt"));
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, &b"plain"[..]),
+        "profiles apply to images only"
+    );
+    assert_eq!(s.get("/marked/photo.jpg").auth(), Some("missing token"));
+}
+
+#[test]
+fn a_transform_over_its_time_budget_is_503_with_retry_after() {
+    let media = Media::new();
+    std::fs::write(media.root().join("public/photo.jpg"), PHOTO).unwrap();
+    let s = Server::start(&config(
+        &media.root(),
+        "[limits]\ntransform_timeout = \"1ns\"",
+    ));
+    let r = s.get("/public/photo.jpg?w=600");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.header("retry-after"), Some("5"));
+    assert_eq!(
+        s.get("/public/photo.jpg").status,
+        200,
+        "originals unaffected"
+    );
+}

@@ -24,7 +24,7 @@ pub enum KeyError {
     BadBase64(String),
     #[error("key `{0}`: scope must start with `/`")]
     BadScope(String),
-    #[error("key id `{0}` is used twice")]
+    #[error("key id `{0}` is used twice for the same kind")]
     DuplicateId(String),
     #[error("no {0} key named `{1}`")]
     Unknown(&'static str, String),
@@ -130,9 +130,11 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
+    /// Ids must be unique within a kind (a JWT `kid` only ever names a JWT
+    /// key), so a JWT key and an MD5 key may share one, as `env` does.
     pub fn new(keys: Vec<Key>) -> Result<KeyRing, KeyError> {
         for (i, k) in keys.iter().enumerate() {
-            if keys[..i].iter().any(|o| o.id == k.id) {
+            if keys[..i].iter().any(|o| o.id == k.id && o.kind == k.kind) {
                 return Err(KeyError::DuplicateId(k.id.clone()));
             }
         }
@@ -214,6 +216,11 @@ mod tests {
         assert_eq!(k("a", b"x", "").unwrap().scope(), "/");
         let dup = KeyRing::new(vec![k("a", b"x", "/").unwrap(), k("a", b"y", "/").unwrap()]);
         assert_eq!(dup.unwrap_err(), KeyError::DuplicateId("a".into()));
+        let md5 = Key::new("a", KeyKind::Md5, b"z".to_vec(), "/").unwrap();
+        assert!(
+            KeyRing::new(vec![k("a", b"x", "/").unwrap(), md5]).is_ok(),
+            "same id, other kind"
+        );
     }
 
     #[test]

@@ -330,11 +330,7 @@ impl Config {
             if env(var).is_some() {
                 self.keys.retain(|k| !(k.id == "env" && k.kind == kind));
                 self.keys.push(KeyConfig {
-                    id: if kind == "jwt" {
-                        "env".into()
-                    } else {
-                        "env-md5".into()
-                    },
+                    id: "env".into(),
                     kind: kind.into(),
                     secret_env: var.into(),
                     ..KeyConfig::default()
@@ -477,6 +473,19 @@ impl Config {
         KeyRing::new(keys).map_err(|e| ("keys".into(), e.to_string()))
     }
 
+    /// Settings that are valid but that this build does not apply yet, each
+    /// as a sentence for a startup warning (never applied silently).
+    pub fn unapplied(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.default_format == "optimal" {
+            out.push("default_format = \"optimal\" is not applied yet: images keep their format unless a URL names one".to_owned());
+        }
+        if !self.default_profile.is_empty() {
+            out.push(format!("default_profile = \"{}\" is not applied yet: profiles are not loaded in this build", self.default_profile));
+        }
+        out
+    }
+
     pub fn listen_addr(&self) -> SocketAddr {
         self.listen
             .parse()
@@ -576,6 +585,19 @@ mod bytesize {
             _ => return None,
         };
         n.checked_mul(mult)
+    }
+}
+
+/// A config with one JWT key (`j`/`jwtsecret`), one MD5 key
+/// (`m`/`md5secret`), `/private/` protected, plus `extra` TOML.
+#[cfg(test)]
+pub(crate) fn test_config(extra: &str) -> Config {
+    let base = "[[keys]]\nid = \"j\"\nsecret = \"jwtsecret\"\n\
+                [[keys]]\nid = \"m\"\nkind = \"md5\"\nsecret = \"md5secret\"\n\
+                [[protect]]\nprefix = \"/private/\"\n";
+    match Config::from_toml("test", &format!("{base}{extra}")) {
+        Ok(c) => c,
+        Err(e) => panic!("test config: {e}"),
     }
 }
 

@@ -119,27 +119,10 @@ mod tests {
     const NOW: i64 = 1_700_000_000;
 
     fn gate() -> Gate {
-        let config = Config::from_toml(
-            "t",
-            r#"
-[[keys]]
-id = "j"
-secret = "jwtsecret"
-[[keys]]
-id = "m"
-kind = "md5"
-secret = "md5secret"
-[[protect]]
-prefix = "/private/"
-[[protect]]
-prefix = "/private/jwt-only/"
-accept = ["jwt"]
-[[protect]]
-prefix = "/md5/"
-accept = ["md5"]
-"#,
-        )
-        .unwrap();
+        let config = crate::config::test_config(
+            "[[protect]]\nprefix = \"/private/jwt-only/\"\naccept = [\"jwt\"]\n\
+             [[protect]]\nprefix = \"/md5/\"\naccept = [\"md5\"]\n",
+        );
         let ring = config.key_ring(&|_| None).unwrap();
         Gate::new(&config, ring)
     }

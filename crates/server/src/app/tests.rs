@@ -6,21 +6,7 @@ use signet_auth::{sign_jwt, sign_md5, KeyKind};
 use super::*;
 
 fn app(dir: &std::path::Path) -> App {
-    let config = Config::from_toml(
-        "t",
-        r#"
-[[keys]]
-id = "j"
-secret = "jwtsecret"
-[[keys]]
-id = "m"
-kind = "md5"
-secret = "md5secret"
-[[protect]]
-prefix = "/private/"
-"#,
-    )
-    .unwrap();
+    let config = crate::config::test_config("");
     let store = Arc::new(FsStore::new(dir).unwrap());
     App::with_store(config, store, &|_| None).unwrap()
 }

@@ -146,7 +146,7 @@ fn environment_then_flags_override_the_file() {
     assert_eq!(c.storage.root, PathBuf::from("/env/root"));
     let ring = c.key_ring(&env).unwrap();
     let ids: Vec<_> = ring.keys().iter().map(|k| (k.id(), k.kind())).collect();
-    assert_eq!(ids, vec![("env", KeyKind::Jwt), ("env-md5", KeyKind::Md5)]);
+    assert_eq!(ids, vec![("env", KeyKind::Jwt), ("env", KeyKind::Md5)]);
     let flags = Overrides {
         listen: Some("127.0.0.1:4000".into()),
         ..Overrides::default()
@@ -181,6 +181,18 @@ fn redacted_toml_has_no_secrets() {
         "{shown}"
     );
     assert!(!format!("{c:?}").contains("hunter2"));
+}
+
+#[test]
+fn settings_not_applied_yet_are_reported() {
+    assert!(load_text("").unwrap().unapplied().is_empty());
+    let c = load_text("default_format = \"optimal\"\ndefault_profile = \"thumbs\"").unwrap();
+    let said = c.unapplied();
+    assert_eq!(said.len(), 2);
+    assert!(
+        said[0].contains("default_format") && said[1].contains("thumbs"),
+        "{said:?}"
+    );
 }
 
 #[test]
