@@ -88,8 +88,8 @@ fn bad_queries_and_options_are_400_with_a_summary() {
     assert!(r.text().contains("only to images"));
     let r = s.get("/public/a.jpg?w=100&format=webp");
     assert_eq!(
-        r.status, 501,
-        "valid options on an image, before the pipeline exists"
+        r.status, 422,
+        "valid options reach the pipeline, which refuses a fake image"
     );
     assert_eq!(s.get("/public/nope.jpg?w=100").status, 404);
     assert_eq!(

@@ -9,16 +9,16 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use signet_auth::{Grant, Scheme};
 use signet_storage::{FsStore, ObjectKey, Store};
-use signet_transform::pipeline::Limits;
+use signet_transform::pipeline::{negotiate, Limits};
 use signet_transform::{is_image_key, merge, parse_options, Layers, Options};
-use tokio::sync::Semaphore;
 
 use crate::body::Body;
 use crate::config::Config;
 use crate::gate::Gate;
+use crate::metrics::Metrics;
 use crate::originals::{self, Ask};
 use crate::reject::{plain, Reject};
-use crate::variants::{self, Budget};
+use crate::variants::{Engine, Profile, Settings};
 use crate::{path, query};
 
 /// Why the application could not start.
@@ -36,7 +36,7 @@ pub struct App {
     store: Arc<dyn Store>,
     gate: Gate,
     ignored: HashSet<String>,
-    budget: Budget,
+    engine: Engine,
     accepting: AtomicBool,
 }
 
@@ -76,25 +76,33 @@ impl App {
         let gate = Gate::new(&config, ring);
         let ignored = config.ignore_params.iter().cloned().collect();
         let limits = &config.limits;
-        let permits = match limits.max_concurrent_transforms {
+        let concurrency = match limits.max_concurrent_transforms {
             0 => std::thread::available_parallelism().map_or(2, usize::from),
             n => n,
         };
-        let budget = Budget {
+        let queue = match limits.max_queued_transforms {
+            0 => concurrency * 32,
+            n => n,
+        };
+        let settings = Settings {
             limits: Limits {
                 max_source_pixels: limits.max_source_pixels,
                 max_output_pixels: limits.max_output_pixels,
             },
             max_source_bytes: limits.max_source_bytes,
             timeout: limits.transform_timeout,
-            permits: Semaphore::new(permits),
+            concurrency,
+            queue,
+            cache_bytes: config.cache.max_bytes,
+            revalidate_after: config.cache.revalidate_after,
         };
+        let engine = Engine::new(settings, Arc::new(Metrics::default()));
         Ok(App {
             config,
             store,
             gate,
             ignored,
-            budget,
+            engine,
             accepting: AtomicBool::new(true),
         })
     }
@@ -105,6 +113,11 @@ impl App {
 
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// The server's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.engine.metrics
     }
 
     /// Ids of keys whose secrets are shorter than 32 bytes.
@@ -191,55 +204,76 @@ impl App {
             },
         )?;
 
-        // Profiles are loaded from storage with the pipeline; until then their
-        // layers are empty, but the JWT overlay rule already holds.
-        let none = Options::default();
-        let effective = merge(&Layers {
-            default_profile: &none,
-            named_profile: &none,
-            named_profile_from_args: false,
-            query: &options,
-            secure: &secure,
-            strict_profile: &none,
-            jwt: access
-                .grant
-                .as_ref()
-                .is_some_and(|g| g.scheme == Scheme::Jwt),
-        });
-
         if path == "/" {
             return Err(Reject::NotFound);
         }
         let key = ObjectKey::from_path(&path)?;
-        // A strict profile must reach every image under its prefix: serving the
-        // original instead would skip an irreversible watermark.
-        let strict =
-            access.rule.is_some_and(|r| !r.profile.is_empty()) && is_image_key(key.as_str());
+        let image = is_image_key(key.as_str());
+        let jwt = access
+            .grant
+            .as_ref()
+            .is_some_and(|g| g.scheme == Scheme::Jwt);
+        let store = self.store.as_ref();
+
+        // Profiles (SPEC §4.1): the default and strict ones apply to images
+        // only; a named one from the token's args is trusted, from the query not.
+        let none = Arc::new(Profile {
+            options: Options::default(),
+        });
+        let default_profile = match self.config.default_profile.as_str() {
+            name if image && !name.is_empty() => self.engine.profile(store, name).await?,
+            _ => none.clone(),
+        };
+        let (named, named_from_args) = match (secure.get("profile"), options.get("profile")) {
+            (Some(name), _) => (self.engine.profile(store, name).await?, true),
+            (None, Some(name)) => (self.engine.profile(store, name).await?, false),
+            (None, None) => (none.clone(), false),
+        };
+        let strict_profile = match access.rule.map(|r| r.profile.as_str()) {
+            Some(name) if image && !name.is_empty() => self.engine.profile(store, name).await?,
+            _ => none.clone(),
+        };
+        let mut effective = merge(&Layers {
+            default_profile: &default_profile.options,
+            named_profile: &named.options,
+            named_profile_from_args: named_from_args,
+            query: &options,
+            secure: &secure,
+            strict_profile: &strict_profile.options,
+            jwt,
+        });
+        // The profile's own options are in the set now; its name says nothing more.
+        effective.remove("profile");
+
         let ask = Ask {
             head,
             headers: req.headers(),
             cache_control: self.cache_control(access.grant.as_ref(), now),
         };
-        if strict {
-            // Profiles load from storage in a later step; serving the original
-            // instead would skip the strict profile's overlays.
-            return Err(Reject::NotImplemented(
-                "strict profiles are not available in this build yet",
-            ));
-        }
-        if !effective.is_empty() {
-            if !is_image_key(key.as_str()) {
+        if !image {
+            if !effective.is_empty() {
                 // Existence first, so a typo'd name gives 404.
-                self.store.stat(&key).await?;
+                store.stat(&key).await?;
                 let first = effective.iter().next();
                 let shown = first.map(|(n, v)| format!("{n}={v}")).unwrap_or_default();
                 return Err(Reject::BadRequest(format!(
                     "{shown}: options apply only to images"
                 )));
             }
-            return variants::serve(self.store.as_ref(), &self.budget, &key, &effective, ask).await;
+            return originals::serve(store, &key, ask).await;
         }
-        originals::serve(self.store.as_ref(), &key, ask).await
+        let default_optimal = self.config.default_format == "optimal";
+        if effective.is_empty() && !default_optimal {
+            return originals::serve(store, &key, ask).await;
+        }
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        let negotiated = negotiate(&effective, accept, default_optimal);
+        self.engine
+            .serve(store, &key, &effective, negotiated, ask)
+            .await
     }
 
     /// `public, max-age=…`, capped at the token's remaining lifetime.
@@ -257,10 +291,26 @@ impl App {
         let mut response = match (req.method(), req.uri().path()) {
             (&Method::GET | &Method::HEAD, "/health") => plain(StatusCode::OK, "ok"),
             (&Method::GET | &Method::HEAD, "/ready") => self.ready().await,
+            (&Method::GET | &Method::HEAD, "/metrics") => self.metrics_text().await,
             _ => plain(StatusCode::NOT_FOUND, "not found"),
         };
         finish(&mut response);
         response
+    }
+
+    async fn metrics_text(&self) -> Response<Body> {
+        let bytes = self.engine.cached_bytes().await;
+        let text = self.engine.metrics.render(&[(
+            "signet_cache_bytes",
+            "Bytes held by the variant cache.",
+            bytes,
+        )]);
+        let mut r = Response::new(crate::body::full(text));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        );
+        r
     }
 
     async fn ready(&self) -> Response<Body> {

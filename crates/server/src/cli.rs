@@ -176,9 +176,6 @@ fn announce(app: &App, media: &tokio::net::TcpListener, admin: &tokio::net::TcpL
         addr(admin),
         app.store().describe()
     );
-    for warning in app.config().unapplied() {
-        tracing::warn!("{warning}");
-    }
     for id in app.weak_key_ids() {
         tracing::warn!(key = %id, "key secret is shorter than 32 bytes; use a longer random secret in production");
     }
@@ -293,9 +290,6 @@ fn check_config(args: ConfigArg) -> Result<(), String> {
     print!("{}", config.to_redacted_toml());
     for id in ring.weak_keys() {
         eprintln!("warning: key `{id}` has a secret shorter than 32 bytes");
-    }
-    for warning in config.unapplied() {
-        eprintln!("warning: {warning}");
     }
     if config.storage.kind == "fs" && !config.storage.root.is_dir() {
         return Err(format!(

@@ -129,6 +129,9 @@ pub struct LimitsConfig {
     pub transform_timeout: Duration,
     /// 0 means the number of cores.
     pub max_concurrent_transforms: usize,
+    /// Transforms that may wait for a slot before new misses get 503;
+    /// 0 means 32 per concurrent transform.
+    pub max_queued_transforms: usize,
 }
 
 impl Default for LimitsConfig {
@@ -139,6 +142,7 @@ impl Default for LimitsConfig {
             max_output_pixels: 40_000_000,
             transform_timeout: Duration::from_secs(30),
             max_concurrent_transforms: 0,
+            max_queued_transforms: 0,
         }
     }
 }
@@ -471,19 +475,6 @@ impl Config {
             keys.push(key);
         }
         KeyRing::new(keys).map_err(|e| ("keys".into(), e.to_string()))
-    }
-
-    /// Settings that are valid but that this build does not apply yet, each
-    /// as a sentence for a startup warning (never applied silently).
-    pub fn unapplied(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.default_format == "optimal" {
-            out.push("default_format = \"optimal\" is not applied yet: images keep their format unless a URL names one".to_owned());
-        }
-        if !self.default_profile.is_empty() {
-            out.push(format!("default_profile = \"{}\" is not applied yet: profiles are not loaded in this build", self.default_profile));
-        }
-        out
     }
 
     pub fn listen_addr(&self) -> SocketAddr {

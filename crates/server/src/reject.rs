@@ -1,6 +1,8 @@
 //! Every way a request can fail, and the one place that turns a failure into
 //! an HTTP response.
 
+use std::sync::Arc;
+
 use http::{header, HeaderValue, Response, StatusCode};
 use signet_auth::Failure;
 use signet_storage::StorageError;
@@ -21,8 +23,6 @@ pub(crate) enum Reject {
     RangeNotSatisfiable {
         size: u64,
     },
-    /// A valid request for something this build cannot do yet (the one allowed 501).
-    NotImplemented(&'static str),
     Storage(StorageError),
     Transform(TransformError),
     /// The source is larger than `limits.max_source_bytes`.
@@ -34,6 +34,13 @@ pub(crate) enum Reject {
     Overloaded,
     /// A bug: logged where it happened, reported without detail.
     Internal,
+    /// A profile in storage that is not a valid option set.
+    BadProfile {
+        name: String,
+        lines: Vec<String>,
+    },
+    /// One failure shared by requests that waited on the same transform.
+    Shared(Arc<Reject>),
 }
 
 impl From<StorageError> for Reject {
@@ -55,8 +62,17 @@ impl Reject {
     }
 
     pub(crate) fn into_response(self) -> Response<Body> {
+        self.to_response()
+    }
+
+    pub(crate) fn to_response(&self) -> Response<Body> {
         let (status, text) = match self {
-            Reject::BadRequest(why) => (StatusCode::BAD_REQUEST, why),
+            Reject::Shared(inner) => return inner.to_response(),
+            Reject::BadRequest(why) => (StatusCode::BAD_REQUEST, why.clone()),
+            Reject::BadProfile { name, lines } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("profile `{name}` is invalid:\n{}", lines.join("\n")),
+            ),
             Reject::BadOptions(lines) => (StatusCode::BAD_REQUEST, lines.join("\n")),
             Reject::Auth(failure) => {
                 let mut r = plain(
@@ -84,13 +100,15 @@ impl Reject {
                 }
                 return r;
             }
-            Reject::NotImplemented(what) => (StatusCode::NOT_IMPLEMENTED, what.to_owned()),
             Reject::Transform(e) => match e {
                 TransformError::NotAnImage(_) | TransformError::SourceTooLarge { .. } => {
                     (StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
                 }
                 TransformError::OutputTooLarge { .. } => (StatusCode::BAD_REQUEST, e.to_string()),
-                TransformError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, e.to_string()),
+                TransformError::Invalid(_) => (StatusCode::BAD_REQUEST, e.to_string()),
+                TransformError::BadWatermark(_) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+                }
                 TransformError::Encode(cause) => {
                     tracing::error!(%cause, "encoder failed");
                     (

@@ -1,104 +1,336 @@
-//! Serving transformed images ("variants"): validation against what this
-//! build can do, the source-size cap, validators, and running the pipeline off
-//! the async runtime with bounded concurrency and a timeout.
+//! Serving transformed images ("variants"): the variant cache (moka, bounded
+//! in bytes, concurrent identical misses coalesced), the short-lived caches
+//! of source versions, profiles and watermarks (trusted for
+//! `cache.revalidate_after`), and running the pipeline off the async runtime
+//! with bounded concurrency, a bounded queue and a timeout.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use md5::{Digest, Md5};
-use signet_storage::{ObjectKey, Store};
-use signet_transform::pipeline::{self, Limits};
+use moka::future::Cache;
+use signet_storage::{ObjectKey, ObjectMeta, Store};
+use signet_transform::pipeline::{self, Format, Job, Limits, Negotiated};
 use signet_transform::Options;
 use tokio::sync::Semaphore;
 
 use crate::body::{empty, full, Body};
+use crate::metrics::{bump, Metrics};
 use crate::originals::{none_match, Ask};
+use crate::profiles;
 use crate::reject::Reject;
 
-/// What bounds a transform.
-pub(crate) struct Budget {
+/// Largest profile document read from storage.
+const MAX_PROFILE_BYTES: u64 = 64 << 10;
+
+/// What bounds transforms, from `[limits]` and `[cache]`.
+pub(crate) struct Settings {
     pub(crate) limits: Limits,
     pub(crate) max_source_bytes: u64,
     pub(crate) timeout: Duration,
-    pub(crate) permits: Semaphore,
+    pub(crate) concurrency: usize,
+    pub(crate) queue: usize,
+    pub(crate) cache_bytes: u64,
+    pub(crate) revalidate_after: Duration,
 }
 
-/// Serves `key` transformed by `options`.
-pub(crate) async fn serve(
+/// One cached variant.
+#[derive(Debug)]
+pub(crate) struct Variant {
+    bytes: Bytes,
+    format: Format,
+}
+
+/// A watermark image as read from storage.
+struct Mark {
+    etag: String,
+    bytes: Bytes,
+}
+
+/// A profile as read from storage.
+pub(crate) struct Profile {
+    pub(crate) options: Options,
+}
+
+/// The transform engine: caches, permits and counters.
+pub(crate) struct Engine {
+    settings: Settings,
+    permits: Semaphore,
+    queued: AtomicUsize,
+    variants: Cache<String, Arc<Variant>>,
+    sources: Option<Cache<String, ObjectMeta>>,
+    profiles: Option<Cache<String, Arc<Profile>>>,
+    marks: Option<Cache<String, Arc<Mark>>>,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+/// Bytes a cached variant costs: its body plus its key and bookkeeping.
+fn weight(key: &String, v: &Arc<Variant>) -> u32 {
+    u32::try_from(v.bytes.len() + key.len() + 128).unwrap_or(u32::MAX)
+}
+
+impl Engine {
+    pub(crate) fn new(settings: Settings, metrics: Arc<Metrics>) -> Engine {
+        let variants = Cache::builder()
+            .max_capacity(settings.cache_bytes)
+            .weigher(weight)
+            .support_invalidation_closures()
+            .build();
+        let ttl = settings.revalidate_after;
+        let short = |capacity: u64| (!ttl.is_zero()).then(|| capacity);
+        Engine {
+            permits: Semaphore::new(settings.concurrency),
+            queued: AtomicUsize::new(0),
+            variants,
+            sources: short(100_000)
+                .map(|n| Cache::builder().max_capacity(n).time_to_live(ttl).build()),
+            profiles: short(1_000)
+                .map(|n| Cache::builder().max_capacity(n).time_to_live(ttl).build()),
+            marks: short(100).map(|n| Cache::builder().max_capacity(n).time_to_live(ttl).build()),
+            settings,
+            metrics,
+        }
+    }
+
+    /// Bytes held by the variant cache (after pending maintenance).
+    pub(crate) async fn cached_bytes(&self) -> u64 {
+        self.variants.run_pending_tasks().await;
+        self.variants.weighted_size()
+    }
+
+    /// The source's metadata, trusted for `revalidate_after`.
+    async fn source_meta(&self, store: &dyn Store, key: &ObjectKey) -> Result<ObjectMeta, Reject> {
+        match &self.sources {
+            Some(cache) => cache
+                .try_get_with(key.as_str().to_owned(), async {
+                    store.stat(key).await.map_err(Reject::from)
+                })
+                .await
+                .map_err(Reject::Shared),
+            None => Ok(store.stat(key).await?),
+        }
+    }
+
+    /// A profile by name, from storage (404 when missing).
+    pub(crate) async fn profile(
+        &self,
+        store: &dyn Store,
+        name: &str,
+    ) -> Result<Arc<Profile>, Reject> {
+        let load = async {
+            let key = ObjectKey::from_path(&profiles::path(name))?;
+            let bytes = read_all(store, &key, MAX_PROFILE_BYTES, &self.metrics)
+                .await
+                .map_err(|e| match e {
+                    Reject::SourceTooBig { .. } => Reject::BadProfile {
+                        name: name.to_owned(),
+                        lines: vec![format!("larger than {MAX_PROFILE_BYTES} bytes")],
+                    },
+                    other => other,
+                })?;
+            let options = profiles::parse(&bytes).map_err(|lines| Reject::BadProfile {
+                name: name.to_owned(),
+                lines,
+            })?;
+            Ok(Arc::new(Profile { options }))
+        };
+        match &self.profiles {
+            Some(cache) => cache
+                .try_get_with(name.to_owned(), load)
+                .await
+                .map_err(Reject::Shared),
+            None => load.await,
+        }
+    }
+
+    async fn watermark(&self, store: &dyn Store, path: &str) -> Result<Arc<Mark>, Reject> {
+        let load = async {
+            let key = ObjectKey::from_path(path)?;
+            let meta = store.stat(&key).await?;
+            let bytes =
+                read_all(store, &key, self.settings.max_source_bytes, &self.metrics).await?;
+            Ok(Arc::new(Mark {
+                etag: meta.etag,
+                bytes: bytes.into(),
+            }))
+        };
+        match &self.marks {
+            Some(cache) => cache
+                .try_get_with(path.to_owned(), load)
+                .await
+                .map_err(Reject::Shared),
+            None => load.await,
+        }
+    }
+
+    /// Serves `key` transformed by `options` into the negotiated format.
+    pub(crate) async fn serve(
+        &self,
+        store: &dyn Store,
+        key: &ObjectKey,
+        options: &Options,
+        negotiated: Negotiated,
+        ask: Ask<'_>,
+    ) -> Result<Response<Body>, Reject> {
+        let meta = self.source_meta(store, key).await?;
+        if meta.size > self.settings.max_source_bytes {
+            return Err(Reject::SourceTooBig {
+                size: meta.size,
+                limit: self.settings.max_source_bytes,
+            });
+        }
+        let mark = match options.get("watermark") {
+            Some(path) => Some(self.watermark(store, path).await?),
+            None => None,
+        };
+        // SPEC §7: storage key, source version, effective options, output
+        // format, watermark version. Never the token.
+        let cache_key = [
+            key.as_str(),
+            &meta.etag,
+            &options.canonical_string(),
+            negotiated.target.key(),
+            mark.as_ref().map_or("", |m| m.etag.as_str()),
+        ]
+        .join("\n");
+        let etag = etag_of(&cache_key);
+
+        let mut headers = HeaderMap::new();
+        set(&mut headers, header::ETAG, &etag);
+        set(&mut headers, header::CACHE_CONTROL, &ask.cache_control);
+        set(
+            &mut headers,
+            header::LAST_MODIFIED,
+            &httpdate::fmt_http_date(meta.modified),
+        );
+        if negotiated.vary_accept {
+            set(&mut headers, header::VARY, "Accept");
+        }
+        if none_match(ask.headers, &etag) {
+            return Ok(respond(StatusCode::NOT_MODIFIED, headers, empty()));
+        }
+
+        let variant = match self.variants.get(&cache_key).await {
+            Some(v) => {
+                bump(&self.metrics.cache_hits);
+                v
+            }
+            None => {
+                bump(&self.metrics.cache_misses);
+                let job = self.make(store, key, options, negotiated, mark);
+                self.variants
+                    .try_get_with(cache_key, job)
+                    .await
+                    .map_err(Reject::Shared)?
+            }
+        };
+        set(&mut headers, header::CONTENT_TYPE, variant.format.mime());
+        set(
+            &mut headers,
+            header::CONTENT_LENGTH,
+            &variant.bytes.len().to_string(),
+        );
+        let body = if ask.head {
+            empty()
+        } else {
+            full(variant.bytes.clone())
+        };
+        Ok(respond(StatusCode::OK, headers, body))
+    }
+
+    /// Reads the source and runs the pipeline: once per distinct miss, however
+    /// many requests wait for it.
+    async fn make(
+        &self,
+        store: &dyn Store,
+        key: &ObjectKey,
+        options: &Options,
+        negotiated: Negotiated,
+        mark: Option<Arc<Mark>>,
+    ) -> Result<Arc<Variant>, Reject> {
+        // Past the queue bound, refuse at once rather than pile up.
+        if self.queued.fetch_add(1, Ordering::SeqCst)
+            >= self.settings.queue + self.settings.concurrency
+        {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            bump(&self.metrics.overloaded);
+            return Err(Reject::Overloaded);
+        }
+        let result = self
+            .make_queued(store, key, options, negotiated, mark)
+            .await;
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        if result.is_err() {
+            bump(&self.metrics.transform_failures);
+        }
+        result
+    }
+
+    async fn make_queued(
+        &self,
+        store: &dyn Store,
+        key: &ObjectKey,
+        options: &Options,
+        negotiated: Negotiated,
+        mark: Option<Arc<Mark>>,
+    ) -> Result<Arc<Variant>, Reject> {
+        let source = read_all(store, key, self.settings.max_source_bytes, &self.metrics).await?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Reject::Overloaded)?;
+        bump(&self.metrics.transforms);
+        let options = options.clone();
+        let limits = self.settings.limits;
+        let work = tokio::task::spawn_blocking(move || {
+            let job = Job {
+                options: &options,
+                target: negotiated.target,
+                watermark: mark.as_ref().map(|m| &m.bytes[..]),
+            };
+            pipeline::process(&source, &job, &limits)
+        });
+        let output = match tokio::time::timeout(self.settings.timeout, work).await {
+            Err(_) => return Err(Reject::TransformTimeout),
+            Ok(Err(join)) => {
+                tracing::error!(error = %join, "transform task failed");
+                return Err(Reject::Internal);
+            }
+            Ok(Ok(result)) => result.map_err(Reject::Transform)?,
+        };
+        Ok(Arc::new(Variant {
+            bytes: output.bytes.into(),
+            format: output.format,
+        }))
+    }
+}
+
+/// A strong ETag from a variant's cache key.
+fn etag_of(cache_key: &str) -> String {
+    let digest = Md5::digest(cache_key.as_bytes());
+    format!("\"v-{}\"", hex::encode(&digest[..12]))
+}
+
+/// Reads a whole object, refusing past `limit` bytes.
+pub(crate) async fn read_all(
     store: &dyn Store,
-    budget: &Budget,
     key: &ObjectKey,
-    options: &Options,
-    ask: Ask<'_>,
-) -> Result<Response<Body>, Reject> {
-    pipeline::check_supported(options).map_err(Reject::Transform)?;
-    let meta = store.stat(key).await?;
-    if meta.size > budget.max_source_bytes {
+    limit: u64,
+    metrics: &Metrics,
+) -> Result<Vec<u8>, Reject> {
+    bump(&metrics.storage_reads);
+    let mut body = store.read(key, None).await?;
+    if body.meta.size > limit {
         return Err(Reject::SourceTooBig {
-            size: meta.size,
-            limit: budget.max_source_bytes,
+            size: body.meta.size,
+            limit,
         });
     }
-    let etag = variant_etag(&meta.etag, key, options);
-    let mut headers = HeaderMap::new();
-    set(&mut headers, header::ETAG, &etag);
-    set(&mut headers, header::CACHE_CONTROL, &ask.cache_control);
-    set(
-        &mut headers,
-        header::LAST_MODIFIED,
-        &httpdate::fmt_http_date(meta.modified),
-    );
-    if none_match(ask.headers, &etag) {
-        return Ok(respond(StatusCode::NOT_MODIFIED, headers, empty()));
-    }
-
-    let source = read_all(store, key, budget.max_source_bytes).await?;
-    let _permit = budget
-        .permits
-        .acquire()
-        .await
-        .map_err(|_| Reject::Overloaded)?;
-    let options = options.clone();
-    let limits = budget.limits;
-    let work = tokio::task::spawn_blocking(move || pipeline::process(&source, &options, &limits));
-    let output = match tokio::time::timeout(budget.timeout, work).await {
-        Err(_) => return Err(Reject::TransformTimeout),
-        Ok(Err(join)) => {
-            tracing::error!(error = %join, "transform task failed");
-            return Err(Reject::Internal);
-        }
-        Ok(Ok(result)) => result.map_err(Reject::Transform)?,
-    };
-
-    set(&mut headers, header::CONTENT_TYPE, output.format.mime());
-    set(
-        &mut headers,
-        header::CONTENT_LENGTH,
-        &output.bytes.len().to_string(),
-    );
-    let body = if ask.head {
-        empty()
-    } else {
-        full(output.bytes)
-    };
-    Ok(respond(StatusCode::OK, headers, body))
-}
-
-/// A strong ETag for one variant: the source version, the key and the
-/// canonical options (which fix the output format today).
-fn variant_etag(source_etag: &str, key: &ObjectKey, options: &Options) -> String {
-    let mut h = Md5::new();
-    for part in [source_etag, key.as_str(), &options.canonical_string()] {
-        h.update(part.as_bytes());
-        h.update(b"\n");
-    }
-    format!("\"v-{}\"", hex::encode(&h.finalize()[..12]))
-}
-
-async fn read_all(store: &dyn Store, key: &ObjectKey, limit: u64) -> Result<Vec<u8>, Reject> {
-    let mut body = store.read(key, None).await?;
     let mut out = Vec::with_capacity(usize::try_from(body.range.end.min(limit)).unwrap_or(0));
     while let Some(chunk) = body.stream.next().await {
         let chunk: Bytes = chunk.map_err(|e| Reject::Storage(e.into()))?;

@@ -12,9 +12,13 @@ pub enum TransformError {
     /// The requested output would exceed the output pixel limit.
     #[error("output would be {width}x{height}, over the limit of {limit} pixels")]
     OutputTooLarge { width: u64, height: u64, limit: u64 },
-    /// A valid option this build cannot apply yet.
-    #[error("`{0}` is not available in this build yet")]
-    Unsupported(String),
+    /// Options that are valid alone but not for this image (e.g. a crop that
+    /// starts outside it): a client error, shown as `name=value: reason`.
+    #[error("{0}")]
+    Invalid(String),
+    /// The watermark image named by `watermark` is not a decodable image.
+    #[error("the watermark is not a decodable image: {0}")]
+    BadWatermark(String),
     /// An encoder failed on valid pixels (a bug, not client input).
     #[error("encoding failed: {0}")]
     Encode(String),

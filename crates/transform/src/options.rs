@@ -171,6 +171,11 @@ impl Options {
         self.values.iter().map(|(k, v)| (*k, v.as_str()))
     }
 
+    /// Removes an option, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        self.values.remove(name)
+    }
+
     /// Sets a canonical option (for merging validated layers).
     pub(crate) fn set(&mut self, name: &'static str, value: String) {
         self.values.insert(name, value);

@@ -10,6 +10,19 @@ pub struct Color {
 }
 
 impl Color {
+    pub const WHITE: Color = Color {
+        r: 255,
+        g: 255,
+        b: 255,
+        a: 255,
+    };
+    pub const BLACK: Color = Color {
+        r: 0,
+        g: 0,
+        b: 0,
+        a: 255,
+    };
+
     /// Parses `RRGGBB`, `RRGGBBAA`, `RGB`, each with or without `#`,
     /// `rgb(r,g,b)`, `rgba(r,g,b,a)` (a as 0–1) or a CSS colour name.
     pub fn parse(s: &str) -> Option<Color> {

@@ -116,12 +116,8 @@ async fn options_are_validated_after_auth() {
     assert!(String::from_utf8(body)
         .unwrap()
         .contains("not a decodable image"));
-    let (status, _, _) = get(&app, "/photo.jpg?blur=5").await;
-    assert_eq!(
-        status,
-        StatusCode::NOT_IMPLEMENTED,
-        "valid but not built yet"
-    );
+    let (status, _, _) = get(&app, "/photo.jpg?profile=nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a missing profile");
     let (status, _, _) = get(&app, "/hello.txt?w=100").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _, _) = get(&app, "/missing.jpg?w=100").await;

@@ -184,18 +184,6 @@ fn redacted_toml_has_no_secrets() {
 }
 
 #[test]
-fn settings_not_applied_yet_are_reported() {
-    assert!(load_text("").unwrap().unapplied().is_empty());
-    let c = load_text("default_format = \"optimal\"\ndefault_profile = \"thumbs\"").unwrap();
-    let said = c.unapplied();
-    assert_eq!(said.len(), 2);
-    assert!(
-        said[0].contains("default_format") && said[1].contains("thumbs"),
-        "{said:?}"
-    );
-}
-
-#[test]
 fn sizes() {
     for (t, n) in [
         ("512MiB", 512u64 << 20),

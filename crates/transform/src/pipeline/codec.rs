@@ -1,11 +1,16 @@
 //! Formats: sniffing, header-only probing, decoding (JPEG through
-//! libjpeg-turbo with DCT shrink-on-load, the rest through `image`) and encoding.
+//! libjpeg-turbo with DCT shrink-on-load, the rest through `image`), colour
+//! management (embedded ICC profiles are converted to sRGB with `qcms`) and
+//! encoding (JPEG through libjpeg-turbo, WebP through libwebp, AVIF through
+//! `ravif`/rav1e, PNG and GIF through `image`).
 
 use std::io::Cursor;
+use std::sync::OnceLock;
 
 use image::{ImageDecoder, ImageEncoder, ImageFormat, ImageReader};
 use turbojpeg::{Decompressor, PixelFormat, ScalingFactor};
 
+use super::markers::jpeg_icc;
 use super::orient::{jpeg_orientation, Orientation};
 use super::Pixels;
 use crate::{Options, TransformError};
@@ -17,6 +22,7 @@ pub enum Format {
     Png,
     Gif,
     WebP,
+    Avif,
 }
 
 impl Format {
@@ -26,6 +32,7 @@ impl Format {
             Format::Png => "png",
             Format::Gif => "gif",
             Format::WebP => "webp",
+            Format::Avif => "avif",
         }
     }
 
@@ -35,6 +42,7 @@ impl Format {
             Format::Png => "image/png",
             Format::Gif => "image/gif",
             Format::WebP => "image/webp",
+            Format::Avif => "image/avif",
         }
     }
 }
@@ -46,6 +54,9 @@ pub fn sniff(data: &[u8]) -> Option<Format> {
         [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some(Format::Png),
         [b'G', b'I', b'F', b'8', ..] => Some(Format::Gif),
         [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(Format::WebP),
+        [_, _, _, _, b'f', b't', b'y', b'p', b'a', b'v', b'i', b'f' | b's', ..] => {
+            Some(Format::Avif)
+        }
         _ => None,
     }
 }
@@ -61,12 +72,15 @@ fn not_an_image(e: impl std::fmt::Display) -> TransformError {
     TransformError::NotAnImage(e.to_string())
 }
 
-fn image_format(f: Format) -> ImageFormat {
+fn image_format(f: Format) -> Result<ImageFormat, TransformError> {
     match f {
-        Format::Jpeg => ImageFormat::Jpeg,
-        Format::Png => ImageFormat::Png,
-        Format::Gif => ImageFormat::Gif,
-        Format::WebP => ImageFormat::WebP,
+        Format::Jpeg => Ok(ImageFormat::Jpeg),
+        Format::Png => Ok(ImageFormat::Png),
+        Format::Gif => Ok(ImageFormat::Gif),
+        Format::WebP => Ok(ImageFormat::WebP),
+        Format::Avif => Err(not_an_image(
+            "AVIF sources cannot be decoded by this build (AVIF is an output format only)",
+        )),
     }
 }
 
@@ -81,7 +95,7 @@ pub(crate) fn probe(data: &[u8], format: Format) -> Result<Header, TransformErro
         });
     }
     let mut reader = ImageReader::new(Cursor::new(data));
-    reader.set_format(image_format(format));
+    reader.set_format(image_format(format)?);
     let (width, height) = reader.into_dimensions().map_err(not_an_image)?;
     if width == 0 || height == 0 {
         return Err(not_an_image("zero-sized image"));
@@ -113,9 +127,10 @@ pub(crate) fn decode(
         return decode_jpeg(data, header, min_w, min_h);
     }
     let mut reader = ImageReader::new(Cursor::new(data));
-    reader.set_format(image_format(format));
-    let decoder = reader.into_decoder().map_err(not_an_image)?;
+    reader.set_format(image_format(format)?);
+    let mut decoder = reader.into_decoder().map_err(not_an_image)?;
     let has_alpha = decoder.color_type().has_alpha();
+    let icc = decoder.icc_profile().ok().flatten();
     let img = image::DynamicImage::from_decoder(decoder).map_err(not_an_image)?;
     let (width, height) = (img.width(), img.height());
     let (channels, data) = if has_alpha {
@@ -123,12 +138,42 @@ pub(crate) fn decode(
     } else {
         (3, img.into_rgb8().into_raw())
     };
-    Ok(Pixels {
+    let mut p = Pixels {
         width,
         height,
         channels,
         data,
-    })
+    };
+    to_srgb(&mut p, icc.as_deref());
+    Ok(p)
+}
+
+/// Converts pixels from an embedded ICC profile to sRGB in place. Profiles
+/// that are missing, unreadable or not RGB leave the pixels as they are
+/// (read as sRGB), which is what browsers do too.
+pub(crate) fn to_srgb(p: &mut Pixels, icc: Option<&[u8]>) {
+    static SRGB: OnceLock<Box<qcms::Profile>> = OnceLock::new();
+    let Some(icc) = icc else { return };
+    // An RGB profile's colour space field.
+    if icc.get(16..20) != Some(b"RGB ") {
+        return;
+    }
+    let Some(input) = qcms::Profile::new_from_slice(icc, false) else {
+        return;
+    };
+    let output = SRGB.get_or_init(|| {
+        let mut p = qcms::Profile::new_sRGB();
+        p.precache_output_transform();
+        p
+    });
+    let ty = if p.channels == 4 {
+        qcms::DataType::RGBA8
+    } else {
+        qcms::DataType::RGB8
+    };
+    if let Some(t) = qcms::Transform::new(&input, output, ty, qcms::Intent::Perceptual) {
+        t.apply(&mut p.data);
+    }
 }
 
 fn decode_jpeg(
@@ -159,12 +204,14 @@ fn decode_jpeg(
     };
     d.decompress(data, image).map_err(not_an_image)?;
     debug_assert!(header.width as usize >= s.width);
-    Ok(Pixels {
+    let mut p = Pixels {
         width: dim(s.width)?,
         height: dim(s.height)?,
         channels: 3,
         data: pixels,
-    })
+    };
+    to_srgb(&mut p, jpeg_icc(data).as_deref());
+    Ok(p)
 }
 
 /// Encodes to `format` with the `q`, `subsampling` and `progressive` options.
@@ -183,7 +230,7 @@ pub(crate) fn encode(
             } else {
                 &p.data
             };
-            let quality: i32 = options.get("q").and_then(|q| q.parse().ok()).unwrap_or(80);
+            let quality = quality(options);
             let mut c = turbojpeg::Compressor::new().map_err(|e| fail(e.to_string()))?;
             c.set_quality(quality).map_err(|e| fail(e.to_string()))?;
             let subsamp = match options.get("subsampling") {
@@ -219,11 +266,49 @@ pub(crate) fn encode(
                 .map_err(|e| fail(e.to_string()))?;
             out
         }
-        other => {
-            return Err(TransformError::Unsupported(format!(
-                "{} output",
-                other.name()
-            )))
+        Format::WebP => {
+            let encoder = if p.channels == 4 {
+                webp::Encoder::from_rgba(&p.data, p.width, p.height)
+            } else {
+                webp::Encoder::from_rgb(&p.data, p.width, p.height)
+            };
+            let quality = quality(options) as f32;
+            let memory = encoder
+                .encode_simple(false, quality)
+                .map_err(|e| fail(format!("webp: {e:?}")))?;
+            memory.to_vec()
+        }
+        Format::Avif => {
+            use rgb::FromSlice;
+            let encoder = ravif::Encoder::new()
+                .with_quality(quality(options) as f32)
+                .with_alpha_quality(quality(options) as f32)
+                .with_speed(AVIF_SPEED)
+                .with_num_threads(Some(1));
+            let (w, h) = (p.width as usize, p.height as usize);
+            let encoded = if p.channels == 4 {
+                encoder.encode_rgba(ravif::Img::new(p.data.as_rgba(), w, h))
+            } else {
+                encoder.encode_rgb(ravif::Img::new(p.data.as_rgb(), w, h))
+            };
+            encoded.map_err(|e| fail(format!("avif: {e}")))?.avif_file
+        }
+        Format::Gif => {
+            let rgba;
+            let data = if p.channels == 4 {
+                &p.data
+            } else {
+                rgba = p.clone().into_rgba().data;
+                &rgba
+            };
+            let mut out = Vec::new();
+            {
+                let mut encoder = image::codecs::gif::GifEncoder::new_with_speed(&mut out, 10);
+                encoder
+                    .encode(data, p.width, p.height, image::ExtendedColorType::Rgba8)
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+            out
         }
     };
     Ok(super::Output {
@@ -232,6 +317,14 @@ pub(crate) fn encode(
         width: p.width,
         height: p.height,
     })
+}
+
+/// rav1e speed (0 slowest … 10 fastest) for AVIF output.
+const AVIF_SPEED: u8 = 8;
+
+/// The `q` option (default 80).
+fn quality(options: &Options) -> i32 {
+    options.get("q").and_then(|q| q.parse().ok()).unwrap_or(80)
 }
 
 /// RGBA over a white background, for formats without alpha.

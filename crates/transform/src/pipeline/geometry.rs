@@ -13,6 +13,14 @@ pub struct SizePlan {
     pub height: u32,
 }
 
+/// A length option in pixels, or a percentage of `of`.
+pub(crate) fn px_or_pct(v: &str, of: u32) -> Option<f64> {
+    match v.strip_suffix('%') {
+        Some(pct) => pct.parse::<f64>().ok().map(|p| f64::from(of) * p / 100.0),
+        None => v.parse().ok(),
+    }
+}
+
 /// A length option against a source dimension: pixels × dpr, or a percentage.
 fn length(value: Option<&str>, source: u32, dpr: f64) -> Option<f64> {
     let v = value?;

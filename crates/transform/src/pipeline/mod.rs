@@ -1,29 +1,24 @@
-//! The image pipeline: decode (shrink-on-load) → orient → scale → encode.
+//! The image pipeline, in SPEC §4's fixed order: decode (shrink-on-load,
+//! ICC → sRGB) → EXIF orient → trim → scale → crop → canvas →
+//! rotate/flip/flop → adjustments → text → watermark → encode.
 //! Pure: bytes and options in, bytes out.
 
+mod adjust;
 mod codec;
+mod edit;
 mod geometry;
+mod markers;
 mod orient;
+mod pixels;
 mod resize;
+mod text;
+mod watermark;
 
 use crate::{Options, TransformError};
 
 pub use codec::{sniff, Format};
 pub use geometry::{plan_size, SizePlan};
-
-/// Options this build applies. Any other valid option answers "not available".
-pub const SUPPORTED: [&str; 10] = [
-    "w",
-    "h",
-    "s",
-    "thumbnail",
-    "scale.option",
-    "dpr",
-    "format",
-    "q",
-    "subsampling",
-    "progressive",
-];
+pub(crate) use pixels::Pixels;
 
 /// Safety limits, from the server's `[limits]`.
 #[derive(Debug, Clone, Copy)]
@@ -41,80 +36,190 @@ pub struct Output {
     pub height: u32,
 }
 
-/// Fails with the first option this build cannot apply.
-pub fn check_supported(options: &Options) -> Result<(), TransformError> {
-    for (name, value) in options.iter() {
-        if !SUPPORTED.contains(&name) {
-            return Err(TransformError::Unsupported(name.to_owned()));
+/// The output format, decided from the options and the client's `Accept`
+/// before the source is read, so that it can be part of the cache key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// This format.
+    Exact(Format),
+    /// The source's own format (`format=original`, or no `format`).
+    Source,
+    /// `optimal` for a client without AVIF or WebP: JPEG when the result is
+    /// opaque, PNG when it has transparency.
+    Family,
+}
+
+impl Target {
+    /// A short stable name, for cache keys.
+    pub fn key(self) -> &'static str {
+        match self {
+            Target::Exact(f) => f.name(),
+            Target::Source => "source",
+            Target::Family => "family",
         }
-        if name == "format" && !matches!(value, "jpg" | "jpeg" | "png" | "original") {
-            return Err(TransformError::Unsupported(format!("format={value}")));
-        }
+    }
+}
+
+/// A negotiated target, and whether it depended on `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Negotiated {
+    pub target: Target,
+    pub vary_accept: bool,
+}
+
+/// Whether an `Accept` header lists `mime` with a non-zero quality.
+/// Wildcards do not count: browsers name the image formats they decode.
+fn accepts(accept: Option<&str>, mime: &str) -> bool {
+    accept.unwrap_or("").split(',').any(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        let matches = parts.next().is_some_and(|m| m.eq_ignore_ascii_case(mime));
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        matches && !refused
+    })
+}
+
+/// Picks the output format: `format`, `webp-fallback`, and for `optimal`
+/// (or no `format` when `default_optimal`) AVIF, then WebP, then the
+/// JPEG/PNG family, by `Accept`.
+pub fn negotiate(options: &Options, accept: Option<&str>, default_optimal: bool) -> Negotiated {
+    let fixed = |f| Negotiated {
+        target: Target::Exact(f),
+        vary_accept: false,
+    };
+    let format = options
+        .get("format")
+        .or(default_optimal.then_some("optimal"));
+    match format {
+        Some("jpg" | "jpeg") => fixed(Format::Jpeg),
+        Some("png") => fixed(Format::Png),
+        Some("gif") => fixed(Format::Gif),
+        Some("avif") => fixed(Format::Avif),
+        Some("webp") => match options.get("webp-fallback") {
+            None => fixed(Format::WebP),
+            Some(fallback) => Negotiated {
+                target: if accepts(accept, "image/webp") {
+                    Target::Exact(Format::WebP)
+                } else if fallback == "png" {
+                    Target::Exact(Format::Png)
+                } else {
+                    Target::Exact(Format::Jpeg)
+                },
+                vary_accept: true,
+            },
+        },
+        Some("optimal") => Negotiated {
+            target: if accepts(accept, "image/avif") {
+                Target::Exact(Format::Avif)
+            } else if accepts(accept, "image/webp") {
+                Target::Exact(Format::WebP)
+            } else {
+                Target::Family
+            },
+            vary_accept: true,
+        },
+        _ => Negotiated {
+            target: Target::Source,
+            vary_accept: false,
+        },
+    }
+}
+
+/// One transform: the effective options, the negotiated target, and the
+/// watermark image's bytes when `watermark` is set.
+#[derive(Debug, Clone, Copy)]
+pub struct Job<'a> {
+    pub options: &'a Options,
+    pub target: Target,
+    pub watermark: Option<&'a [u8]>,
+}
+
+fn check_source(width: u32, height: u32, limits: &Limits) -> Result<(), TransformError> {
+    if u64::from(width) * u64::from(height) > limits.max_source_pixels {
+        return Err(TransformError::SourceTooLarge {
+            width: width.into(),
+            height: height.into(),
+            limit: limits.max_source_pixels,
+        });
     }
     Ok(())
 }
 
-/// The output format for a source format and options.
-pub fn output_format(source: Format, options: &Options) -> Result<Format, TransformError> {
-    match options.get("format") {
-        Some("jpg" | "jpeg") => Ok(Format::Jpeg),
-        Some("png") => Ok(Format::Png),
-        Some("original") | None => match source {
-            Format::Jpeg => Ok(Format::Jpeg),
-            Format::Png => Ok(Format::Png),
-            other => Err(TransformError::Unsupported(format!(
-                "{} output",
-                other.name()
-            ))),
-        },
-        Some(other) => Err(TransformError::Unsupported(format!("format={other}"))),
-    }
+/// Decodes a whole image, oriented and in sRGB, after checking its header
+/// against the pixel limit. `shrink_to` (in displayed axes) lets JPEG decode
+/// at a reduced DCT scale that still covers that size.
+fn load(
+    data: &[u8],
+    limits: &Limits,
+    shrink_to: impl FnOnce(u32, u32) -> (u32, u32),
+) -> Result<(Pixels, Format), TransformError> {
+    let format =
+        sniff(data).ok_or_else(|| TransformError::NotAnImage("unknown file signature".into()))?;
+    let header = codec::probe(data, format)?;
+    check_source(header.width, header.height, limits)?;
+    let (ow, oh) = header.orientation.oriented(header.width, header.height);
+    let (want_w, want_h) = shrink_to(ow, oh);
+    // Shrink-on-load wants the size in stored (pre-orientation) axes.
+    let (stored_w, stored_h) = header.orientation.oriented(want_w, want_h);
+    let decoded = codec::decode(data, format, &header, stored_w, stored_h)?;
+    Ok((orient::apply(decoded, header.orientation), format))
 }
 
 /// Runs the pipeline on a whole source file.
-pub fn process(
-    source: &[u8],
-    options: &Options,
-    limits: &Limits,
-) -> Result<Output, TransformError> {
-    check_supported(options)?;
-    let format =
-        sniff(source).ok_or_else(|| TransformError::NotAnImage("unknown file signature".into()))?;
-    let out_format = output_format(format, options)?;
-    let header = codec::probe(source, format)?;
-    let pixels = u64::from(header.width) * u64::from(header.height);
-    if pixels > limits.max_source_pixels {
-        return Err(TransformError::SourceTooLarge {
-            width: header.width.into(),
-            height: header.height.into(),
-            limit: limits.max_source_pixels,
-        });
+pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, TransformError> {
+    let options = job.options;
+    let trim = options.get("crop.type") == Some("trim");
+    let mut planned = None;
+    let (mut p, format) = load(source, limits, |w, h| {
+        if trim {
+            // The scale depends on the trimmed size: decode in full.
+            return (w, h);
+        }
+        let plan = plan_size(w, h, options);
+        planned = Some(plan);
+        (plan.resize_w, plan.resize_h)
+    })?;
+    if trim {
+        p = edit::trim(p);
     }
-    let (ow, oh) = header.orientation.oriented(header.width, header.height);
-    let plan = plan_size(ow, oh, options);
-    let out_pixels = u64::from(plan.width) * u64::from(plan.height);
+    let plan = match planned {
+        Some(plan) if !trim => plan,
+        _ => plan_size(p.width, p.height, options),
+    };
+    let out_pixels = u64::from(plan.resize_w) * u64::from(plan.resize_h);
     if out_pixels > limits.max_output_pixels {
         return Err(TransformError::OutputTooLarge {
-            width: plan.width.into(),
-            height: plan.height.into(),
+            width: plan.resize_w.into(),
+            height: plan.resize_h.into(),
             limit: limits.max_output_pixels,
         });
     }
-    // Shrink-on-load wants the size in stored (pre-orientation) axes.
-    let (stored_w, stored_h) = header.orientation.oriented(plan.resize_w, plan.resize_h);
-    let decoded = codec::decode(source, format, &header, stored_w, stored_h)?;
-    let oriented = orient::apply(decoded, header.orientation);
-    let resized = resize::resize(oriented, &plan)?;
-    codec::encode(&resized, out_format, options)
-}
-
-/// Decoded pixels: 8-bit RGB or RGBA, rows packed.
-#[derive(Debug, Clone)]
-pub(crate) struct Pixels {
-    pub(crate) width: u32,
-    pub(crate) height: u32,
-    pub(crate) channels: u8,
-    pub(crate) data: Vec<u8>,
+    p = resize::resize(p, &plan)?;
+    p = edit::crop(p, options)?;
+    p = edit::canvas(p, options, limits.max_output_pixels)?;
+    p = edit::orient(p, options, limits.max_output_pixels)?;
+    p = adjust::apply(p, options);
+    p = text::draw(p, options);
+    if options.get("watermark").is_some() {
+        let bytes = job.watermark.ok_or_else(|| {
+            TransformError::Invalid("watermark: the watermark image was not loaded".into())
+        })?;
+        let (mark, _) = load(bytes, limits, |w, h| (w, h)).map_err(|e| match e {
+            TransformError::NotAnImage(why) => TransformError::BadWatermark(why),
+            other => other,
+        })?;
+        p = watermark::draw(p, mark.into_rgba(), options)?;
+    }
+    let out_format = match job.target {
+        Target::Exact(f) => f,
+        Target::Source => format,
+        Target::Family if p.has_alpha() => Format::Png,
+        Target::Family => Format::Jpeg,
+    };
+    codec::encode(&p, out_format, options)
 }
 
 #[cfg(test)]

@@ -22,34 +22,11 @@ impl Orientation {
 
 /// Reads the EXIF orientation of a JPEG (1 when absent or unreadable).
 pub(crate) fn jpeg_orientation(data: &[u8]) -> Orientation {
-    let mut i = 2;
-    while let (Some(&0xFF), Some(&marker)) = (data.get(i), data.get(i + 1)) {
-        if marker == 0xD8 || (0xD0..=0xD7).contains(&marker) || marker == 0x01 || marker == 0xFF {
-            i += if marker == 0xFF { 1 } else { 2 };
-            continue;
-        }
-        if marker == 0xDA || marker == 0xD9 {
-            break; // image data starts: no more metadata
-        }
-        let Some(len) = data
-            .get(i + 2..i + 4)
-            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-        else {
-            break;
-        };
-        let Some(segment) = data.get(i + 4..i + 2 + len) else {
-            break;
-        };
-        if marker == 0xE1 {
-            if let Some(tiff) = segment.strip_prefix(b"Exif\0\0") {
-                if let Some(o) = tiff_orientation(tiff) {
-                    return o;
-                }
-            }
-        }
-        i += 2 + len;
-    }
-    Orientation::NORMAL
+    super::markers::jpeg_segments(data)
+        .filter(|(marker, _)| *marker == 0xE1)
+        .filter_map(|(_, segment)| segment.strip_prefix(b"Exif\0\0"))
+        .find_map(tiff_orientation)
+        .unwrap_or(Orientation::NORMAL)
 }
 
 fn tiff_orientation(tiff: &[u8]) -> Option<Orientation> {

@@ -1,0 +1,234 @@
+//! Colour and detail adjustments, in Sirv's option names:
+//! brightness, contrast and lightness as one per-channel table; saturation,
+//! hue and grayscale as one 3×3 matrix; then colorize, blur, sharpen and
+//! opacity. Values are in gamma-encoded sRGB (see docs/url-api.md).
+
+use super::edit::percent;
+use super::pixels::Pixels;
+use crate::{Color, Options};
+
+/// The adjustment option names, for quick "nothing to do" checks.
+const NAMES: [&str; 11] = [
+    "brightness",
+    "contrast",
+    "saturation",
+    "lightness",
+    "hue",
+    "grayscale",
+    "colorize.color",
+    "blur",
+    "sharpen",
+    "opacity",
+    "colorize.opacity",
+];
+
+fn int(options: &Options, name: &str) -> i32 {
+    options.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+pub(crate) fn apply(mut p: Pixels, options: &Options) -> Pixels {
+    if NAMES.iter().all(|n| options.get(n).is_none()) {
+        return p;
+    }
+    tone(&mut p, options);
+    colour_matrix(&mut p, options);
+    if let Some(color) = options.get("colorize.color").and_then(Color::parse) {
+        colorize(&mut p, color, percent(options.get("colorize.opacity"), 50));
+    }
+    let blur = int(options, "blur");
+    if blur > 0 {
+        p = gaussian(p, f64::from(blur) * 0.2);
+    }
+    let sharpen = int(options, "sharpen");
+    if sharpen > 0 {
+        p = unsharp(p, f64::from(sharpen) / 50.0);
+    }
+    if let Some(o) = options.get("opacity") {
+        let o = percent(Some(o), 100);
+        if o < 100 {
+            p = p.into_rgba();
+            for px in p.data.chunks_exact_mut(4) {
+                px[3] = (u32::from(px[3]) * o / 100) as u8;
+            }
+        }
+    }
+    p
+}
+
+fn each_rgb(p: &mut Pixels, mut f: impl FnMut(&mut [u8])) {
+    let c = usize::from(p.channels);
+    for px in p.data.chunks_exact_mut(c) {
+        f(&mut px[..3]);
+    }
+}
+
+/// Brightness (×(1+b/100)), contrast (around mid-grey, ×(1+c/100)) and
+/// lightness (+l×2.55), folded into one lookup table.
+fn tone(p: &mut Pixels, options: &Options) {
+    let (b, c, l) = (
+        int(options, "brightness"),
+        int(options, "contrast"),
+        int(options, "lightness"),
+    );
+    if (b, c, l) == (0, 0, 0) {
+        return;
+    }
+    let mut lut = [0u8; 256];
+    for (i, out) in lut.iter_mut().enumerate() {
+        let mut v = i as f64 * (1.0 + f64::from(b) / 100.0);
+        v = (v - 128.0) * (1.0 + f64::from(c) / 100.0) + 128.0;
+        v += f64::from(l) * 2.55;
+        *out = v.round().clamp(0.0, 255.0) as u8;
+    }
+    each_rgb(p, |px| {
+        for v in px {
+            *v = lut[usize::from(*v)];
+        }
+    });
+}
+
+type Matrix = [[f64; 3]; 3];
+
+fn mul(a: &Matrix, b: &Matrix) -> Matrix {
+    let mut m = [[0.0; 3]; 3];
+    for (i, row) in m.iter_mut().enumerate() {
+        for (j, cell) in row.iter_mut().enumerate() {
+            *cell = (0..3).map(|k| a[i][k] * b[k][j]).sum();
+        }
+    }
+    m
+}
+
+/// Rec. 601 luma weights.
+const LUMA: [f64; 3] = [0.299, 0.587, 0.114];
+
+/// Saturation (×(1+s/100) away from luma), hue (rotation by h×1.8° around
+/// the grey axis) and grayscale, as one matrix.
+fn colour_matrix(p: &mut Pixels, options: &Options) {
+    let s = int(options, "saturation");
+    let h = int(options, "hue");
+    let grey = options.get("grayscale") == Some("true");
+    if s == 0 && h == 0 && !grey {
+        return;
+    }
+    let saturate = |k: f64| -> Matrix {
+        let mut m = [[0.0; 3]; 3];
+        for (i, row) in m.iter_mut().enumerate() {
+            for (j, cell) in row.iter_mut().enumerate() {
+                *cell = LUMA[j] * (1.0 - k) + if i == j { k } else { 0.0 };
+            }
+        }
+        m
+    };
+    let mut m: Matrix = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+    if s != 0 {
+        m = mul(&saturate(1.0 + f64::from(s) / 100.0), &m);
+    }
+    if h != 0 {
+        // Rotation about the luminance axis (the classic hue-rotate matrix).
+        let (sin, cos) = (f64::from(h) * 1.8).to_radians().sin_cos();
+        let r: Matrix = [
+            [
+                0.213 + cos * 0.787 - sin * 0.213,
+                0.715 - cos * 0.715 - sin * 0.715,
+                0.072 - cos * 0.072 + sin * 0.928,
+            ],
+            [
+                0.213 - cos * 0.213 + sin * 0.143,
+                0.715 + cos * 0.285 + sin * 0.140,
+                0.072 - cos * 0.072 - sin * 0.283,
+            ],
+            [
+                0.213 - cos * 0.213 - sin * 0.787,
+                0.715 - cos * 0.715 + sin * 0.715,
+                0.072 + cos * 0.928 + sin * 0.072,
+            ],
+        ];
+        m = mul(&r, &m);
+    }
+    if grey {
+        m = mul(&saturate(0.0), &m);
+    }
+    each_rgb(p, |px| {
+        let v = [f64::from(px[0]), f64::from(px[1]), f64::from(px[2])];
+        for (out, row) in px.iter_mut().zip(&m) {
+            let x = row[0] * v[0] + row[1] * v[1] + row[2] * v[2];
+            *out = x.round().clamp(0.0, 255.0) as u8;
+        }
+    });
+}
+
+/// Tints towards `color` scaled by each pixel's luma, at `opacity` percent.
+fn colorize(p: &mut Pixels, color: Color, opacity: u32) {
+    let o = f64::from(opacity) / 100.0 * f64::from(color.a) / 255.0;
+    let tint = [f64::from(color.r), f64::from(color.g), f64::from(color.b)];
+    each_rgb(p, |px| {
+        let l =
+            (LUMA[0] * f64::from(px[0]) + LUMA[1] * f64::from(px[1]) + LUMA[2] * f64::from(px[2]))
+                / 255.0;
+        for (v, t) in px.iter_mut().zip(tint) {
+            let x = f64::from(*v) * (1.0 - o) + t * l * o;
+            *v = x.round().clamp(0.0, 255.0) as u8;
+        }
+    });
+}
+
+/// A Gaussian blur of standard deviation `sigma` px, approximated by three
+/// box blurs (linear time whatever the radius).
+pub(crate) fn gaussian(mut p: Pixels, sigma: f64) -> Pixels {
+    if sigma < 0.2 {
+        return p;
+    }
+    let ideal = (12.0 * sigma * sigma / 3.0 + 1.0).sqrt();
+    let radius = ((ideal - 1.0) / 2.0).round().max(1.0) as usize;
+    let (w, h, c) = (p.width as usize, p.height as usize, usize::from(p.channels));
+    let mut tmp = vec![0u8; p.data.len()];
+    for _ in 0..3 {
+        box_pass(&p.data, &mut tmp, w, h, c, radius, true);
+        box_pass(&tmp, &mut p.data, w, h, c, radius, false);
+    }
+    p
+}
+
+/// One box pass along rows (`horizontal`) or columns, edges clamped.
+fn box_pass(src: &[u8], dst: &mut [u8], w: usize, h: usize, c: usize, r: usize, horizontal: bool) {
+    let (len, lines) = if horizontal { (w, h) } else { (h, w) };
+    let at = |line: usize, i: usize| {
+        if horizontal {
+            (line * w + i) * c
+        } else {
+            (i * w + line) * c
+        }
+    };
+    let n = (2 * r + 1) as u32;
+    for line in 0..lines {
+        for ch in 0..c {
+            let get = |i: isize| -> u32 {
+                let i = i.clamp(0, len as isize - 1) as usize;
+                u32::from(src[at(line, i) + ch])
+            };
+            let mut sum: u32 = (-(r as isize)..=r as isize).map(get).sum();
+            for i in 0..len {
+                dst[at(line, i) + ch] = ((sum + n / 2) / n) as u8;
+                sum += get(i as isize + r as isize + 1);
+                sum -= get(i as isize - r as isize);
+            }
+        }
+    }
+}
+
+/// Unsharp mask: original + amount × (original − blurred at σ=1).
+fn unsharp(p: Pixels, amount: f64) -> Pixels {
+    let blurred = gaussian(p.clone(), 1.0);
+    let c = usize::from(p.channels);
+    let mut out = p;
+    for (i, v) in out.data.iter_mut().enumerate() {
+        if c == 4 && i % 4 == 3 {
+            continue;
+        }
+        let o = f64::from(*v);
+        let b = f64::from(blurred.data[i]);
+        *v = (o + amount * (o - b)).round().clamp(0.0, 255.0) as u8;
+    }
+    out
+}

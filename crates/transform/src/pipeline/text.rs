@@ -1,0 +1,225 @@
+//! Text overlay with `rusttype` and the bundled DejaVu fonts.
+//!
+//! The text block (lines, alignment, padding for background and outline) is
+//! laid out first, placed by gravity and offsets, then drawn into a coverage
+//! mask the size of the visible part of the block (never larger than the
+//! image) and blended: background box, outline, text.
+
+use std::sync::OnceLock;
+
+use rusttype::{point, Font, Scale};
+
+use super::edit::percent;
+use super::geometry::px_or_pct;
+use super::pixels::{blend, place, Pixels};
+use crate::{Color, Gravity, Options};
+
+/// Bundled fonts (DejaVu, see fonts/LICENSE-DejaVu.txt).
+const SANS: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
+const SERIF: &[u8] = include_bytes!("../../fonts/DejaVuSerif.ttf");
+const MONO: &[u8] = include_bytes!("../../fonts/DejaVuSansMono.ttf");
+
+/// Default size: this share of the image width.
+const DEFAULT_SIZE_PCT: f64 = 8.0;
+/// The largest font size drawn, in px.
+const MAX_SIZE: f64 = 2000.0;
+
+/// The bundled font for a `text.font.family`; unknown families fall back to
+/// DejaVu Sans.
+fn font(family: Option<&str>) -> Option<&'static Font<'static>> {
+    static FONTS: OnceLock<[Option<Font<'static>>; 3]> = OnceLock::new();
+    let fonts = FONTS.get_or_init(|| {
+        [
+            Font::try_from_bytes(SANS),
+            Font::try_from_bytes(SERIF),
+            Font::try_from_bytes(MONO),
+        ]
+    });
+    let family = family.unwrap_or("").to_ascii_lowercase();
+    let i = match family.as_str() {
+        "dejavu serif" | "serif" => 1,
+        "dejavu sans mono" | "mono" | "monospace" => 2,
+        _ => 0,
+    };
+    fonts[i].as_ref().or(fonts[0].as_ref())
+}
+
+/// Draws `text` (if set) onto the image.
+pub(crate) fn draw(mut p: Pixels, options: &Options) -> Pixels {
+    let Some(text) = options.get("text").filter(|t| !t.trim().is_empty()) else {
+        return p;
+    };
+    let Some(font) = font(options.get("text.font.family")) else {
+        return p;
+    };
+    let (iw, ih) = (p.width, p.height);
+    let size = options
+        .get("text.size")
+        .and_then(|v| px_or_pct(v, iw))
+        .unwrap_or(f64::from(iw) * DEFAULT_SIZE_PCT / 100.0)
+        .clamp(4.0, MAX_SIZE) as f32;
+    let scale = Scale::uniform(size);
+    let vm = font.v_metrics(scale);
+    let line_h = (vm.ascent - vm.descent + vm.line_gap).ceil().max(1.0);
+
+    let lines: Vec<&str> = text.split('\n').collect();
+    let widths: Vec<f32> = lines
+        .iter()
+        .map(|line| {
+            font.layout(line, scale, point(0.0, 0.0))
+                .last()
+                .map_or(0.0, |g| {
+                    g.position().x + g.unpositioned().h_metrics().advance_width
+                })
+        })
+        .collect();
+    let block_w = widths.iter().copied().fold(0.0, f32::max).ceil();
+    let block_h = line_h * lines.len() as f32;
+
+    let background = options.get("text.background.color").and_then(Color::parse);
+    let outline_w = options
+        .get("text.outline.width")
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(0);
+    let pad = if background.is_some() {
+        (size * 0.25).round() as u32
+    } else {
+        0
+    } + outline_w;
+    let box_w = block_w as u32 + 2 * pad;
+    let box_h = block_h as u32 + 2 * pad;
+
+    let offset = |name: &str, of: u32| {
+        options
+            .get(name)
+            .and_then(|v| px_or_pct(v, of))
+            .map_or(0, |v| v.round() as i64)
+    };
+    let gravity = options
+        .get("text.position")
+        .and_then(Gravity::parse)
+        .unwrap_or(Gravity::Center);
+    let (bx, by) = place(
+        gravity,
+        (iw, ih),
+        (box_w, box_h),
+        (offset("text.position.x", iw), offset("text.position.y", ih)),
+    );
+
+    // The visible part of the box.
+    let x0 = bx.clamp(0, i64::from(iw));
+    let y0 = by.clamp(0, i64::from(ih));
+    let x1 = (bx + i64::from(box_w)).clamp(0, i64::from(iw));
+    let y1 = (by + i64::from(box_h)).clamp(0, i64::from(ih));
+    if x1 <= x0 || y1 <= y0 {
+        return p;
+    }
+    let (vw, vh) = ((x1 - x0) as usize, (y1 - y0) as usize);
+
+    let opacity = percent(options.get("text.opacity"), 100);
+    if let Some(bg) = background {
+        let a = u32::from(bg.a) * percent(options.get("text.background.opacity"), 100) / 100;
+        fill_rect(
+            &mut p,
+            (x0, y0, x1, y1),
+            [bg.r, bg.g, bg.b],
+            a * opacity / 100,
+        );
+    }
+
+    // Coverage of the glyphs, in visible-box coordinates.
+    let mut cover = vec![0u8; vw * vh];
+    let align = options.get("text.align").unwrap_or("center");
+    for (i, (line, width)) in lines.iter().zip(&widths).enumerate() {
+        let shift = match align {
+            "left" => 0.0,
+            "right" => block_w - width,
+            _ => (block_w - width) / 2.0,
+        };
+        let origin = point(
+            (bx + i64::from(pad) - x0) as f32 + shift,
+            (by + i64::from(pad) - y0) as f32 + vm.ascent + line_h * i as f32,
+        );
+        for glyph in font.layout(line, scale, origin) {
+            let Some(bb) = glyph.pixel_bounding_box() else {
+                continue;
+            };
+            glyph.draw(|gx, gy, v| {
+                let x = i64::from(bb.min.x) + i64::from(gx);
+                let y = i64::from(bb.min.y) + i64::from(gy);
+                if x >= 0 && y >= 0 && (x as usize) < vw && (y as usize) < vh {
+                    let cell = &mut cover[y as usize * vw + x as usize];
+                    *cell = (*cell).max((v * 255.0).round() as u8);
+                }
+            });
+        }
+    }
+
+    let color = options
+        .get("text.color")
+        .and_then(Color::parse)
+        .unwrap_or(Color::BLACK);
+    let c = usize::from(p.channels);
+    let iw_us = iw as usize;
+    let mut paint = |mask: &[u8], rgb: [u8; 3], alpha: u32| {
+        for y in 0..vh {
+            for x in 0..vw {
+                let m = u32::from(mask[y * vw + x]);
+                if m == 0 {
+                    continue;
+                }
+                let i = ((y0 as usize + y) * iw_us + x0 as usize + x) * c;
+                blend(&mut p.data[i..i + c], rgb, m * alpha / 255);
+            }
+        }
+    };
+    if outline_w > 0 {
+        let oc = options
+            .get("text.outline.color")
+            .and_then(Color::parse)
+            .unwrap_or(Color::WHITE);
+        let ring = dilate(&cover, vw, vh, outline_w as usize);
+        paint(&ring, [oc.r, oc.g, oc.b], u32::from(oc.a) * opacity / 100);
+    }
+    paint(
+        &cover,
+        [color.r, color.g, color.b],
+        u32::from(color.a) * opacity / 100,
+    );
+    p
+}
+
+fn fill_rect(p: &mut Pixels, (x0, y0, x1, y1): (i64, i64, i64, i64), rgb: [u8; 3], alpha: u32) {
+    let c = usize::from(p.channels);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let i = (y as usize * p.width as usize + x as usize) * c;
+            blend(&mut p.data[i..i + c], rgb, alpha);
+        }
+    }
+}
+
+/// Grows a mask by `r` px (a square max filter, rows then columns).
+fn dilate(mask: &[u8], w: usize, h: usize, r: usize) -> Vec<u8> {
+    let mut rows = vec![0u8; mask.len()];
+    for y in 0..h {
+        for x in 0..w {
+            let lo = x.saturating_sub(r);
+            let hi = (x + r).min(w - 1);
+            rows[y * w + x] = mask[y * w + lo..=y * w + hi]
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(0);
+        }
+    }
+    let mut out = vec![0u8; mask.len()];
+    for y in 0..h {
+        let lo = y.saturating_sub(r);
+        let hi = (y + r).min(h - 1);
+        for x in 0..w {
+            out[y * w + x] = (lo..=hi).map(|yy| rows[yy * w + x]).max().unwrap_or(0);
+        }
+    }
+    out
+}
