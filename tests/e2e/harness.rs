@@ -277,14 +277,20 @@ impl Media {
 
 pub const LONG_SECRET: &str = "0123456789abcdef0123456789abcdef";
 
-/// The standard test config over `root`.
+/// The standard test config over `root`. `extra` goes first (top-level keys
+/// and whole tables); a `[cache]` table in it is merged into the harness's.
 pub fn config(root: &Path, extra: &str) -> String {
+    let (extra, cache) = match extra.split_once("[cache]\n") {
+        Some((top, cache)) => (top, cache),
+        None => (extra, ""),
+    };
     format!(
         r#"{extra}
 [storage]
 root = "{}"
 [cache]
 max_age = "1d"
+{cache}
 [[keys]]
 id = "main"
 secret = "topsecret"

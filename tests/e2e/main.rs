@@ -8,5 +8,6 @@ mod bad_input;
 mod cli;
 mod harness;
 mod originals;
+mod pipeline;
 mod tokens;
 mod variants;

@@ -46,14 +46,16 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Options, Vec<String>> {
 
 /// Flattens nested objects into dotted names. Inside an object, a key equal
 /// to the object's own last name segment (or `value`) names the object
-/// itself: `{"text": {"text": "Hi"}}` is `text=Hi`. An array (Sirv's list of
+/// itself: `{"text": {"text": "Hi"}}` is `text=Hi`, and so is
+/// `{"watermark": {"image": "/w.png"}}` for `watermark`. An array (Sirv's list of
 /// text layers) contributes its first element.
 fn flatten(name: &str, value: &Value, out: &mut Vec<(String, String)>, errors: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             let last = name.rsplit('.').next().unwrap_or(name);
             for (k, v) in map {
-                let child = if k == last || k == "value" {
+                let itself = k == last || k == "value" || (name == "watermark" && k == "image");
+                let child = if itself {
                     name.to_owned()
                 } else {
                     format!("{name}.{k}")

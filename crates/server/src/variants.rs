@@ -69,7 +69,7 @@ pub(crate) struct Engine {
 }
 
 /// Bytes a cached variant costs: its body plus its key and bookkeeping.
-fn weight(key: &String, v: &Arc<Variant>) -> u32 {
+fn weight(key: &str, v: &Variant) -> u32 {
     u32::try_from(v.bytes.len() + key.len() + 128).unwrap_or(u32::MAX)
 }
 
@@ -77,11 +77,11 @@ impl Engine {
     pub(crate) fn new(settings: Settings, metrics: Arc<Metrics>) -> Engine {
         let variants = Cache::builder()
             .max_capacity(settings.cache_bytes)
-            .weigher(weight)
+            .weigher(|k: &String, v: &Arc<Variant>| weight(k, v))
             .support_invalidation_closures()
             .build();
         let ttl = settings.revalidate_after;
-        let short = |capacity: u64| (!ttl.is_zero()).then(|| capacity);
+        let short = |capacity: u64| (!ttl.is_zero()).then_some(capacity);
         Engine {
             permits: Semaphore::new(settings.concurrency),
             queued: AtomicUsize::new(0),

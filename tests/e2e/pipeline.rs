@@ -1,0 +1,434 @@
+//! The whole pipeline through the real server: overlays a URL cannot remove,
+//! the variant cache (hits, coalesced misses, byte budget, auth on hits),
+//! format negotiation, profiles and watermarks from storage.
+
+use std::path::Path;
+
+use image::{DynamicImage, GenericImageView, Rgba};
+use serde_json::{json, Value};
+
+use crate::harness::{config, now, Media, Server};
+use crate::tokens::{claims, hs256};
+
+const PHOTO: &[u8] = include_bytes!("../../examples/media/example-image.jpg"); // 1200×800
+
+fn decode(bytes: &[u8]) -> DynamicImage {
+    image::load_from_memory(bytes).expect("a decodable image")
+}
+
+/// A solid-colour PNG.
+fn solid_png(w: u32, h: u32, rgba: [u8; 4]) -> Vec<u8> {
+    let img = image::RgbaImage::from_pixel(w, h, Rgba(rgba));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+fn write(root: &Path, name: &str, bytes: &[u8]) {
+    let path = root.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn near(p: Rgba<u8>, want: [u8; 3], tol: u8) -> bool {
+    p.0[..3].iter().zip(want).all(|(a, b)| a.abs_diff(b) <= tol)
+}
+
+/// How many pixels are close to `want`.
+fn count(img: &DynamicImage, want: [u8; 3]) -> usize {
+    img.pixels().filter(|(_, _, p)| near(*p, want, 12)).count()
+}
+
+/// A counter or gauge from `/metrics`.
+fn metric(s: &Server, name: &str) -> u64 {
+    let text = s.admin_get("/metrics").text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in /metrics:\n{text}"))
+}
+
+fn jwt_url(path: &str, args: Value, extra_query: &str) -> String {
+    let mut c = claims(json!(path), now());
+    c["args"] = args;
+    let token = hs256(c, "topsecret");
+    format!("{path}?{extra_query}jwt={token}")
+}
+
+fn setup(extra: &str) -> (Media, Server) {
+    let media = Media::new();
+    let root = media.root();
+    write(&root, "public/photo.jpg", PHOTO);
+    write(&root, "private/photo.jpg", PHOTO);
+    write(
+        &root,
+        "marks/green.png",
+        &solid_png(40, 40, [0, 255, 0, 255]),
+    );
+    write(&root, "marks/clear.png", &solid_png(40, 40, [0, 0, 0, 0]));
+    write(
+        &root,
+        "Profiles/sneaky.json",
+        br#"{"text": {"opacity": 0}, "watermark": {"opacity": 0, "image": "/marks/clear.png"}}"#,
+    );
+    let server = Server::start(&config(&root, extra));
+    (media, server)
+}
+
+/// Secure args that put a red-on-blue text box in the centre and a green
+/// watermark in the top-left corner.
+fn overlay_args() -> Value {
+    json!({
+        "w": "300",
+        "format": "png",
+        "text": "SIGNET",
+        "text.size": "40",
+        "text.color": "ff0000",
+        "text.background.color": "0000ff",
+        "watermark": "/marks/green.png",
+        "watermark.position": "northwest",
+        "watermark.scale.width": "40",
+    })
+}
+
+fn assert_overlays(r: &crate::harness::Resp, what: &str) {
+    assert_eq!(r.status, 200, "{what}: {}", r.text());
+    let img = decode(&r.body);
+    assert!(
+        near(img.get_pixel(3, 3), [0, 255, 0], 4),
+        "{what}: watermark gone from the corner: {:?}",
+        img.get_pixel(3, 3)
+    );
+    let area = (img.width() * img.height()) as usize;
+    let (blue, red) = (count(&img, [0, 0, 255]), count(&img, [255, 0, 0]));
+    if area < 10_000 {
+        // Shrunk by a query canvas: the overlays now cover nearly all of it.
+        let covered = blue + red + count(&img, [0, 255, 0]);
+        assert!(
+            covered * 10 >= area * 9,
+            "{what}: overlays cover {covered}/{area}"
+        );
+        return;
+    }
+    assert!(blue > 300, "{what}: text box gone ({blue} px)");
+    assert!(red > 100, "{what}: text gone ({red} px)");
+}
+
+#[test]
+fn query_options_cannot_remove_or_alter_jwt_overlays() {
+    let (_m, s) = setup("");
+    let base = jwt_url("/private/photo.jpg", overlay_args(), "");
+    let reference = s.get(&base);
+    assert_overlays(&reference, "reference");
+    let attacks = [
+        "text=",
+        "text=%20",
+        "text.opacity=0",
+        "text.color=0000ff",
+        "text.size=1",
+        "text.position=northeast&text.position.x=5000",
+        "watermark.opacity=0",
+        "watermark=/marks/clear.png",
+        "watermark.scale.width=1",
+        "profile=sneaky",
+        "crop.x=0&crop.y=0&crop.width=200&crop.height=150",
+        "blur=100",
+        "canvas.width=10&canvas.height=10",
+        "opacity=0",
+        "w=20&format=jpg",
+    ];
+    for attack in attacks {
+        let url = jwt_url("/private/photo.jpg", overlay_args(), &format!("{attack}&"));
+        assert_overlays(&s.get(&url), attack);
+    }
+    // Query overlays on a JWT URL whose args set none are dropped silently.
+    let plain = s.get(&jwt_url("/private/photo.jpg", json!({"w": "300"}), ""));
+    let tried = s.get(&jwt_url(
+        "/private/photo.jpg",
+        json!({"w": "300"}),
+        "text=HACKED&text.size=80&",
+    ));
+    assert_eq!(tried.status, 200);
+    assert_eq!(plain.body, tried.body, "query text ignored on a JWT URL");
+    // On a public URL the query may set text.
+    let public = s.get("/public/photo.jpg?w=300");
+    let texted = s.get("/public/photo.jpg?w=300&text=HELLO&text.color=red&text.size=40");
+    assert_ne!(
+        public.body, texted.body,
+        "query text applies on public URLs"
+    );
+}
+
+#[test]
+fn cache_hits_coalesced_misses_and_auth_on_every_hit() {
+    let (m, s) = setup("");
+    let root = m.root();
+    let mut flipped = decode(PHOTO).fliph().to_rgb8();
+    flipped.put_pixel(0, 0, image::Rgb([1, 2, 3]));
+    let mut other = std::io::Cursor::new(Vec::new());
+    flipped
+        .write_to(&mut other, image::ImageFormat::Jpeg)
+        .unwrap();
+    write(&root, "private/other.jpg", &other.into_inner());
+
+    // Miss, then hit with the same bytes.
+    let before = metric(&s, "signet_transforms_total");
+    let a = s.get("/public/photo.jpg?w=222");
+    let b = s.get("/public/photo.jpg?width=222&v=7");
+    assert_eq!((a.status, b.status), (200, 200));
+    assert_eq!(a.body, b.body);
+    assert_eq!(
+        a.header("etag"),
+        b.header("etag"),
+        "aliases and ignored params share a key"
+    );
+    assert_eq!(metric(&s, "signet_transforms_total"), before + 1);
+    assert!(metric(&s, "signet_cache_hits_total") >= 1);
+
+    // 50 concurrent identical misses: one transform.
+    let before = metric(&s, "signet_transforms_total");
+    let reads = metric(&s, "signet_storage_reads_total");
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..50)
+            .map(|_| scope.spawn(|| s.get("/public/photo.jpg?w=640&q=90").status))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|st| *st == 200), "{statuses:?}");
+    assert_eq!(metric(&s, "signet_transforms_total"), before + 1);
+    assert_eq!(metric(&s, "signet_storage_reads_total"), reads + 1);
+
+    // Auth runs on hits: the cached variant needs a valid token every time.
+    let args = json!({"w": "150"});
+    let good = jwt_url("/private/photo.jpg", args.clone(), "");
+    assert_eq!(s.get(&good).status, 200);
+    let mut expired = claims(json!("/private/photo.jpg"), now() - 1000);
+    expired["exp"] = json!(now() - 10);
+    expired["args"] = args.clone();
+    let r = s.get(&format!(
+        "/private/photo.jpg?jwt={}",
+        hs256(expired, "topsecret")
+    ));
+    assert_eq!(r.status, 403);
+    assert_eq!(r.auth(), Some("expired key"));
+    assert_eq!(s.get("/private/photo.jpg?w=150").status, 403, "no token");
+
+    // A token for one file never yields another file's variant.
+    let for_photo = jwt_url("/private/photo.jpg", args.clone(), "");
+    let token = for_photo.split("jwt=").nth(1).unwrap();
+    let r = s.get(&format!("/private/other.jpg?jwt={token}"));
+    assert_eq!(r.status, 403);
+    let other_variant = s.get(&jwt_url("/private/other.jpg", args, ""));
+    assert_eq!(other_variant.status, 200);
+    assert_ne!(other_variant.body, s.get(&good).body);
+}
+
+#[test]
+fn the_cache_stays_within_its_byte_budget() {
+    let (_m, s) = setup("[cache]\nmax_bytes = \"300KB\"");
+    for w in 0..40 {
+        let r = s.get(&format!("/public/photo.jpg?w={}&q=95", 300 + w));
+        assert_eq!(r.status, 200);
+    }
+    let held = metric(&s, "signet_cache_bytes");
+    assert!(held > 0 && held <= 300_000, "cache holds {held} bytes");
+}
+
+#[test]
+fn format_negotiation_and_every_output_format() {
+    let (m, s) = setup("");
+    write(
+        &m.root(),
+        "public/logo.png",
+        include_bytes!("../../examples/media/logo.png"),
+    );
+    let cases: &[(&str, &str, &str, Option<&str>)] = &[
+        (
+            "/public/photo.jpg?w=100&format=optimal",
+            "image/avif,image/webp,*/*",
+            "image/avif",
+            Some("Accept"),
+        ),
+        (
+            "/public/photo.jpg?w=100&format=optimal",
+            "image/webp,*/*",
+            "image/webp",
+            Some("Accept"),
+        ),
+        (
+            "/public/photo.jpg?w=100&format=optimal",
+            "image/avif;q=0,image/webp",
+            "image/webp",
+            Some("Accept"),
+        ),
+        (
+            "/public/photo.jpg?w=100&format=optimal",
+            "*/*",
+            "image/jpeg",
+            Some("Accept"),
+        ),
+        (
+            "/public/logo.png?w=100&format=optimal",
+            "*/*",
+            "image/png",
+            Some("Accept"),
+        ),
+        (
+            "/public/photo.jpg?w=100&format=webp",
+            "*/*",
+            "image/webp",
+            None,
+        ),
+        (
+            "/public/photo.jpg?w=100&format=webp&webp-fallback=png",
+            "*/*",
+            "image/png",
+            Some("Accept"),
+        ),
+        (
+            "/public/photo.jpg?w=100&format=webp&webp-fallback=jpg",
+            "image/webp",
+            "image/webp",
+            Some("Accept"),
+        ),
+        (
+            "/public/photo.jpg?w=100&format=avif",
+            "*/*",
+            "image/avif",
+            None,
+        ),
+        (
+            "/public/photo.jpg?w=100&format=gif",
+            "*/*",
+            "image/gif",
+            None,
+        ),
+        (
+            "/public/logo.png?w=50&format=webp",
+            "*/*",
+            "image/webp",
+            None,
+        ),
+    ];
+    let mut etags = std::collections::HashSet::new();
+    for (target, accept, mime, vary) in cases {
+        let r = s.send("GET", target, &[("accept", accept)]);
+        assert_eq!(r.status, 200, "{target}: {}", r.text());
+        assert_eq!(r.header("content-type"), Some(*mime), "{target} / {accept}");
+        assert_eq!(r.header("vary"), *vary, "{target} / {accept}");
+        if *mime != "image/avif" {
+            let img = decode(&r.body);
+            assert!(img.width() == 100 || img.width() == 50, "{target}");
+        } else {
+            assert_eq!(&r.body[4..12], b"ftypavif", "an AVIF file");
+        }
+        etags.insert(r.header("etag").unwrap().to_owned());
+    }
+    assert!(etags.len() >= 9, "formats have their own ETags: {etags:?}");
+    // Transparency survives into PNG and WebP.
+    let r = s.send(
+        "GET",
+        "/public/logo.png?w=100&format=optimal",
+        &[("accept", "image/webp")],
+    );
+    let img = decode(&r.body);
+    assert!(img.pixels().any(|(_, _, p)| p.0[3] < 128), "alpha kept");
+}
+
+#[test]
+fn default_format_optimal_applies_without_options() {
+    let (_m, s) = setup("default_format = \"optimal\"\n");
+    let r = s.send("GET", "/public/photo.jpg", &[("accept", "image/webp")]);
+    assert_eq!(r.header("content-type"), Some("image/webp"));
+    assert_eq!(r.header("vary"), Some("Accept"));
+    let r = s.get("/public/photo.jpg?format=original");
+    assert_eq!(r.header("content-type"), Some("image/jpeg"));
+}
+
+#[test]
+fn profiles_named_default_and_changed_without_restart() {
+    let media = Media::new();
+    let root = media.root();
+    write(&root, "public/photo.jpg", PHOTO);
+    write(
+        &root,
+        "Profiles/thumb.json",
+        br#"{"image": {"scale": {"width": 100}}}"#,
+    );
+    write(&root, "Profiles/base.json", br#"{"format": "png"}"#);
+    write(&root, "Profiles/broken.json", br#"{"w": "wide"}"#);
+    let s = Server::start(&config(
+        &root,
+        "default_profile = \"base\"\n[cache]\nrevalidate_after = \"1s\"\n",
+    ));
+    let r = s.get("/public/photo.jpg?profile=thumb");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.header("content-type"),
+        Some("image/png"),
+        "default profile"
+    );
+    assert_eq!(decode(&r.body).width(), 100, "named profile");
+    let r = s.get("/public/photo.jpg?profile=thumb&w=60");
+    assert_eq!(
+        decode(&r.body).width(),
+        60,
+        "the query overrides a named profile"
+    );
+    let r = s.get("/public/photo.jpg");
+    assert_eq!(
+        r.header("content-type"),
+        Some("image/png"),
+        "default profile on a bare URL"
+    );
+    assert_eq!(
+        s.get("/public/notes.txt").status,
+        200,
+        "profiles skip non-images"
+    );
+
+    write(&root, "Profiles/thumb.json", br#"{"w": 50}"#);
+    std::thread::sleep(std::time::Duration::from_millis(1300));
+    let r = s.get("/public/photo.jpg?profile=thumb");
+    assert_eq!(
+        decode(&r.body).width(),
+        50,
+        "the new profile, same URL, no restart"
+    );
+
+    assert_eq!(s.get("/public/photo.jpg?profile=missing").status, 404);
+    let r = s.get("/public/photo.jpg?profile=broken");
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("profile `broken` is invalid") && r.text().contains("w=wide"));
+    assert_eq!(s.get("/public/photo.jpg?profile=../x").status, 400);
+}
+
+#[test]
+fn watermarks_come_from_storage() {
+    let (_m, s) = setup("");
+    let r = s.get("/public/photo.jpg?w=200&format=png&watermark=/marks/green.png&watermark.position=southeast&watermark.scale.width=10%");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let img = decode(&r.body);
+    assert!(
+        near(img.get_pixel(197, 130), [0, 255, 0], 4),
+        "bottom-right"
+    );
+    assert!(!near(img.get_pixel(2, 2), [0, 255, 0], 40), "not top-left");
+    let tiled = decode(
+        &s.get("/public/photo.jpg?w=200&format=png&watermark=/marks/green.png&watermark.position=tile&watermark.scale.width=20&watermark.opacity=100")
+            .body,
+    );
+    assert!(
+        count(&tiled, [0, 255, 0]) > 200 * 133 * 9 / 10,
+        "tiled over everything"
+    );
+    assert_eq!(
+        s.get("/public/photo.jpg?w=200&watermark=/marks/none.png")
+            .status,
+        404
+    );
+    assert_eq!(
+        s.get("/public/photo.jpg?w=200&watermark=/public/notes.txt")
+            .status,
+        422
+    );
+}
