@@ -310,3 +310,165 @@ fn logs_name_weak_keys_and_never_show_tokens_or_secrets() {
         assert!(!logs.contains(secret), "log leaks {secret:?}: {logs}");
     }
 }
+
+const PHOTO: &[u8] = include_bytes!("../../examples/media/example-image.jpg"); // 1200×800
+
+#[test]
+fn transform_runs_the_pipeline_on_local_files() {
+    let media = Media::new();
+    let root = media.root();
+    std::fs::create_dir_all(root.join("Profiles")).unwrap();
+    std::fs::write(
+        root.join("Profiles/small.json"),
+        r#"{"w": 64, "format": "png"}"#,
+    )
+    .unwrap();
+    let (dir, file) = write_config(&media, "");
+    let file = file.to_str().unwrap();
+    let input = dir.path().join("in.jpg");
+    std::fs::write(&input, PHOTO).unwrap();
+    let output = dir.path().join("out.img");
+    let (i, o) = (input.to_str().unwrap(), output.to_str().unwrap());
+
+    let (code, _, err) = run(&["transform", i, "--param", "w=300", "-o", o]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("300x200 jpeg"), "{err}");
+    let img = image::load_from_memory(&std::fs::read(&output).unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (300, 200));
+
+    // Profiles come from the configured storage; optimal follows --accept.
+    let (code, _, err) = run(&[
+        "transform",
+        i,
+        "--config",
+        file,
+        "--param",
+        "profile=small",
+        "-o",
+        o,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("64x43 png"), "{err}");
+    let (code, _, err) = run(&[
+        "transform",
+        i,
+        "--param",
+        "w=50",
+        "--param",
+        "format=optimal",
+        "--accept",
+        "image/avif,image/webp",
+        "-o",
+        o,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("avif"), "{err}");
+
+    // stdin to stdout.
+    let mut child = Command::new(BIN)
+        .args([
+            "transform",
+            "-",
+            "--param",
+            "w=40",
+            "--param",
+            "format=png",
+            "-o",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(PHOTO).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.starts_with(&[0x89, b'P', b'N', b'G']));
+
+    // Bad input: a clear message and a non-zero exit, never a panic.
+    let text = dir.path().join("notes.jpg");
+    std::fs::write(&text, b"not an image").unwrap();
+    let (code, _, err) = run(&[
+        "transform",
+        text.to_str().unwrap(),
+        "--param",
+        "w=10",
+        "-o",
+        o,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a decodable image"), "{err}");
+    let (code, _, err) = run(&["transform", i, "--param", "w=huge", "-o", o]);
+    assert_eq!(code, 2);
+    assert!(err.contains("w=huge"), "{err}");
+}
+
+#[test]
+fn srcset_prints_signed_candidates_capped_at_the_source_width() {
+    let media = Media::new();
+    std::fs::write(media.root().join("private/photo.jpg"), PHOTO).unwrap();
+    let server = Server::start(&config(&media.root(), ""));
+    let (_d, file) = write_config(&media, "");
+    let file = file.to_str().unwrap();
+
+    let (code, out, err) = run(&[
+        "srcset",
+        "--config",
+        file,
+        "--path",
+        "/private/photo.jpg",
+        "--widths",
+        "320,640,2400",
+        "--secure",
+        "text=Hi",
+        "--param",
+        "format=optimal",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let candidates: Vec<&str> = out.trim().split(", ").collect();
+    assert_eq!(candidates.len(), 3, "{out}");
+    for (candidate, width) in candidates.iter().zip([320, 640, 1200]) {
+        let (url, descriptor) = candidate.rsplit_once(' ').unwrap();
+        assert_eq!(
+            descriptor,
+            format!("{width}w"),
+            "capped at the source's 1200"
+        );
+        let r = server.get(&target(url));
+        assert_eq!(r.status, 200, "{url}: {}", r.text());
+        let img = image::load_from_memory(&r.body).unwrap();
+        assert_eq!(img.width(), width);
+    }
+
+    let (code, out, _) = run(&[
+        "srcset",
+        "--config",
+        file,
+        "--path",
+        "/private/photo.jpg",
+        "--widths",
+        "100",
+        "--sign",
+        "md5",
+    ]);
+    assert_eq!(code, 0);
+    let url = out.trim().strip_suffix(" 100w").unwrap();
+    assert_eq!(server.get(&target(url)).status, 200);
+
+    for (args, says) in [
+        (
+            &["--widths", "100", "--sign", "md5", "--secure", "text=x"][..],
+            "needs --sign jwt",
+        ),
+        (&["--widths", "100", "--param", "w=5"][..], "--widths"),
+        (&["--widths", "0"][..], "above 0"),
+    ] {
+        let mut all = vec!["srcset", "--config", file, "--path", "/private/photo.jpg"];
+        all.extend_from_slice(args);
+        let (code, _, err) = run(&all);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -115,6 +115,64 @@ impl App {
         self.store.as_ref()
     }
 
+    /// Runs the pipeline on a local file's bytes as a request would: the
+    /// default profile, a named profile and watermarks come from storage;
+    /// `params` are the query options; `accept` drives `format=optimal`.
+    pub async fn transform(
+        &self,
+        source: Vec<u8>,
+        params: &[(String, String)],
+        accept: Option<&str>,
+    ) -> Result<signet_transform::pipeline::Output, String> {
+        let options = parse_options(params.iter().map(|(n, v)| (n.as_str(), v.as_str()))).map_err(
+            |errs| {
+                errs.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            },
+        )?;
+        let store = self.store.as_ref();
+        let fail = |r: Reject| r.describe();
+        let empty = Options::default();
+        let default_profile = match self.config.default_profile.as_str() {
+            "" => None,
+            name => Some(self.engine.profile(store, name).await.map_err(fail)?),
+        };
+        let named = match options.get("profile") {
+            Some(name) => Some(self.engine.profile(store, name).await.map_err(fail)?),
+            None => None,
+        };
+        let mut effective = merge(&Layers {
+            default_profile: default_profile.as_ref().map_or(&empty, |p| &p.options),
+            named_profile: named.as_ref().map_or(&empty, |p| &p.options),
+            named_profile_from_args: false,
+            query: &options,
+            secure: &empty,
+            strict_profile: &empty,
+            jwt: false,
+        });
+        effective.remove("profile");
+        let negotiated = negotiate(&effective, accept, self.config.default_format == "optimal");
+        self.engine
+            .transform_bytes(store, source, &effective, negotiated)
+            .await
+            .map_err(fail)
+    }
+
+    /// The bytes of an object in storage (capped at `max_source_bytes`).
+    pub async fn read_source(&self, path: &str) -> Result<Vec<u8>, String> {
+        let key = ObjectKey::from_path(path).map_err(|e| format!("{path}: {e}"))?;
+        crate::variants::read_all(
+            self.store.as_ref(),
+            &key,
+            self.config.limits.max_source_bytes,
+            &self.engine.metrics,
+        )
+        .await
+        .map_err(|r| format!("{path}: {}", r.describe()))
+    }
+
     /// The server's counters.
     pub fn metrics(&self) -> &Metrics {
         &self.engine.metrics

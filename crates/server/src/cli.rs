@@ -1,11 +1,10 @@
-//! The `signet` command line: serve, sign, check-config.
+//! The `signet` command line: serve, sign, srcset, transform, check-config.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 use signet_auth::{sign_jwt, sign_md5, KeyKind, KeyRing, DEFAULT_MD5_LIFETIME_SECS};
 use signet_storage::ObjectKey;
@@ -13,6 +12,7 @@ use signet_transform::parse_options;
 
 use crate::app::{unix_now, App};
 use crate::config::{process_env, Config, Overrides};
+use crate::urls;
 
 #[derive(Parser)]
 #[command(
@@ -32,8 +32,47 @@ enum Command {
     /// Print a signed URL.
     #[command(subcommand)]
     Sign(SignCommand),
+    /// Print a `srcset` attribute value: one (signed) URL per width.
+    Srcset(SrcsetArgs),
+    /// Run the image pipeline on a local file (`-` for stdin/stdout).
+    Transform(TransformArgs),
     /// Validate the configuration and print the effective settings.
     CheckConfig(ConfigArg),
+}
+
+#[derive(Args)]
+struct SrcsetArgs {
+    #[command(flatten)]
+    target: SignTarget,
+    /// Candidate widths, e.g. 320,640,1280.
+    #[arg(long, value_delimiter = ',', required = true)]
+    widths: Vec<u32>,
+    /// jwt, md5 or none.
+    #[arg(long, default_value = "jwt")]
+    sign: String,
+    /// Option for every candidate's query (repeatable), e.g. format=optimal.
+    #[arg(long = "param", value_name = "K=V")]
+    params: Vec<String>,
+    /// Secure option in the token's args (repeatable, --sign jwt only).
+    #[arg(long = "secure", value_name = "K=V")]
+    secure: Vec<String>,
+}
+
+#[derive(Args)]
+struct TransformArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Source image file, or - for stdin.
+    input: PathBuf,
+    /// Option as in a URL query (repeatable), e.g. w=400.
+    #[arg(long = "param", value_name = "K=V")]
+    params: Vec<String>,
+    /// The Accept header to negotiate format=optimal against.
+    #[arg(long, value_name = "MIME")]
+    accept: Option<String>,
+    /// Output file, or - for stdout.
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
+    output: PathBuf,
 }
 
 #[derive(Args)]
@@ -110,6 +149,8 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Sign(SignCommand::Jwt(args)) => sign_jwt_url(args),
         Command::Sign(SignCommand::Md5(args)) => sign_md5_url(args),
+        Command::Srcset(args) => srcset(args),
+        Command::Transform(args) => transform(args),
         Command::CheckConfig(args) => check_config(args),
     };
     match result {
@@ -184,34 +225,6 @@ fn announce(app: &App, media: &tokio::net::TcpListener, admin: &tokio::net::TcpL
     }
 }
 
-/// `public_url` + the percent-encoded path.
-fn base_url(config: &Config, path: &str) -> String {
-    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    let base = if config.public_url.is_empty() {
-        format!("http://{}", config.listen)
-    } else {
-        config.public_url.trim_end_matches('/').to_owned()
-    };
-    let encoded: Vec<String> = path[1..]
-        .split('/')
-        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
-        .collect();
-    format!("{base}/{}", encoded.join("/"))
-}
-
-fn query_encode(s: &str) -> String {
-    const VALUE: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    utf8_percent_encode(s, VALUE).to_string()
-}
-
 /// `/a/b.jpg` from `a/b.jpg` or `/a/b.jpg`, checked like a request path.
 fn clean_path(path: &str) -> Result<String, String> {
     let path = if path.starts_with('/') {
@@ -240,48 +253,194 @@ fn split_pairs(flag: &str, items: &[String]) -> Result<Vec<(String, String)>, St
 
 fn sign_jwt_url(args: JwtArgs) -> Result<(), String> {
     let (config, ring) = load_with_keys(&args.target.config)?;
-    let key = ring
-        .signing_key(KeyKind::Jwt, args.target.key.as_deref())
-        .map_err(|e| e.to_string())?;
     let path = clean_path(&args.target.path)?;
-    let secure = split_pairs("secure", &args.secure)?;
-    let params = split_pairs("param", &args.params)?;
-    let audience = if args.audience.is_empty() {
-        vec![path.clone()]
-    } else {
-        args.audience
+    let signer = Signer::Jwt {
+        secure: split_pairs("secure", &args.secure)?,
+        audience: args.audience,
     };
-    let claims_args: Map<String, Value> = secure
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-    let token = sign_jwt(
-        key,
-        &audience,
-        unix_now(),
-        args.target.expires_in,
-        &claims_args,
-    )
-    .map_err(|e| e.to_string())?;
-    let mut query: Vec<String> = params
-        .iter()
-        .map(|(k, v)| format!("{}={}", query_encode(k), query_encode(v)))
-        .collect();
-    query.push(format!("jwt={token}"));
-    println!("{}?{}", base_url(&config, &path), query.join("&"));
+    let params = split_pairs("param", &args.params)?;
+    let url = signer.url(&config, &ring, &args.target, &path, &params)?;
+    println!("{url}");
     Ok(())
 }
 
 fn sign_md5_url(args: Md5Args) -> Result<(), String> {
     let (config, ring) = load_with_keys(&args.target.config)?;
-    let key = ring
-        .signing_key(KeyKind::Md5, args.target.key.as_deref())
-        .map_err(|e| e.to_string())?;
     let path = clean_path(&args.target.path)?;
-    let expires_at =
-        unix_now().saturating_add(i64::try_from(args.target.expires_in).unwrap_or(i64::MAX));
-    let sig = sign_md5(key, &path, expires_at).map_err(|e| e.to_string())?;
-    println!("{}?exp={expires_at}&sig={sig}", base_url(&config, &path));
+    let url = Signer::Md5.url(&config, &ring, &args.target, &path, &[])?;
+    println!("{url}");
+    Ok(())
+}
+
+/// How URLs printed by the CLI are signed.
+enum Signer {
+    None,
+    Jwt {
+        secure: Vec<(String, String)>,
+        audience: Vec<String>,
+    },
+    Md5,
+}
+
+impl Signer {
+    /// The full URL of `path` with `params` in its query, signed.
+    fn url(
+        &self,
+        config: &Config,
+        ring: &KeyRing,
+        target: &SignTarget,
+        path: &str,
+        params: &[(String, String)],
+    ) -> Result<String, String> {
+        let expires_in = target.expires_in;
+        let mut query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", urls::query_encode(k), urls::query_encode(v)))
+            .collect();
+        match self {
+            Signer::None => {}
+            Signer::Jwt { secure, audience } => {
+                let key = ring
+                    .signing_key(KeyKind::Jwt, target.key.as_deref())
+                    .map_err(|e| e.to_string())?;
+                let audience = if audience.is_empty() {
+                    vec![path.to_owned()]
+                } else {
+                    audience.clone()
+                };
+                let claims_args: Map<String, Value> = secure
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect();
+                let token = sign_jwt(key, &audience, unix_now(), expires_in, &claims_args)
+                    .map_err(|e| e.to_string())?;
+                query.push(format!("jwt={token}"));
+            }
+            Signer::Md5 => {
+                let key = ring
+                    .signing_key(KeyKind::Md5, target.key.as_deref())
+                    .map_err(|e| e.to_string())?;
+                let expires_at =
+                    unix_now().saturating_add(i64::try_from(expires_in).unwrap_or(i64::MAX));
+                let sig = sign_md5(key, path, expires_at).map_err(|e| e.to_string())?;
+                query.push(format!("exp={expires_at}"));
+                query.push(format!("sig={sig}"));
+            }
+        }
+        let base = urls::base_url(config, path);
+        Ok(if query.is_empty() {
+            base
+        } else {
+            format!("{base}?{}", query.join("&"))
+        })
+    }
+}
+
+fn srcset(args: SrcsetArgs) -> Result<(), String> {
+    let (config, ring) = load_with_keys(&args.target.config)?;
+    let path = clean_path(&args.target.path)?;
+    let params = split_pairs("param", &args.params)?;
+    if params.iter().any(|(k, _)| is_width(k)) {
+        return Err("--param: the widths come from --widths".to_owned());
+    }
+    let secure = split_pairs("secure", &args.secure)?;
+    if secure.iter().any(|(k, _)| is_width(k)) {
+        return Err("--secure: a width in the token would fix every candidate's width".to_owned());
+    }
+    let signer = match args.sign.as_str() {
+        "jwt" => Signer::Jwt {
+            secure,
+            audience: Vec::new(),
+        },
+        "md5" if secure.is_empty() => Signer::Md5,
+        "none" if secure.is_empty() => Signer::None,
+        "md5" | "none" => {
+            return Err("--secure needs --sign jwt (only a JWT carries secure args)".to_owned())
+        }
+        other => return Err(format!("--sign {other}: expected jwt, md5 or none")),
+    };
+    let mut widths: Vec<u32> = args.widths.clone();
+    widths.sort_unstable();
+    widths.dedup();
+    if widths.is_empty() || widths.contains(&0) {
+        return Err("--widths: give one or more widths above 0, e.g. 320,640,1280".to_owned());
+    }
+    // Widths past the source's are capped to it, unless the params ask for
+    // upscaling explicitly (a scale.option other than noup).
+    let upscale = params
+        .iter()
+        .any(|(k, v)| k == "scale.option" && v != "noup");
+    if !upscale {
+        let source_w = source_width(&config, &path)?;
+        for w in &mut widths {
+            *w = (*w).min(source_w);
+        }
+        widths.dedup();
+    }
+    let mut candidates = Vec::new();
+    for w in widths {
+        let mut p = params.clone();
+        p.insert(0, ("w".to_owned(), w.to_string()));
+        let url = signer.url(&config, &ring, &args.target, &path, &p)?;
+        candidates.push(format!("{url} {w}w"));
+    }
+    println!("{}", candidates.join(", "));
+    Ok(())
+}
+
+fn is_width(name: &str) -> bool {
+    matches!(name, "w" | "width" | "scale.width")
+}
+
+/// The displayed width of the image at `path` in the configured storage.
+fn source_width(config: &Config, path: &str) -> Result<u32, String> {
+    let app =
+        App::new(config.clone(), &process_env).map_err(|e| format!("cannot open storage: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let bytes = runtime.block_on(app.read_source(path))?;
+    let (w, _) =
+        signet_transform::pipeline::dimensions(&bytes).map_err(|e| format!("{path}: {e}"))?;
+    Ok(w)
+}
+
+fn transform(args: TransformArgs) -> Result<(), String> {
+    let mut config = load(&args.config, &Overrides::default())?;
+    if config.storage.kind == "fs" && !config.storage.root.is_dir() {
+        // Profiles and watermarks then come from ./Profiles/… and the like.
+        config.storage.root = PathBuf::from(".");
+    }
+    let params = split_pairs("param", &args.params)?;
+    let source = if args.input.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| format!("reading stdin: {e}"))?;
+        buf
+    } else {
+        std::fs::read(&args.input).map_err(|e| format!("{}: {e}", args.input.display()))?
+    };
+    let app = App::new(config, &process_env).map_err(|e| format!("cannot start: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let output = runtime.block_on(app.transform(source, &params, args.accept.as_deref()))?;
+    if args.output.as_os_str() == "-" {
+        std::io::Write::write_all(&mut std::io::stdout().lock(), &output.bytes)
+            .map_err(|e| format!("writing stdout: {e}"))?;
+    } else {
+        std::fs::write(&args.output, &output.bytes)
+            .map_err(|e| format!("{}: {e}", args.output.display()))?;
+    }
+    eprintln!(
+        "{}x{} {} ({} bytes)",
+        output.width,
+        output.height,
+        output.format.name(),
+        output.bytes.len()
+    );
     Ok(())
 }
 

@@ -17,6 +17,7 @@ mod profiles;
 mod query;
 mod reject;
 pub mod serve;
+mod urls;
 mod variants;
 
 pub use app::{App, StartError};

@@ -61,6 +61,26 @@ impl Reject {
         }
     }
 
+    /// A one-paragraph description for the command line.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Reject::Shared(inner) => inner.describe(),
+            Reject::BadRequest(why) => why.clone(),
+            Reject::BadOptions(lines) => lines.join("\n"),
+            Reject::BadProfile { name, lines } => {
+                format!("profile `{name}` is invalid:\n{}", lines.join("\n"))
+            }
+            Reject::NotFound => "not found".to_owned(),
+            Reject::Storage(e) => e.to_string(),
+            Reject::Transform(e) => e.to_string(),
+            Reject::SourceTooBig { size, limit } => {
+                format!("source is {size} bytes, over the limit of {limit} bytes")
+            }
+            Reject::TransformTimeout => "the transform timed out".to_owned(),
+            other => format!("{other:?}"),
+        }
+    }
+
     pub(crate) fn into_response(self) -> Response<Body> {
         self.to_response()
     }

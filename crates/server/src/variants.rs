@@ -167,6 +167,27 @@ impl Engine {
         }
     }
 
+    /// Runs the pipeline on bytes that are not in storage (`signet transform`),
+    /// with the watermark read from storage like the server does.
+    pub(crate) async fn transform_bytes(
+        &self,
+        store: &dyn Store,
+        source: Vec<u8>,
+        options: &Options,
+        negotiated: Negotiated,
+    ) -> Result<pipeline::Output, Reject> {
+        let mark = match options.get("watermark") {
+            Some(path) => Some(self.watermark(store, path).await?),
+            None => None,
+        };
+        let job = Job {
+            options,
+            target: negotiated.target,
+            watermark: mark.as_ref().map(|m| &m.bytes[..]),
+        };
+        pipeline::process(&source, &job, &self.settings.limits).map_err(Reject::Transform)
+    }
+
     /// Serves `key` transformed by `options` into the negotiated format.
     pub(crate) async fn serve(
         &self,

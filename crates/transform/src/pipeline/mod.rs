@@ -168,6 +168,14 @@ fn load(
     Ok((orient::apply(decoded, header.orientation), format))
 }
 
+/// The displayed (EXIF-oriented) size of an encoded image, from its header.
+pub fn dimensions(data: &[u8]) -> Result<(u32, u32), TransformError> {
+    let format =
+        sniff(data).ok_or_else(|| TransformError::NotAnImage("unknown file signature".into()))?;
+    let header = codec::probe(data, format)?;
+    Ok(header.orientation.oriented(header.width, header.height))
+}
+
 /// Runs the pipeline on a whole source file.
 pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, TransformError> {
     let options = job.options;
