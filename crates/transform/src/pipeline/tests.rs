@@ -279,3 +279,154 @@ fn hostile_sources_fail_cleanly() {
         "{big:?}"
     );
 }
+
+/// A minimal ICC v2 RGB matrix/TRC profile whose red and green colorants
+/// are swapped relative to sRGB (so its red is sRGB's green).
+fn swapped_icc() -> Vec<u8> {
+    fn s15(v: f64) -> [u8; 4] {
+        ((v * 65536.0).round() as i32).to_be_bytes()
+    }
+    fn xyz(x: f64, y: f64, z: f64) -> Vec<u8> {
+        [&b"XYZ \0\0\0\0"[..], &s15(x), &s15(y), &s15(z)].concat()
+    }
+    let curve = [&b"curv\0\0\0\0"[..], &1u32.to_be_bytes(), &[2, 0x33, 0, 0]].concat(); // γ≈2.2
+    let tags: Vec<(&[u8; 4], Vec<u8>)> = vec![
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.3851, 0.7169, 0.0971)), // sRGB's green
+        (b"gXYZ", xyz(0.4361, 0.2225, 0.0139)), // sRGB's red
+        (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+        (b"rTRC", curve.clone()),
+        (b"gTRC", curve.clone()),
+        (b"bTRC", curve),
+    ];
+    let table_len = 4 + 12 * tags.len();
+    let mut data = Vec::new();
+    let mut table = (tags.len() as u32).to_be_bytes().to_vec();
+    for (sig, body) in &tags {
+        let offset = 128 + table_len + data.len();
+        table.extend_from_slice(*sig);
+        table.extend_from_slice(&(offset as u32).to_be_bytes());
+        table.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        data.extend_from_slice(body);
+        while data.len() % 4 != 0 {
+            data.push(0);
+        }
+    }
+    let total = 128 + table_len + data.len();
+    let mut header = vec![0u8; 128];
+    header[0..4].copy_from_slice(&(total as u32).to_be_bytes());
+    header[8..12].copy_from_slice(&[2, 0x10, 0, 0]);
+    header[12..16].copy_from_slice(b"mntr");
+    header[16..20].copy_from_slice(b"RGB ");
+    header[20..24].copy_from_slice(b"XYZ ");
+    header[36..40].copy_from_slice(b"acsp");
+    header[68..72].copy_from_slice(&s15(0.9642));
+    header[72..76].copy_from_slice(&s15(1.0));
+    header[76..80].copy_from_slice(&s15(0.8249));
+    [header, table, data].concat()
+}
+
+#[test]
+fn embedded_icc_profiles_are_converted_to_srgb() {
+    let red = Pixels::filled(32, 32, [255, 0, 0, 255]);
+    let plain = codec::encode(&red, Format::Jpeg, &opts(&[("q", "95")]))
+        .unwrap()
+        .bytes;
+    let icc = swapped_icc();
+    let mut seg = b"ICC_PROFILE\0\x01\x01".to_vec();
+    seg.extend_from_slice(&icc);
+    let mut tagged = vec![0xFF, 0xD8, 0xFF, 0xE2];
+    tagged.extend_from_slice(&((seg.len() + 2) as u16).to_be_bytes());
+    tagged.extend_from_slice(&seg);
+    tagged.extend_from_slice(&plain[2..]);
+    assert_eq!(markers::jpeg_icc(&tagged).as_deref(), Some(&icc[..]));
+
+    let untagged = decode_any(
+        &run(&plain, &[("w", "16"), ("format", "png")])
+            .unwrap()
+            .bytes,
+    );
+    let p = untagged.to_rgb8().get_pixel(8, 8).0;
+    assert!(
+        p[0] > 240 && p[1] < 20,
+        "no profile: read as sRGB red {p:?}"
+    );
+    let converted = decode_any(
+        &run(&tagged, &[("w", "16"), ("format", "png")])
+            .unwrap()
+            .bytes,
+    );
+    let p = converted.to_rgb8().get_pixel(8, 8).0;
+    assert!(
+        p[1] > 200 && p[0] < 60,
+        "the profile's red is sRGB green: {p:?}"
+    );
+    // A broken profile is ignored rather than failing the image.
+    let mut broken = tagged.clone();
+    broken[40] ^= 0xFF; // inside the profile's size field
+    assert!(run(&broken, &[("w", "16")]).is_ok());
+}
+
+#[test]
+fn accept_negotiation() {
+    let o = |q: &[(&str, &str)]| opts(q);
+    let t = |q: &[(&str, &str)], accept: Option<&str>| negotiate(&o(q), accept, false);
+    let optimal = [("format", "optimal")];
+    assert_eq!(
+        t(&optimal, Some("image/avif,image/webp,*/*")).target,
+        Target::Exact(Format::Avif)
+    );
+    assert_eq!(
+        t(&optimal, Some("image/webp;q=0.9")).target,
+        Target::Exact(Format::WebP)
+    );
+    assert_eq!(
+        t(&optimal, Some("image/avif;q=0, image/webp")).target,
+        Target::Exact(Format::WebP)
+    );
+    assert_eq!(t(&optimal, Some("image/*")).target, Target::Family);
+    assert_eq!(t(&optimal, None).target, Target::Family);
+    assert!(t(&optimal, None).vary_accept);
+    assert_eq!(t(&[], None).target, Target::Source);
+    assert!(!t(&[("format", "png")], Some("image/avif")).vary_accept);
+    assert_eq!(
+        negotiate(&o(&[]), Some("image/webp"), true).target,
+        Target::Exact(Format::WebP)
+    );
+    assert_eq!(
+        negotiate(&o(&[("format", "original")]), Some("image/webp"), true).target,
+        Target::Source
+    );
+}
+
+#[test]
+fn geometry_errors_are_client_errors() {
+    let src = png(100, 50, 3);
+    assert!(matches!(
+        run(&src, &[("cx", "100")]),
+        Err(TransformError::Invalid(_))
+    ));
+    assert!(matches!(
+        run(&src, &[("cy", "200%")]),
+        Err(TransformError::Invalid(_))
+    ));
+    let out = run(&src, &[("cx", "90"), ("cw", "50")]).unwrap();
+    assert_eq!((out.width, out.height), (10, 50), "clipped to the image");
+    let big = run(
+        &src,
+        &[("canvas.width", "100000"), ("canvas.height", "100000")],
+    );
+    assert!(
+        matches!(big, Err(TransformError::OutputTooLarge { .. })),
+        "{big:?}"
+    );
+    let wm = Job {
+        options: &opts(&[("watermark", "/w.png")]),
+        target: Target::Source,
+        watermark: Some(b"not an image"),
+    };
+    assert!(matches!(
+        process(&src, &wm, &LIMITS),
+        Err(TransformError::BadWatermark(_))
+    ));
+}

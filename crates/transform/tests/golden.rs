@@ -1,0 +1,276 @@
+//! Golden-image tests: every pipeline stage and every overlay placement,
+//! rendered from synthetic PNG sources to PNG (lossless, so only the
+//! pipeline's own arithmetic is compared) and checked against
+//! `tests/golden/*.png` within a small tolerance.
+//!
+//! Re-record after an intended change with
+//! `SIGNET_RECORD_GOLDEN=1 cargo test -p signet-transform --test golden`,
+//! then look at the images before committing them.
+
+use std::path::PathBuf;
+
+use image::{Rgba, RgbaImage};
+use signet_transform::parse_options;
+use signet_transform::pipeline::{negotiate, process, Job, Limits};
+
+const LIMITS: Limits = Limits {
+    max_source_pixels: 100_000_000,
+    max_output_pixels: 40_000_000,
+};
+
+/// Largest per-channel difference allowed, and the largest mean difference.
+const MAX_DIFF: u8 = 6;
+const MAX_MEAN: f64 = 0.5;
+
+fn png(img: &RgbaImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// A 160×120 gradient (red across, green down, blue 128) with a dark
+/// diagonal band so that orientation and crops are visible.
+fn source() -> Vec<u8> {
+    png(&RgbaImage::from_fn(160, 120, |x, y| {
+        if (x as i32 - y as i32 * 4 / 3).abs() < 6 {
+            Rgba([20, 20, 20, 255])
+        } else {
+            Rgba([(x * 255 / 159) as u8, (y * 255 / 119) as u8, 128, 255])
+        }
+    }))
+}
+
+/// The gradient inside a 10 px white border, for trim.
+fn bordered() -> Vec<u8> {
+    png(&RgbaImage::from_fn(180, 140, |x, y| {
+        if !(10..170).contains(&x) || !(10..130).contains(&y) {
+            Rgba([255, 255, 255, 255])
+        } else {
+            Rgba([
+                ((x - 10) * 255 / 159) as u8,
+                ((y - 10) * 255 / 119) as u8,
+                128,
+                255,
+            ])
+        }
+    }))
+}
+
+/// A 24×24 watermark: a cyan square with a transparent margin.
+fn mark() -> Vec<u8> {
+    png(&RgbaImage::from_fn(24, 24, |x, y| {
+        if (4..20).contains(&x) && (4..20).contains(&y) {
+            Rgba([0, 255, 255, 255])
+        } else {
+            Rgba([0, 0, 0, 0])
+        }
+    }))
+}
+
+fn render(src: &[u8], query: &str) -> RgbaImage {
+    let pairs: Vec<(&str, &str)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect();
+    let mut pairs: Vec<(&str, &str)> = pairs;
+    if !pairs.iter().any(|(k, _)| *k == "format") {
+        pairs.push(("format", "png")); // lossless, so goldens compare pixels
+    }
+    let options = parse_options(pairs).unwrap_or_else(|e| panic!("{query}: {e:?}"));
+    let mark = mark();
+    let job = Job {
+        options: &options,
+        target: negotiate(&options, None, false).target,
+        watermark: Some(&mark),
+    };
+    let out = process(src, &job, &LIMITS).unwrap_or_else(|e| panic!("{query}: {e}"));
+    image::load_from_memory(&out.bytes).unwrap().to_rgba8()
+}
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// Compares with (or records) `tests/golden/{name}.png`.
+fn check(name: &str, img: &RgbaImage) {
+    let path = golden_dir().join(format!("{name}.png"));
+    if std::env::var_os("SIGNET_RECORD_GOLDEN").is_some() {
+        std::fs::write(&path, png(img)).unwrap();
+        return;
+    }
+    let want = image::open(&path)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (record with SIGNET_RECORD_GOLDEN=1)",
+                path.display()
+            )
+        })
+        .to_rgba8();
+    assert_eq!(want.dimensions(), img.dimensions(), "{name}: size");
+    let (mut worst, mut total) = (0u8, 0u64);
+    for (a, b) in want.as_raw().iter().zip(img.as_raw()) {
+        let d = a.abs_diff(*b);
+        worst = worst.max(d);
+        total += u64::from(d);
+    }
+    let mean = total as f64 / want.as_raw().len() as f64;
+    assert!(
+        worst <= MAX_DIFF && mean <= MAX_MEAN,
+        "{name}: differs from its golden image (max {worst}, mean {mean:.3})"
+    );
+}
+
+const STAGES: &[(&str, &str)] = &[
+    ("scale-fit", "w=80"),
+    ("scale-fill", "w=60&h=60&scale.option=fill"),
+    ("scale-ignore", "w=60&h=90&scale.option=ignore"),
+    ("trim", "crop.type=trim"),
+    ("crop", "cx=20&cy=10&cw=50%&ch=50%"),
+    (
+        "canvas",
+        "canvas.width=200&canvas.height=150&canvas.color=ff0000&canvas.position=northwest",
+    ),
+    (
+        "canvas-crop",
+        "canvas.width=50%&canvas.height=50%&canvas.position=southeast",
+    ),
+    ("rotate-90", "rotate=90"),
+    ("rotate-30", "rotate=-30"),
+    ("flip", "flip=true"),
+    ("flop", "flop=true"),
+    ("brightness", "brightness=40"),
+    ("contrast", "contrast=60"),
+    ("saturation", "saturation=-80"),
+    ("lightness", "lightness=-30"),
+    ("hue", "hue=50"),
+    ("grayscale", "grayscale=true"),
+    ("blur", "blur=20"),
+    ("sharpen", "sharpen=80"),
+    ("colorize", "colorize.color=ff0000&colorize.opacity=60"),
+    ("opacity", "opacity=50"),
+    (
+        "text-styled",
+        "text=Signet%0Atwo%20lines&text.size=20&text.color=ffffff&text.align=left\
+         &text.background.color=000000&text.background.opacity=60\
+         &text.outline.color=ff0000&text.outline.width=2&text.font.family=DejaVu%20Serif",
+    ),
+    (
+        "text-accents",
+        "text=Ça%20déjà&text.size=18%25&text.color=yellow",
+    ),
+    (
+        "order",
+        "w=100&rotate=90&blur=5&text=Top&text.position=north&text.color=white",
+    ),
+];
+
+fn decode_query(q: &str) -> String {
+    // The table spells a few characters as in a URL.
+    q.replace("%0A", "\n")
+        .replace("%20", " ")
+        .replace("%25", "%")
+}
+
+#[test]
+fn every_stage_matches_its_golden_image() {
+    let (src, framed) = (source(), bordered());
+    for (name, query) in STAGES {
+        let input = if *name == "trim" { &framed } else { &src };
+        check(name, &render(input, &decode_query(query)));
+    }
+}
+
+const GRAVITIES: [&str; 9] = [
+    "northwest",
+    "north",
+    "northeast",
+    "west",
+    "center",
+    "east",
+    "southwest",
+    "south",
+    "southeast",
+];
+
+/// The centroid of pixels near `rgb`, as a fraction of the image size.
+fn centroid(img: &RgbaImage, rgb: [u8; 3]) -> (f64, f64) {
+    let (mut sx, mut sy, mut n) = (0.0, 0.0, 0.0);
+    for (x, y, p) in img.enumerate_pixels() {
+        if p.0[..3].iter().zip(rgb).all(|(a, b)| a.abs_diff(b) < 40) {
+            sx += f64::from(x);
+            sy += f64::from(y);
+            n += 1.0;
+        }
+    }
+    assert!(n > 20.0, "overlay colour not found");
+    (
+        sx / n / f64::from(img.width()),
+        sy / n / f64::from(img.height()),
+    )
+}
+
+/// Which third (0, 1, 2) a fraction falls in, for each axis of a gravity.
+fn thirds(gravity: &str) -> (u32, u32) {
+    let col = if gravity.ends_with("west") {
+        0
+    } else if gravity.ends_with("east") {
+        2
+    } else {
+        1
+    };
+    let row = if gravity.starts_with("north") {
+        0
+    } else if gravity.starts_with("south") {
+        2
+    } else {
+        1
+    };
+    (col, row)
+}
+
+fn third(f: f64) -> u32 {
+    (f * 3.0).floor().clamp(0.0, 2.0) as u32
+}
+
+#[test]
+fn text_and_watermark_land_where_their_gravity_says() {
+    let src = source();
+    for g in GRAVITIES {
+        let text = render(
+            &src,
+            &format!("text=Ab&text.size=24&text.color=ff00ff&text.position={g}"),
+        );
+        let (x, y) = centroid(&text, [255, 0, 255]);
+        assert_eq!(
+            (third(x), third(y)),
+            thirds(g),
+            "text at {g}: ({x:.2}, {y:.2})"
+        );
+        check(&format!("text-{g}"), &text);
+
+        let mark = render(
+            &src,
+            &format!("watermark=/m.png&watermark.position={g}&watermark.scale.width=24"),
+        );
+        let (x, y) = centroid(&mark, [0, 255, 255]);
+        assert_eq!(
+            (third(x), third(y)),
+            thirds(g),
+            "watermark at {g}: ({x:.2}, {y:.2})"
+        );
+        check(&format!("watermark-{g}"), &mark);
+    }
+    // Offsets move inward from the named edges.
+    let moved = render(
+        &src,
+        "watermark=/m.png&watermark.position=southeast&watermark.position.x=50%&watermark.position.y=10",
+    );
+    let (x, _) = centroid(&moved, [0, 255, 255]);
+    assert!(x < 0.6, "offset moved it left: {x:.2}");
+    let tiled = render(
+        &src,
+        "watermark=/m.png&watermark.position=tile&watermark.scale.width=12&watermark.opacity=50",
+    );
+    check("watermark-tile", &tiled);
+}
