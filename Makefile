@@ -5,7 +5,7 @@ SIGNET := target/debug/signet
 VECTORS := crates/auth/tests/vectors
 PYTHON_VENV := .venv-test
 
-.PHONY: run build test test-deps system-deps vectors bench lint fmt clean
+.PHONY: run build test test-deps system-deps vectors bench bench-engine bench-deps lint fmt clean
 
 # libjpeg-turbo 3 is built from the source vendored in turbojpeg-sys: it needs
 # cmake, and nasm for its SIMD code (Debian's own libturbojpeg is 2.x, too old).
@@ -39,6 +39,24 @@ vectors: test-deps
 
 bench: system-deps
 	$(CARGO) bench $(CARGO_FLAGS) --bench auth
+	$(CARGO) bench $(CARGO_FLAGS) --bench engine
+
+# libvips (vipsthumbnail, and the library pyvips loads) from Debian; pyvips
+# pinned in a venv. Benchmark tools only: nothing here is needed to run signet.
+BENCH_VENV := .venv-bench
+bench-deps: system-deps
+	@command -v vipsthumbnail >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvips-tools; }
+	@test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q -r benches/peers/requirements.txt
+
+# signet's pipeline against libvips on the same files, in one run: in-process
+# (criterion vs pyvips) and whole process (signet transform vs vipsthumbnail).
+bench-engine: bench-deps
+	$(CARGO) bench $(CARGO_FLAGS) --bench engine -- pipeline-jpeg-q80 encode-400px-q80
+	$(CARGO) build --release $(CARGO_FLAGS) --bin signet
+	$(BENCH_VENV)/bin/python benches/peers/engine.py --corpus target/bench-corpus \
+		--criterion target/criterion --signet target/release/signet
 
 lint: system-deps
 	$(CARGO) fmt --all --check

@@ -432,3 +432,44 @@ fn watermarks_come_from_storage() {
         422
     );
 }
+
+#[test]
+fn past_the_queue_bound_misses_get_a_fast_503() {
+    let media = Media::new();
+    let root = media.root();
+    let big = image::RgbImage::from_fn(3000, 2000, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8])
+    });
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    big.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    write(&root, "public/big.jpg", &jpeg.into_inner());
+    let s = Server::start(&config(
+        &root,
+        "[limits]\nmax_concurrent_transforms = 1\nmax_queued_transforms = 1\n",
+    ));
+    let results: Vec<(u16, Option<String>)> = std::thread::scope(|scope| {
+        let s = &s;
+        let handles: Vec<_> = (0..12)
+            .map(|i| {
+                scope.spawn(move || {
+                    let r = s.get(&format!("/public/big.jpg?w={}&sharpen=50", 2000 + i));
+                    (r.status, r.header("retry-after").map(str::to_owned))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let refused: Vec<_> = results.iter().filter(|(st, _)| *st == 503).collect();
+    let served = results.iter().filter(|(st, _)| *st == 200).count();
+    assert!(served >= 1 && served + refused.len() == 12, "{results:?}");
+    assert!(
+        !refused.is_empty(),
+        "the queue bound refused some: {results:?}"
+    );
+    assert!(refused
+        .iter()
+        .all(|(_, retry)| retry.as_deref() == Some("5")));
+    assert_eq!(metric(&s, "signet_overloaded_total"), refused.len() as u64);
+    // Once the burst is over the server serves again.
+    assert_eq!(s.get("/public/big.jpg?w=100").status, 200);
+}

@@ -230,5 +230,89 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
     codec::encode(&p, out_format, options)
 }
 
+/// The pipeline's stages one at a time, for benchmarks (`benches/engine.rs`).
+/// Not an API: the server only calls [`process`].
+#[doc(hidden)]
+pub mod stages {
+    use super::{codec, orient, resize, Format, Pixels};
+    use crate::{parse_options, TransformError};
+
+    /// Decoded pixels.
+    pub struct Decoded(Pixels);
+
+    impl Decoded {
+        pub fn size(&self) -> (u32, u32) {
+            (self.0.width, self.0.height)
+        }
+    }
+
+    /// Decodes, shrinking on load (JPEG) to the smallest DCT scale that
+    /// still covers `cover_w`×`cover_h`.
+    pub fn decode(data: &[u8], cover_w: u32, cover_h: u32) -> Result<Decoded, TransformError> {
+        let format = super::sniff(data)
+            .ok_or_else(|| TransformError::NotAnImage("unknown file signature".into()))?;
+        let header = codec::probe(data, format)?;
+        let p = codec::decode(data, format, &header, cover_w, cover_h)?;
+        Ok(Decoded(orient::apply(p, header.orientation)))
+    }
+
+    pub fn resize(image: &Decoded, w: u32, h: u32) -> Result<Decoded, TransformError> {
+        resize::to_size(image.0.clone(), w, h).map(Decoded)
+    }
+
+    pub fn encode(image: &Decoded, format: Format, quality: u8) -> Result<Vec<u8>, TransformError> {
+        let q = quality.to_string();
+        let options = parse_options([("q", q.as_str())])
+            .map_err(|_| TransformError::Invalid(format!("q={quality}: must be from 1 to 100")))?;
+        codec::encode(&image.0, format, &options).map(|o| o.bytes)
+    }
+
+    /// A deterministic photo-like RGB image (smooth gradients, hard edges
+    /// and fine noise), for benchmark corpora.
+    pub fn synthetic(width: u32, height: u32) -> Decoded {
+        let mut data = Vec::with_capacity(width as usize * height as usize * 3);
+        let mut seed: u32 = 0x9E37_79B9;
+        for y in 0..height {
+            for x in 0..width {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                let noise = (seed % 23) as i32 - 11;
+                let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
+                let sky = fy < 0.45 + 0.08 * (fx * 9.0).sin();
+                let (r, g, b) = if sky {
+                    (90.0 + 60.0 * fy, 140.0 + 50.0 * fy, 230.0 - 40.0 * fx)
+                } else {
+                    let stripes = if ((x / 7 + y / 11) % 5) == 0 {
+                        40.0
+                    } else {
+                        0.0
+                    };
+                    (
+                        70.0 + 80.0 * fx + stripes,
+                        110.0 + 40.0 * fy,
+                        40.0 + stripes,
+                    )
+                };
+                let sun = ((fx - 0.75).powi(2) + (fy - 0.2).powi(2)).sqrt() < 0.07;
+                let (r, g, b) = if sun {
+                    (255.0, 220.0, 120.0)
+                } else {
+                    (r, g, b)
+                };
+                for c in [r, g, b] {
+                    data.push((c as i32 + noise).clamp(0, 255) as u8);
+                }
+            }
+        }
+        Decoded(Pixels {
+            width,
+            height,
+            channels: 3,
+            data,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests;

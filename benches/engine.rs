@@ -1,0 +1,148 @@
+//! The image engine in-process: decode, resize and encode per format over
+//! 0.5 / 2.7 / 12 / 24 MP photo-like sources, and the whole pipeline on the
+//! workloads `make bench-engine` also runs through libvips (pyvips).
+//!
+//! The corpus is written to `target/bench-corpus/` on first use (the
+//! libvips side reads the same files).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use signet_transform::parse_options;
+use signet_transform::pipeline::{self, stages, Format, Job, Limits, Target};
+
+/// (name, width, height)
+const SIZES: [(&str, u32, u32); 4] = [
+    ("0.5mp", 866, 578),
+    ("2.7mp", 2040, 1360),
+    ("12mp", 4240, 2832),
+    ("24mp", 6000, 4000),
+];
+
+const LIMITS: Limits = Limits {
+    max_source_pixels: 100_000_000,
+    max_output_pixels: 40_000_000,
+};
+
+fn corpus_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-corpus");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The corpus file `{size}.{ext}`, made when missing.
+fn corpus(size: &str, format: Format) -> Vec<u8> {
+    let ext = match format {
+        Format::Jpeg => "jpg",
+        Format::Png => "png",
+        Format::WebP => "webp",
+        other => panic!("no {other:?} corpus"),
+    };
+    let path = corpus_dir().join(format!("{size}.{ext}"));
+    if let Ok(bytes) = std::fs::read(&path) {
+        return bytes;
+    }
+    let (_, w, h) = SIZES.iter().find(|s| s.0 == size).unwrap();
+    let bytes = stages::encode(&stages::synthetic(*w, *h), format, 90).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    bytes
+}
+
+fn decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode");
+    for (size, _, _) in SIZES {
+        let jpeg = corpus(size, Format::Jpeg);
+        g.bench_with_input(BenchmarkId::new("jpeg-full", size), &jpeg, |b, data| {
+            b.iter(|| stages::decode(black_box(data), u32::MAX, u32::MAX).unwrap())
+        });
+        g.bench_with_input(
+            BenchmarkId::new("jpeg-shrink-for-400", size),
+            &jpeg,
+            |b, data| b.iter(|| stages::decode(black_box(data), 400, 1).unwrap()),
+        );
+        if matches!(size, "0.5mp" | "2.7mp") {
+            for format in [Format::Png, Format::WebP] {
+                let data = corpus(size, format);
+                g.bench_with_input(BenchmarkId::new(format.name(), size), &data, |b, data| {
+                    b.iter(|| stages::decode(black_box(data), u32::MAX, u32::MAX).unwrap())
+                });
+            }
+        }
+    }
+    g.finish();
+}
+
+fn resize(c: &mut Criterion) {
+    let mut g = c.benchmark_group("resize-to-400");
+    for (size, w, h) in SIZES {
+        let img = stages::synthetic(w, h);
+        let oh = (400 * h + w / 2) / w;
+        g.bench_function(size, |b| {
+            b.iter(|| stages::resize(black_box(&img), 400, oh).unwrap())
+        });
+    }
+    g.finish();
+}
+
+fn encode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("encode-400px-q80");
+    // The 2.7 MP source at 400 px wide, as the libvips side encodes it.
+    let decoded = stages::decode(&corpus("2.7mp", Format::Jpeg), 400, 1).unwrap();
+    let img = stages::resize(&decoded, 400, 267).unwrap();
+    for format in [
+        Format::Jpeg,
+        Format::Png,
+        Format::WebP,
+        Format::Avif,
+        Format::Gif,
+    ] {
+        g.bench_function(format.name(), |b| {
+            b.iter(|| stages::encode(black_box(&img), format, 80).unwrap())
+        });
+    }
+    g.finish();
+}
+
+/// The workloads compared with libvips' `thumbnail_buffer` by `make bench-engine`.
+pub const WORKLOADS: [(&str, &str, &str); 4] = [
+    ("12mp-w400", "12mp", "w=400"),
+    ("24mp-w512", "24mp", "w=512"),
+    ("2.7mp-fit512", "2.7mp", "w=512&h=512"),
+    ("0.5mp-w400", "0.5mp", "w=400"),
+];
+
+fn whole(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pipeline-jpeg-q80");
+    for (name, size, query) in WORKLOADS {
+        let source = corpus(size, Format::Jpeg);
+        let mut pairs: Vec<(&str, &str)> = query
+            .split('&')
+            .map(|p| p.split_once('=').unwrap())
+            .collect();
+        pairs.push(("q", "80"));
+        let options = parse_options(pairs).unwrap();
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let job = Job {
+                    options: &options,
+                    target: Target::Exact(Format::Jpeg),
+                    watermark: None,
+                };
+                pipeline::process(black_box(&source), &job, &LIMITS).unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    targets = whole, decode, resize, encode
+}
+criterion_main!(benches);
