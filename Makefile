@@ -53,7 +53,7 @@ bench-deps: system-deps
 # signet's pipeline against libvips on the same files, in one run: in-process
 # (criterion vs pyvips) and whole process (signet transform vs vipsthumbnail).
 bench-engine: bench-deps
-	$(CARGO) bench $(CARGO_FLAGS) --bench engine -- pipeline-jpeg-q80 encode-400px-q80
+	$(CARGO) bench $(CARGO_FLAGS) --bench engine -- 'pipeline-jpeg-q80|encode-400px-q80'
 	$(CARGO) build --release $(CARGO_FLAGS) --bin signet
 	$(BENCH_VENV)/bin/python benches/peers/engine.py --corpus target/bench-corpus \
 		--criterion target/criterion --signet target/release/signet

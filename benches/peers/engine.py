@@ -54,29 +54,54 @@ def child_peak_rss_mb(cmd):
     return int(out.stdout.strip()) / 1024.0
 
 
+def vips_times(corpus):
+    """pyvips in-process times per workload (run in a child whose
+    VIPS_CONCURRENCY the parent sets)."""
+    import pyvips
+
+    out = {}
+    for name, fname, w, h in WORKLOADS:
+        data = open(os.path.join(corpus, fname), "rb").read()
+        out[name] = time_ms(
+            lambda: pyvips.Image.thumbnail_buffer(data, w, height=h or 10_000_000).write_to_buffer(".jpg", Q=80)
+        )
+    return out
+
+
+def vips_times_with(corpus, concurrency):
+    env = dict(os.environ)
+    if concurrency:
+        env["VIPS_CONCURRENCY"] = str(concurrency)
+    else:
+        env.pop("VIPS_CONCURRENCY", None)
+    out = subprocess.run(
+        [sys.executable, __file__, "--vips-only", "--corpus", corpus],
+        env=env, check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", required=True)
-    ap.add_argument("--criterion", required=True)
-    ap.add_argument("--signet", required=True)
+    ap.add_argument("--criterion")
+    ap.add_argument("--signet")
+    ap.add_argument("--vips-only", action="store_true")
     args = ap.parse_args()
+    if args.vips_only:
+        print(json.dumps(vips_times(args.corpus)))
+        return
 
     import pyvips
 
-    def vips_pipeline(data, w, h):
-        img = pyvips.Image.thumbnail_buffer(data, w, height=h or 10_000_000)
-        return img.write_to_buffer(".jpg", Q=80)
-
+    vips_default = vips_times_with(args.corpus, 0)  # libvips default: a worker per core
+    vips_single = vips_times_with(args.corpus, 1)
     rows = []
     for name, fname, w, h in WORKLOADS:
         path = os.path.join(args.corpus, fname)
-        data = open(path, "rb").read()
         signet_ms = criterion_ms(args.criterion, "pipeline-jpeg-q80", name)
-        pyvips.concurrency_set(0)  # libvips default: one worker per core
-        vips_ms = time_ms(lambda: vips_pipeline(data, w, h))
-        pyvips.concurrency_set(1)
-        vips1_ms = time_ms(lambda: vips_pipeline(data, w, h))
-        pyvips.concurrency_set(0)
+        vips_ms = vips_default[name]
+        vips1_ms = vips_single[name]
 
         params = ["--param", f"w={w}", "--param", "q=80", "--param", "format=jpg"]
         if h:

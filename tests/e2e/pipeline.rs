@@ -184,6 +184,16 @@ fn cache_hits_coalesced_misses_and_auth_on_every_hit() {
     assert_eq!(metric(&s, "signet_transforms_total"), before + 1);
     assert!(metric(&s, "signet_cache_hits_total") >= 1);
 
+    // Free text cannot forge another option set's cache key.
+    let forged = s.get("/public/photo.jpg?text=a%26w%3D50");
+    let real = s.get("/public/photo.jpg?text=a&w=50");
+    assert_ne!(forged.header("etag"), real.header("etag"));
+    assert_eq!(decode(&real.body).width(), 50);
+    assert_eq!(
+        decode(&s.get("/public/photo.jpg?text=a&w=50").body).width(),
+        50
+    );
+
     // 50 concurrent identical misses: one transform.
     let before = metric(&s, "signet_transforms_total");
     let reads = metric(&s, "signet_storage_reads_total");
@@ -200,7 +210,14 @@ fn cache_hits_coalesced_misses_and_auth_on_every_hit() {
     // Auth runs on hits: the cached variant needs a valid token every time.
     let args = json!({"w": "150"});
     let good = jwt_url("/private/photo.jpg", args.clone(), "");
-    assert_eq!(s.get(&good).status, 200);
+    let r = s.get(&good);
+    assert_eq!(r.status, 200);
+    let max_age: u64 = r
+        .header("cache-control")
+        .and_then(|v| v.strip_prefix("public, max-age="))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(max_age <= 300, "capped at the token's lifetime: {max_age}");
     let mut expired = claims(json!("/private/photo.jpg"), now() - 1000);
     expired["exp"] = json!(now() - 10);
     expired["args"] = args.clone();
@@ -394,6 +411,23 @@ fn profiles_named_default_and_changed_without_restart() {
         50,
         "the new profile, same URL, no restart"
     );
+
+    // A source changed behind the server's back is seen within revalidate_after.
+    let before = s.get("/public/photo.jpg?w=80");
+    let smaller = decode(PHOTO).resize_exact(600, 400, image::imageops::FilterType::Triangle);
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    smaller
+        .write_to(&mut bytes, image::ImageFormat::Png)
+        .unwrap();
+    write(&root, "public/photo.jpg", &bytes.into_inner());
+    std::thread::sleep(std::time::Duration::from_millis(1300));
+    let after = s.get("/public/photo.jpg?w=80");
+    assert_ne!(
+        before.header("etag"),
+        after.header("etag"),
+        "new source version"
+    );
+    assert_eq!(decode(&after.body).height(), 53, "600×400 source at w=80");
 
     assert_eq!(s.get("/public/photo.jpg?profile=missing").status, 404);
     let r = s.get("/public/photo.jpg?profile=broken");

@@ -181,11 +181,35 @@ impl Options {
         self.values.insert(name, value);
     }
 
-    /// `name=value` pairs joined with `&`, in canonical order.
+    /// `name=value` pairs joined with `&`, in canonical order. Values have
+    /// `\`, `&`, `=` and line breaks backslash-escaped, so that different
+    /// sets never share a string (it is part of the cache key): `text=a\&w\=5`
+    /// is one option, `text=a&w=5` two.
     pub fn canonical_string(&self) -> String {
-        let parts: Vec<String> = self.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let parts: Vec<String> = self
+            .iter()
+            .map(|(k, v)| format!("{k}={}", escape(v)))
+            .collect();
         parts.join("&")
     }
+}
+
+fn escape(v: &str) -> std::borrow::Cow<'_, str> {
+    if !v.contains(['\\', '&', '=', '\n']) {
+        return v.into();
+    }
+    let mut out = String::with_capacity(v.len() + 4);
+    for c in v.chars() {
+        match c {
+            '\\' | '&' | '=' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.into()
 }
 
 /// Parses and validates `pairs`. An option given twice (under any alias) is an error.

@@ -131,3 +131,99 @@ fn names_are_unique() {
     all.dedup();
     assert_eq!(all.len(), n);
 }
+
+/// One valid and one invalid value for every option; the test fails when an
+/// option is added without a row here.
+const EVERY_OPTION: &[(&str, &str, &str)] = &[
+    ("w", "10%", "ten"),
+    ("h", "300", "-3"),
+    ("s", "640", "1%"),
+    ("thumbnail", "90", "0"),
+    ("scale.option", "noup", "up"),
+    ("dpr", "3", "4.5"),
+    ("cx", "12", "x"),
+    ("cy", "5%", "5%%"),
+    ("cw", "200", "200.5"),
+    ("ch", "100%", "2000%"),
+    ("crop.type", "trim", "auto"),
+    ("canvas.width", "120%", "wide"),
+    ("canvas.height", "800", "-1"),
+    ("canvas.color", "rgba(0,0,0,0.5)", "rgba(0,0,0,2)"),
+    ("canvas.position", "south", "down"),
+    ("canvas.opacity", "40", "140"),
+    ("rotate", "180", "-181"),
+    ("flip", "1", "2"),
+    ("flop", "no", "nope"),
+    ("brightness", "50", "100.5"),
+    ("contrast", "-20", "-101"),
+    ("saturation", "100", "200"),
+    ("lightness", "-5", "five"),
+    ("hue", "-100", "360"),
+    ("grayscale", "false", "grey"),
+    ("blur", "100", "101"),
+    ("sharpen", "0", "-5"),
+    ("colorize.color", "orange", "fff0"),
+    ("colorize.opacity", "60", "61%"),
+    ("opacity", "0", "-1"),
+    ("format", "optimal", "tiff"),
+    ("q", "1", "0"),
+    ("progressive", "true", "sometimes"),
+    ("subsampling", "4:2:0", "420"),
+    ("webp-fallback", "png", "gif"),
+    ("text", "Ça va?\nOui", "tab\there"),
+    ("text.size", "24", "big"),
+    ("text.color", "#abc", "#ab"),
+    ("text.opacity", "100", "101"),
+    ("text.position", "southwest", "left"),
+    ("text.position.x", "10%", "ten"),
+    ("text.position.y", "8", "-8"),
+    ("text.font.family", "DejaVu Serif", "<script>"),
+    ("text.align", "left", "justify"),
+    ("text.background.color", "black", "blackish"),
+    ("text.background.opacity", "50", "50.5"),
+    ("text.outline.color", "rgb(255,0,0)", "rgb(256,0,0)"),
+    ("text.outline.width", "3", "51"),
+    ("watermark", "/brand/mark.png", "/brand//mark.png"),
+    ("watermark.position", "northwest", "top"),
+    ("watermark.position.x", "20", "-20"),
+    ("watermark.position.y", "5%", "5 %"),
+    ("watermark.scale.width", "25%", "0%"),
+    ("watermark.scale.height", "64", "64.5"),
+    ("watermark.opacity", "30", "300"),
+    ("profile", "Thumbs_2x", ".hidden"),
+];
+
+#[test]
+fn every_option_has_a_valid_and_an_invalid_case() {
+    for name in OPTION_NAMES {
+        assert!(
+            EVERY_OPTION.iter().any(|(n, _, _)| *n == name),
+            "no table row for {name}"
+        );
+    }
+    for (name, good, bad) in EVERY_OPTION {
+        assert!(
+            one(name, good).is_ok(),
+            "{name}={good} refused: {:?}",
+            one(name, good)
+        );
+        let err = parse_options([(*name, *bad)]).unwrap_err();
+        assert_eq!(err.len(), 1, "{name}={bad}");
+        assert_eq!((err[0].name.as_str(), err[0].value.as_str()), (*name, *bad));
+        assert!(!err[0].reason.is_empty());
+    }
+}
+
+#[test]
+fn canonical_strings_are_injective_for_free_text() {
+    let one = parse_options([("text", "a&w=5")]).unwrap();
+    let two = parse_options([("text", "a"), ("w", "5")]).unwrap();
+    assert_ne!(one.canonical_string(), two.canonical_string());
+    assert_eq!(one.canonical_string(), r"text=a\&w\=5");
+    let slash = parse_options([("text", r"a\&w\=5")]).unwrap();
+    assert_ne!(slash.canonical_string(), one.canonical_string());
+    let lines = parse_options([("text", "a\nb")]).unwrap();
+    assert_eq!(lines.canonical_string(), r"text=a\nb");
+    let literal = parse_options([("text", r"a\nb")]).unwrap();
+    assert_ne!(literal.canonical_string(), lines.canonical_string());
+}
