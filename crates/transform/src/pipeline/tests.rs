@@ -177,6 +177,12 @@ fn exif_orientation_is_applied_before_sizing() {
         (100, 200),
         "portrait after rotation"
     );
+    // Metadata is stripped: the output has no EXIF (and so no second rotation).
+    assert!(!out.bytes.windows(4).any(|w| w == b"Exif"));
+    assert_eq!(
+        orient::jpeg_orientation(&out.bytes),
+        orient::Orientation::NORMAL
+    );
     // Stored top-left (dark) is displayed top-right after a clockwise turn.
     let img = decode_any(&out.bytes).to_rgb8();
     let top_right = img.get_pixel(97, 2).0;
