@@ -134,25 +134,11 @@ impl App {
         )?;
         let store = self.store.as_ref();
         let fail = |r: Reject| r.describe();
-        let empty = Options::default();
-        let default_profile = match self.config.default_profile.as_str() {
-            "" => None,
-            name => Some(self.engine.profile(store, name).await.map_err(fail)?),
-        };
-        let named = match options.get("profile") {
-            Some(name) => Some(self.engine.profile(store, name).await.map_err(fail)?),
-            None => None,
-        };
-        let mut effective = merge(&Layers {
-            default_profile: default_profile.as_ref().map_or(&empty, |p| &p.options),
-            named_profile: named.as_ref().map_or(&empty, |p| &p.options),
-            named_profile_from_args: false,
-            query: &options,
-            secure: &empty,
-            strict_profile: &empty,
-            jwt: false,
-        });
-        effective.remove("profile");
+        let none = Options::default();
+        let effective = self
+            .layered(&options, &none, None, true, false)
+            .await
+            .map_err(fail)?;
         let negotiated = negotiate(&effective, accept, self.config.default_format == "optimal");
         self.engine
             .transform_bytes(store, source, &effective, negotiated)
@@ -273,35 +259,8 @@ impl App {
             .is_some_and(|g| g.scheme == Scheme::Jwt);
         let store = self.store.as_ref();
 
-        // Profiles (SPEC §4.1): the default and strict ones apply to images
-        // only; a named one from the token's args is trusted, from the query not.
-        let none = Arc::new(Profile {
-            options: Options::default(),
-        });
-        let default_profile = match self.config.default_profile.as_str() {
-            name if image && !name.is_empty() => self.engine.profile(store, name).await?,
-            _ => none.clone(),
-        };
-        let (named, named_from_args) = match (secure.get("profile"), options.get("profile")) {
-            (Some(name), _) => (self.engine.profile(store, name).await?, true),
-            (None, Some(name)) => (self.engine.profile(store, name).await?, false),
-            (None, None) => (none.clone(), false),
-        };
-        let strict_profile = match access.rule.map(|r| r.profile.as_str()) {
-            Some(name) if image && !name.is_empty() => self.engine.profile(store, name).await?,
-            _ => none.clone(),
-        };
-        let mut effective = merge(&Layers {
-            default_profile: &default_profile.options,
-            named_profile: &named.options,
-            named_profile_from_args: named_from_args,
-            query: &options,
-            secure: &secure,
-            strict_profile: &strict_profile.options,
-            jwt,
-        });
-        // The profile's own options are in the set now; its name says nothing more.
-        effective.remove("profile");
+        let strict = access.rule.map(|r| r.profile.as_str());
+        let effective = self.layered(&options, &secure, strict, image, jwt).await?;
 
         let ask = Ask {
             head,
@@ -332,6 +291,54 @@ impl App {
         self.engine
             .serve(store, &key, &effective, negotiated, ask)
             .await
+    }
+
+    /// The effective options of SPEC §4.1: profiles loaded from storage (the
+    /// default and `strict` ones for images only; a named one from the
+    /// token's args is trusted, from the query not) merged with the query and
+    /// the secure args, the JWT overlay rule applied.
+    async fn layered(
+        &self,
+        query: &Options,
+        secure: &Options,
+        strict: Option<&str>,
+        image: bool,
+        jwt: bool,
+    ) -> Result<Options, Reject> {
+        let store = self.store.as_ref();
+        let load = |name: &str| {
+            let name = name.to_owned();
+            async move { self.engine.profile(store, &name).await.map(Some) }
+        };
+        let default_profile = match self.config.default_profile.as_str() {
+            name if image && !name.is_empty() => load(name).await?,
+            _ => None,
+        };
+        let (named, named_from_args) = match (secure.get("profile"), query.get("profile")) {
+            (Some(name), _) => (load(name).await?, true),
+            (None, Some(name)) => (load(name).await?, false),
+            (None, None) => (None, false),
+        };
+        let strict_profile = match strict {
+            Some(name) if image && !name.is_empty() => load(name).await?,
+            _ => None,
+        };
+        let none = Options::default();
+        fn options_of<'a>(p: &'a Option<Arc<Profile>>, none: &'a Options) -> &'a Options {
+            p.as_ref().map_or(none, |p| &p.options)
+        }
+        let mut effective = merge(&Layers {
+            default_profile: options_of(&default_profile, &none),
+            named_profile: options_of(&named, &none),
+            named_profile_from_args: named_from_args,
+            query,
+            secure,
+            strict_profile: options_of(&strict_profile, &none),
+            jwt,
+        });
+        // The profiles' options are in the set now; the name says nothing more.
+        effective.remove("profile");
+        Ok(effective)
     }
 
     /// `public, max-age=…`, capped at the token's remaining lifetime.

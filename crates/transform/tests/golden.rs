@@ -73,7 +73,7 @@ fn render(src: &[u8], query: &str) -> RgbaImage {
         .filter(|p| !p.is_empty())
         .map(|p| p.split_once('=').unwrap_or((p, "")))
         .collect();
-    let mut pairs: Vec<(&str, &str)> = pairs;
+    let mut pairs = pairs;
     if !pairs.iter().any(|(k, _)| *k == "format") {
         pairs.push(("format", "png")); // lossless, so goldens compare pixels
     }
@@ -122,6 +122,15 @@ fn check(name: &str, img: &RgbaImage) {
 }
 
 const STAGES: &[(&str, &str)] = &[
+    (
+        "canvas-opacity",
+        "canvas.width=200&canvas.height=150&canvas.color=0000ff&canvas.opacity=40",
+    ),
+    (
+        "text-offset-opacity",
+        "text=Ab&text.size=24&text.color=000000&text.opacity=40&text.position=northeast\
+         &text.position.x=30&text.position.y=20",
+    ),
     ("scale-fit", "w=80"),
     ("scale-fill", "w=60&h=60&scale.option=fill"),
     ("scale-ignore", "w=60&h=90&scale.option=ignore"),
@@ -273,4 +282,55 @@ fn text_and_watermark_land_where_their_gravity_says() {
         "watermark=/m.png&watermark.position=tile&watermark.scale.width=12&watermark.opacity=50",
     );
     check("watermark-tile", &tiled);
+}
+
+#[test]
+fn opacities_and_offsets_do_what_they_say() {
+    let src = source();
+    // canvas.opacity=40 on an opaque colour: the margin is 40 % opaque blue.
+    let canvas = render(
+        &src,
+        "canvas.width=200&canvas.height=150&canvas.color=0000ff&canvas.opacity=40",
+    );
+    let margin = canvas.get_pixel(2, 2).0;
+    assert_eq!((margin[2], margin[3]), (255, 102), "{margin:?}");
+    assert_eq!(
+        canvas.get_pixel(100, 75).0[3],
+        255,
+        "the image stays opaque"
+    );
+
+    // text.opacity=40: black text darkens pixels by at most ~40 %.
+    let plain = render(&src, "");
+    let faint = render(
+        &src,
+        "text=Ab&text.size=30&text.color=000000&text.opacity=40",
+    );
+    let darkest = plain
+        .pixels()
+        .zip(faint.pixels())
+        .filter(|(a, _)| a.0[0] > 100)
+        .map(|(a, b)| f64::from(b.0[0]) / f64::from(a.0[0]))
+        .fold(1.0, f64::min);
+    assert!((0.55..0.7).contains(&darkest), "darkest ratio {darkest:.2}");
+
+    // text.position.x/y move the block inward from the northeast corner.
+    let corner = render(
+        &src,
+        "text=Ab&text.size=24&text.color=ff00ff&text.position=northeast",
+    );
+    let moved = render(
+        &src,
+        "text=Ab&text.size=24&text.color=ff00ff&text.position=northeast&text.position.x=30&text.position.y=20",
+    );
+    let (cx, cy) = centroid(&corner, [255, 0, 255]);
+    let (mx, my) = centroid(&moved, [255, 0, 255]);
+    assert!(
+        (cx - mx - 30.0 / 160.0).abs() < 0.02,
+        "x: {cx:.3} → {mx:.3}"
+    );
+    assert!(
+        (my - cy - 20.0 / 120.0).abs() < 0.02,
+        "y: {cy:.3} → {my:.3}"
+    );
 }
