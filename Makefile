@@ -4,8 +4,11 @@ CARGO_FLAGS ?= -j2
 SIGNET := target/debug/signet
 VECTORS := crates/auth/tests/vectors
 PYTHON_VENV := .venv-test
+# Test tools built from crates.io live outside the repo.
+TOOLS := $(HOME)/.cache/signet-tools
+S3S_FS := $(TOOLS)/bin/s3s-fs
 
-.PHONY: run build test test-deps system-deps vectors bench bench-engine bench-deps lint fmt clean
+.PHONY: run build test test-minio test-deps system-deps vectors bench bench-engine bench-deps lint fmt clean
 
 # libjpeg-turbo 3 is built from the source vendored in turbojpeg-sys: it needs
 # cmake, and nasm for its SIMD code (Debian's own libturbojpeg is 2.x, too old).
@@ -19,8 +22,16 @@ build: system-deps
 run: build
 	@scripts/demo.sh $(SIGNET) examples/signet.toml
 
-# Node jsonwebtoken and PyJWT make fresh token vectors for the auth tests.
-test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_VENV)/bin/python
+# Node jsonwebtoken and PyJWT make fresh token vectors for the auth tests;
+# s3s-fs is the real S3 server the storage and end-to-end tests start.
+test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_VENV)/bin/python $(S3S_FS)
+
+# s3s-fs, pinned, built once into a tool folder outside the repo. It is only a
+# test server: a light release profile keeps the build short.
+$(S3S_FS):
+	CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=false \
+		$(CARGO) install s3s-fs@0.14.1 --features binary --locked $(CARGO_FLAGS) --root $(TOOLS)
 
 $(VECTORS)/node_modules/jsonwebtoken: $(VECTORS)/package.json $(VECTORS)/package-lock.json
 	npm ci --prefix $(VECTORS) --no-audit --no-fund
@@ -30,7 +41,16 @@ $(PYTHON_VENV)/bin/python: $(VECTORS)/requirements.txt
 	$(PYTHON_VENV)/bin/pip install --quiet -r $(VECTORS)/requirements.txt
 
 test: system-deps test-deps
-	SIGNET_REQUIRE_PEERS=1 $(CARGO) test $(CARGO_FLAGS) --workspace --all-targets
+	SIGNET_REQUIRE_PEERS=1 SIGNET_S3S_FS=$(S3S_FS) $(CARGO) test $(CARGO_FLAGS) --workspace --all-targets
+
+# The storage suite and the S3 end-to-end tests against MinIO from
+# deploy/docker-compose.yml (needs a docker engine; see docs/operations.md).
+MINIO_ENV := SIGNET_S3_ENDPOINT=http://127.0.0.1:9000 SIGNET_S3_BUCKET=signet-test \
+	AWS_ACCESS_KEY_ID=signet-minio AWS_SECRET_ACCESS_KEY=signet-minio-secret
+test-minio: system-deps test-deps
+	docker compose -f deploy/docker-compose.yml up -d --wait minio minio-init
+	$(MINIO_ENV) SIGNET_REQUIRE_PEERS=1 $(CARGO) test $(CARGO_FLAGS) --test e2e s3::
+	$(MINIO_ENV) $(CARGO) test $(CARGO_FLAGS) -p signet-storage --test suite
 
 # Regenerates the committed token vectors (fixed timestamps, so reproducible).
 vectors: test-deps

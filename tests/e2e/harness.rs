@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use bytes::Bytes;
+use signet_storage::testing::{self, S3Server};
+use signet_storage::{ByteStream, ObjectKey, S3Store, Store};
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_signet");
 
 /// A running signet; killed on drop.
@@ -280,6 +284,77 @@ pub const LONG_SECRET: &str = "0123456789abcdef0123456789abcdef";
 /// The standard test config over `root`. `extra` goes first (top-level keys
 /// and whole tables); a `[cache]` table in it is merged into the harness's.
 pub fn config(root: &Path, extra: &str) -> String {
+    config_with(&format!("root = \"{}\"", root.display()), extra)
+}
+
+/// The standard test config over the bucket `media` of a test S3 server.
+pub fn s3_config(s3: &S3Server, extra: &str) -> String {
+    let storage = format!(
+        "kind = \"s3\"\nbucket = \"media\"\nendpoint = \"{}\"\n\
+         access_key_id = \"{}\"\nsecret_access_key = \"{}\"\n\
+         connect_timeout = \"1s\"\nattempt_timeout = \"3s\"\noperation_timeout = \"5s\"\n\
+         max_attempts = 2\ninitial_backoff = \"50ms\"",
+        s3.endpoint(),
+        testing::ACCESS_KEY,
+        testing::SECRET_KEY
+    );
+    config_with(&storage, extra)
+}
+
+/// Copies every regular file under `root` (symlinks are left out) into the
+/// bucket `media` through the S3 API.
+pub fn upload_tree(s3: &S3Server, root: &Path) {
+    with_bucket(s3, |store| async move {
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let entry = entry.unwrap();
+                let kind = entry.file_type().unwrap();
+                if kind.is_dir() {
+                    stack.push(entry.path());
+                } else if kind.is_file() {
+                    let rel = entry.path().strip_prefix(root).unwrap().to_owned();
+                    let key = ObjectKey::new(rel.to_str().unwrap()).unwrap();
+                    let bytes = Bytes::from(std::fs::read(entry.path()).unwrap());
+                    let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(bytes)]));
+                    store.put(&key, body, None).await.unwrap();
+                }
+            }
+        }
+    });
+}
+
+/// Writes one object into the bucket `media`, with a given stored type.
+pub fn put_object(s3: &S3Server, key: &str, bytes: &[u8], content_type: Option<&str>) {
+    let key = ObjectKey::new(key).unwrap();
+    let bytes = Bytes::copy_from_slice(bytes);
+    let content_type = content_type.map(str::to_owned);
+    with_bucket(s3, |store| async move {
+        let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(bytes)]));
+        store
+            .put(&key, body, content_type.as_deref())
+            .await
+            .unwrap();
+    });
+}
+
+/// Runs `f` with a client for the bucket `media`.
+fn with_bucket<F, Fut>(s3: &S3Server, f: F)
+where
+    F: FnOnce(S3Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = S3Store::new(s3.settings("media", "")).await.unwrap();
+        f(store).await;
+    });
+}
+
+fn config_with(storage: &str, extra: &str) -> String {
     let (extra, cache) = match extra.split_once("[cache]\n") {
         Some((top, cache)) => (top, cache),
         None => (extra, ""),
@@ -287,7 +362,7 @@ pub fn config(root: &Path, extra: &str) -> String {
     format!(
         r#"{extra}
 [storage]
-root = "{}"
+{storage}
 [cache]
 max_age = "1d"
 {cache}
@@ -313,8 +388,7 @@ accept = ["jwt"]
 [[protect]]
 prefix = "/md5-only/"
 accept = ["md5"]
-"#,
-        root.display()
+"#
     )
 }
 

@@ -9,5 +9,6 @@ mod cli;
 mod harness;
 mod originals;
 mod pipeline;
+mod s3;
 mod tokens;
 mod variants;

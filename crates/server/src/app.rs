@@ -8,12 +8,12 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use signet_auth::{Grant, Scheme};
-use signet_storage::{FsStore, ObjectKey, Store};
+use signet_storage::{FsStore, ObjectKey, S3Store, Store};
 use signet_transform::pipeline::{negotiate, Limits};
 use signet_transform::{is_image_key, merge, parse_options, Layers, Options};
 
 use crate::body::Body;
-use crate::config::Config;
+use crate::config::{Config, StorageConfig};
 use crate::gate::Gate;
 use crate::metrics::Metrics;
 use crate::originals::{self, Ask};
@@ -47,20 +47,11 @@ struct Outcome {
 
 impl App {
     /// Builds the application and its store from a validated config.
-    pub fn new(config: Config, env: &dyn Fn(&str) -> Option<String>) -> Result<App, StartError> {
-        let store: Arc<dyn Store> = match config.storage.kind.as_str() {
-            "fs" => Arc::new(FsStore::new(&config.storage.root).map_err(|e| {
-                StartError::Storage(format!(
-                    "cannot open folder {}: {e}",
-                    config.storage.root.display()
-                ))
-            })?),
-            other => {
-                return Err(StartError::Storage(format!(
-                    "storage kind `{other}` is not available"
-                )))
-            }
-        };
+    pub async fn new(
+        config: Config,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<App, StartError> {
+        let store = open_store(&config.storage).await?;
         App::with_store(config, store, env)
     }
 
@@ -386,9 +377,33 @@ impl App {
             Ok(()) => plain(StatusCode::OK, "ready"),
             Err(e) => {
                 tracing::warn!(error = %e, "readiness check failed");
-                plain(StatusCode::SERVICE_UNAVAILABLE, "storage unreachable")
+                plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!("storage unreachable: {e}"),
+                )
             }
         }
+    }
+}
+
+/// Opens the configured store. Nothing is contacted yet for S3: see
+/// [`Store::check`].
+pub(crate) async fn open_store(storage: &StorageConfig) -> Result<Arc<dyn Store>, StartError> {
+    match storage.kind.as_str() {
+        "fs" => Ok(Arc::new(FsStore::new(&storage.root).map_err(|e| {
+            StartError::Storage(format!(
+                "cannot open folder {}: {e}",
+                storage.root.display()
+            ))
+        })?)),
+        "s3" => Ok(Arc::new(
+            S3Store::new(storage.s3_settings())
+                .await
+                .map_err(|e| StartError::Storage(e.to_string()))?,
+        )),
+        other => Err(StartError::Storage(format!(
+            "storage kind `{other}` is not available"
+        ))),
     }
 }
 

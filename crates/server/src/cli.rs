@@ -5,14 +5,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use serde_json::{Map, Value};
-use signet_auth::{sign_jwt, sign_md5, KeyKind, KeyRing, DEFAULT_MD5_LIFETIME_SECS};
+use signet_auth::{KeyRing, DEFAULT_MD5_LIFETIME_SECS};
 use signet_storage::ObjectKey;
 use signet_transform::parse_options;
 
-use crate::app::{unix_now, App};
+use crate::app::App;
 use crate::config::{process_env, Config, Overrides};
-use crate::urls;
+use crate::urls::{Lifetime, Signer};
 
 #[derive(Parser)]
 #[command(
@@ -121,6 +120,15 @@ struct SignTarget {
     key: Option<String>,
 }
 
+impl SignTarget {
+    fn grant(&self) -> Lifetime {
+        Lifetime {
+            expires_in: self.expires_in,
+            key: self.key.clone(),
+        }
+    }
+}
+
 #[derive(Args)]
 struct JwtArgs {
     #[command(flatten)]
@@ -184,13 +192,19 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let config = load(&args.config, &overrides)?;
     crate::logging::init(&config.log_format);
-    let app = App::new(config, &process_env).map_err(|e| format!("cannot start: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
+        let app = App::new(config, &process_env)
+            .await
+            .map_err(|e| format!("cannot start: {e}"))?;
         let app = Arc::new(app);
+        if let Err(e) = app.store().check().await {
+            // Keep running: the store may come up later, and /ready says so.
+            tracing::error!(storage = %app.store().describe(), error = %e, "storage is not reachable; /ready fails until it is");
+        }
         let media = bind(&app.config().listen).await?;
         let admin = bind(&app.config().admin_listen).await?;
         announce(&app, &media, &admin);
@@ -259,7 +273,9 @@ fn sign_jwt_url(args: JwtArgs) -> Result<(), String> {
         audience: args.audience,
     };
     let params = split_pairs("param", &args.params)?;
-    let url = signer.url(&config, &ring, &args.target, &path, &params)?;
+    let url = signer
+        .url(&config, &ring, &args.target.grant(), &path, &params)?
+        .url;
     println!("{url}");
     Ok(())
 }
@@ -267,73 +283,11 @@ fn sign_jwt_url(args: JwtArgs) -> Result<(), String> {
 fn sign_md5_url(args: Md5Args) -> Result<(), String> {
     let (config, ring) = load_with_keys(&args.target.config)?;
     let path = clean_path(&args.target.path)?;
-    let url = Signer::Md5.url(&config, &ring, &args.target, &path, &[])?;
+    let url = Signer::Md5
+        .url(&config, &ring, &args.target.grant(), &path, &[])?
+        .url;
     println!("{url}");
     Ok(())
-}
-
-/// How URLs printed by the CLI are signed.
-enum Signer {
-    None,
-    Jwt {
-        secure: Vec<(String, String)>,
-        audience: Vec<String>,
-    },
-    Md5,
-}
-
-impl Signer {
-    /// The full URL of `path` with `params` in its query, signed.
-    fn url(
-        &self,
-        config: &Config,
-        ring: &KeyRing,
-        target: &SignTarget,
-        path: &str,
-        params: &[(String, String)],
-    ) -> Result<String, String> {
-        let expires_in = target.expires_in;
-        let mut query: Vec<String> = params
-            .iter()
-            .map(|(k, v)| format!("{}={}", urls::query_encode(k), urls::query_encode(v)))
-            .collect();
-        match self {
-            Signer::None => {}
-            Signer::Jwt { secure, audience } => {
-                let key = ring
-                    .signing_key(KeyKind::Jwt, target.key.as_deref())
-                    .map_err(|e| e.to_string())?;
-                let audience = if audience.is_empty() {
-                    vec![path.to_owned()]
-                } else {
-                    audience.clone()
-                };
-                let claims_args: Map<String, Value> = secure
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect();
-                let token = sign_jwt(key, &audience, unix_now(), expires_in, &claims_args)
-                    .map_err(|e| e.to_string())?;
-                query.push(format!("jwt={token}"));
-            }
-            Signer::Md5 => {
-                let key = ring
-                    .signing_key(KeyKind::Md5, target.key.as_deref())
-                    .map_err(|e| e.to_string())?;
-                let expires_at =
-                    unix_now().saturating_add(i64::try_from(expires_in).unwrap_or(i64::MAX));
-                let sig = sign_md5(key, path, expires_at).map_err(|e| e.to_string())?;
-                query.push(format!("exp={expires_at}"));
-                query.push(format!("sig={sig}"));
-            }
-        }
-        let base = urls::base_url(config, path);
-        Ok(if query.is_empty() {
-            base
-        } else {
-            format!("{base}?{}", query.join("&"))
-        })
-    }
 }
 
 fn srcset(args: SrcsetArgs) -> Result<(), String> {
@@ -381,7 +335,9 @@ fn srcset(args: SrcsetArgs) -> Result<(), String> {
     for w in widths {
         let mut p = params.clone();
         p.insert(0, ("w".to_owned(), w.to_string()));
-        let url = signer.url(&config, &ring, &args.target, &path, &p)?;
+        let url = signer
+            .url(&config, &ring, &args.target.grant(), &path, &p)?
+            .url;
         candidates.push(format!("{url} {w}w"));
     }
     println!("{}", candidates.join(", "));
@@ -394,13 +350,12 @@ fn is_width(name: &str) -> bool {
 
 /// The displayed width of the image at `path` in the configured storage.
 fn source_width(config: &Config, path: &str) -> Result<u32, String> {
-    let app =
-        App::new(config.clone(), &process_env).map_err(|e| format!("cannot open storage: {e}"))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let bytes = runtime.block_on(app.read_source(path))?;
+    let bytes = current_thread()?.block_on(async {
+        let app = App::new(config.clone(), &process_env)
+            .await
+            .map_err(|e| format!("cannot open storage: {e}"))?;
+        app.read_source(path).await
+    })?;
     let (w, _) =
         signet_transform::pipeline::dimensions(&bytes).map_err(|e| format!("{path}: {e}"))?;
     Ok(w)
@@ -421,12 +376,12 @@ fn transform(args: TransformArgs) -> Result<(), String> {
     } else {
         std::fs::read(&args.input).map_err(|e| format!("{}: {e}", args.input.display()))?
     };
-    let app = App::new(config, &process_env).map_err(|e| format!("cannot start: {e}"))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let output = runtime.block_on(app.transform(source, &params, args.accept.as_deref()))?;
+    let output = current_thread()?.block_on(async {
+        let app = App::new(config, &process_env)
+            .await
+            .map_err(|e| format!("cannot start: {e}"))?;
+        app.transform(source, &params, args.accept.as_deref()).await
+    })?;
     if args.output.as_os_str() == "-" {
         std::io::Write::write_all(&mut std::io::stdout().lock(), &output.bytes)
             .map_err(|e| format!("writing stdout: {e}"))?;
@@ -456,6 +411,22 @@ fn check_config(args: ConfigArg) -> Result<(), String> {
             config.storage.root.display()
         ));
     }
+    current_thread()?.block_on(async {
+        let store = crate::app::open_store(&config.storage)
+            .await
+            .map_err(|e| format!("storage: {e}"))?;
+        store
+            .check()
+            .await
+            .map_err(|e| format!("storage {}: {e}", store.describe()))
+    })?;
     eprintln!("configuration OK");
     Ok(())
+}
+
+fn current_thread() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
 }

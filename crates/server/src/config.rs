@@ -61,7 +61,7 @@ impl Default for Config {
 }
 
 /// Where media is stored.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     /// `fs` (a local folder) or `s3`.
@@ -72,10 +72,34 @@ pub struct StorageConfig {
     pub bucket: String,
     /// Key prefix inside the bucket.
     pub prefix: String,
-    /// S3 endpoint URL (empty: AWS).
+    /// S3 endpoint URL (empty: `AWS_ENDPOINT_URL`, else AWS itself).
     pub endpoint: String,
+    /// Empty: `AWS_REGION`/the AWS profile, else `us-east-1`.
     pub region: String,
     pub force_path_style: bool,
+    /// Static credentials (empty: the standard AWS chain — `AWS_ACCESS_KEY_ID`
+    /// and friends, profiles, instance roles).
+    pub access_key_id: String,
+    #[serde(skip_serializing)]
+    pub secret_access_key: String,
+    #[serde(with = "duration")]
+    pub connect_timeout: Duration,
+    /// One attempt, until the response head.
+    #[serde(with = "duration")]
+    pub attempt_timeout: Duration,
+    /// All attempts together (a timeout answers 504).
+    #[serde(with = "duration")]
+    pub operation_timeout: Duration,
+    /// Attempts per operation, the first included.
+    pub max_attempts: u32,
+    #[serde(with = "duration")]
+    pub initial_backoff: Duration,
+    /// `standard` or `adaptive` (client-side rate limiting when throttled).
+    pub retry_mode: String,
+    /// Uploads are sent in parts of this size (at least 5 MiB); a body that
+    /// fits in one part is a single `PutObject`.
+    #[serde(with = "bytesize")]
+    pub part_size: u64,
 }
 
 impl Default for StorageConfig {
@@ -86,8 +110,58 @@ impl Default for StorageConfig {
             bucket: "media".into(),
             prefix: String::new(),
             endpoint: String::new(),
-            region: "us-east-1".into(),
+            region: String::new(),
             force_path_style: true,
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            connect_timeout: Duration::from_secs(3),
+            attempt_timeout: Duration::from_secs(10),
+            operation_timeout: Duration::from_secs(20),
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            retry_mode: "standard".into(),
+            part_size: 8 << 20,
+        }
+    }
+}
+
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageConfig")
+            .field("kind", &self.kind)
+            .field("root", &self.root)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StorageConfig {
+    /// The S3 store settings (for `kind = "s3"`).
+    pub fn s3_settings(&self) -> signet_storage::S3Settings {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        signet_storage::S3Settings {
+            bucket: self.bucket.clone(),
+            prefix: self.prefix.clone(),
+            endpoint: some(&self.endpoint),
+            region: some(&self.region),
+            access_key_id: some(&self.access_key_id),
+            secret_access_key: some(&self.secret_access_key),
+            force_path_style: self.force_path_style,
+            connect_timeout: self.connect_timeout,
+            attempt_timeout: self.attempt_timeout,
+            operation_timeout: self.operation_timeout,
+            max_attempts: self.max_attempts,
+            initial_backoff: self.initial_backoff,
+            retry_mode: if self.retry_mode == "adaptive" {
+                signet_storage::RetryMode::Adaptive
+            } else {
+                signet_storage::RetryMode::Standard
+            },
+            part_size: usize::try_from(self.part_size).unwrap_or(usize::MAX),
         }
     }
 }
@@ -389,10 +463,40 @@ impl Config {
         match self.storage.kind.as_str() {
             "fs" => {}
             "s3" => {
-                return Err(err(
-                    "storage.kind",
-                    "the s3 back end is not available in this build yet".into(),
-                ))
+                let st = &self.storage;
+                if st.bucket.is_empty() {
+                    return Err(err("storage.bucket", "must name a bucket".into()));
+                }
+                if !(st.endpoint.is_empty()
+                    || st.endpoint.starts_with("http://")
+                    || st.endpoint.starts_with("https://"))
+                {
+                    return Err(err(
+                        "storage.endpoint",
+                        "must start with http:// or https://".into(),
+                    ));
+                }
+                if st.access_key_id.is_empty() != st.secret_access_key.is_empty() {
+                    return Err(err(
+                        "storage.secret_access_key",
+                        "set access_key_id and secret_access_key together, or neither".into(),
+                    ));
+                }
+                if !matches!(st.retry_mode.as_str(), "standard" | "adaptive") {
+                    return Err(err(
+                        "storage.retry_mode",
+                        "must be `standard` or `adaptive`".into(),
+                    ));
+                }
+                if st.max_attempts == 0 {
+                    return Err(err("storage.max_attempts", "must be at least 1".into()));
+                }
+                if st.part_size < signet_storage::MIN_PART_SIZE as u64 {
+                    return Err(err(
+                        "storage.part_size",
+                        "must be at least 5MiB (S3's smallest part)".into(),
+                    ));
+                }
             }
             other => {
                 return Err(err(

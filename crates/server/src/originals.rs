@@ -9,8 +9,34 @@ use signet_storage::{guess_content_type, ObjectKey, ObjectMeta, Store};
 use crate::body::{empty, stream, Body};
 use crate::reject::Reject;
 
+/// The type a file is served as: from its extension, so a bucket object
+/// stored with a wrong (or dangerous, e.g. `text/html` on a `.jpg`) type
+/// cannot turn into a page on the media domain. The stored type is used only
+/// when the extension says nothing, and never when it is an active type.
+fn content_type_of(key: &ObjectKey, meta: &ObjectMeta) -> String {
+    let guessed = guess_content_type(key.as_str());
+    if guessed != "application/octet-stream" {
+        return guessed;
+    }
+    match meta.content_type.as_deref() {
+        Some(stored) if !is_active(stored) => stored.to_owned(),
+        _ => guessed,
+    }
+}
+
+/// Types a browser would run or render as a document.
+fn is_active(content_type: &str) -> bool {
+    let t = content_type.to_ascii_lowercase();
+    let essence = t.split(';').next().unwrap_or("").trim();
+    essence.contains("html")
+        || essence.contains("xml")
+        || essence.contains("javascript")
+        || essence.contains("ecmascript")
+        || essence.starts_with("image/svg")
+}
+
 /// Sandbox for SVGs served as-is: no scripts, no external loads, no forms.
-const SVG_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
+const ACTIVE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
 
 /// What the client asked for.
 pub(crate) struct Ask<'a> {
@@ -45,14 +71,11 @@ pub(crate) async fn serve(
         return Ok(r);
     }
 
-    let content_type = meta
-        .content_type
-        .clone()
-        .unwrap_or_else(|| guess_content_type(key.as_str()));
-    if content_type.starts_with("image/svg") {
+    let content_type = content_type_of(key, &meta);
+    if is_active(&content_type) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(SVG_CSP),
+            HeaderValue::from_static(ACTIVE_CSP),
         );
     }
     set(&mut headers, header::CONTENT_TYPE, &content_type);

@@ -1,5 +1,5 @@
-//! Where media lives: the `Store` trait and its back ends (a local folder now,
-//! S3 later). Knows nothing of images, tokens or HTTP.
+//! Where media lives: the `Store` trait and its back ends (a local folder or
+//! an S3 bucket). Knows nothing of images, tokens or HTTP.
 
 // Data from clients and buckets must never panic the server.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -7,6 +7,9 @@
 mod error;
 mod fs;
 mod key;
+mod s3;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::ops::Range;
 use std::pin::Pin;
@@ -18,6 +21,7 @@ use futures_util::Stream;
 pub use error::{Result, StorageError};
 pub use fs::FsStore;
 pub use key::{FolderKey, ObjectKey};
+pub use s3::{RetryMode, S3Settings, S3Store, MIN_PART_SIZE};
 
 /// A body read from, or written to, a store: chunks as they arrive.
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;

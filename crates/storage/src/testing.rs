@@ -1,0 +1,152 @@
+//! A real S3 server for tests: `s3s-fs` (pinned, installed by `make test`)
+//! on a loopback port over a temporary folder, with SigV4 credentials.
+//! Only built with the `testing` feature.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{RetryMode, S3Settings};
+
+pub const ACCESS_KEY: &str = "signet-test-access";
+pub const SECRET_KEY: &str = "signet-test-secret-key-0123456789";
+
+/// A running `s3s-fs`; killed on drop.
+pub struct S3Server {
+    child: Option<Child>,
+    addr: SocketAddr,
+    binary: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl S3Server {
+    /// Where `s3s-fs` is: `$SIGNET_S3S_FS`, the Makefile's tool folder
+    /// (`~/.cache/signet-tools/bin`), or `PATH`.
+    pub fn binary() -> Option<PathBuf> {
+        if let Some(p) = std::env::var_os("SIGNET_S3S_FS") {
+            return Some(PathBuf::from(p));
+        }
+        let home = std::env::var_os("HOME").map(PathBuf::from)?;
+        let tools = home.join(".cache/signet-tools/bin/s3s-fs");
+        if tools.is_file() {
+            return Some(tools);
+        }
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("s3s-fs"))
+                .find(|p| p.is_file())
+        })
+    }
+
+    /// Starts a server holding the given (empty) buckets. `None` when
+    /// `s3s-fs` is not installed, unless `SIGNET_REQUIRE_PEERS` is set
+    /// (as `make test` does): then a missing server fails the test.
+    pub fn start(buckets: &[&str]) -> Option<S3Server> {
+        let Some(binary) = S3Server::binary() else {
+            if std::env::var_os("SIGNET_REQUIRE_PEERS").is_some() {
+                panic!("s3s-fs is not installed: run `make test-deps`");
+            }
+            eprintln!("skipping: s3s-fs is not installed (make test-deps installs it)");
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("temp dir for s3s-fs");
+        for b in buckets {
+            std::fs::create_dir(dir.path().join(b)).expect("bucket folder");
+        }
+        let addr = free_port();
+        let mut server = S3Server {
+            child: None,
+            addr,
+            binary,
+            dir,
+        };
+        server.spawn();
+        Some(server)
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new(&self.binary)
+            .args(["--host", "127.0.0.1", "--port"])
+            .arg(self.addr.port().to_string())
+            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start s3s-fs");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(self.addr).is_err() {
+            assert!(Instant::now() < deadline, "s3s-fs did not start listening");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the server (to test an unreachable store).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port and data.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The folder holding the buckets (one sub-folder each).
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Settings for a store on `bucket`, with short timeouts for tests.
+    pub fn settings(&self, bucket: &str, prefix: &str) -> S3Settings {
+        S3Settings {
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+            endpoint: Some(self.endpoint()),
+            access_key_id: Some(ACCESS_KEY.into()),
+            secret_access_key: Some(SECRET_KEY.into()),
+            ..S3Server::default_settings()
+        }
+    }
+
+    /// Test settings with no server, bucket or credentials filled in.
+    pub fn default_settings() -> S3Settings {
+        S3Settings {
+            bucket: String::new(),
+            prefix: String::new(),
+            endpoint: None,
+            region: Some("us-east-1".into()),
+            access_key_id: None,
+            secret_access_key: None,
+            force_path_style: true,
+            connect_timeout: Duration::from_secs(1),
+            attempt_timeout: Duration::from_secs(5),
+            operation_timeout: Duration::from_secs(10),
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(50),
+            retry_mode: RetryMode::Standard,
+            part_size: crate::MIN_PART_SIZE,
+        }
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    l.local_addr().expect("local addr")
+}
