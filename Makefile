@@ -4,6 +4,7 @@ CARGO_FLAGS ?= -j2
 SIGNET := target/debug/signet
 VECTORS := crates/auth/tests/vectors
 PYTHON_VENV := .venv-test
+PYTHON_STAMP := $(PYTHON_VENV)/.installed
 # Test tools built from crates.io live outside the repo.
 TOOLS := $(HOME)/.cache/signet-tools
 S3S_FS := $(TOOLS)/bin/s3s-fs
@@ -24,7 +25,7 @@ run: build
 
 # Node jsonwebtoken and PyJWT make fresh token vectors for the auth tests;
 # s3s-fs is the real S3 server the storage and end-to-end tests start.
-test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_VENV)/bin/python $(S3S_FS)
+test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS)
 
 # s3s-fs, pinned, built once into a tool folder outside the repo. It is only a
 # test server: a light release profile keeps the build short.
@@ -36,9 +37,12 @@ $(S3S_FS):
 $(VECTORS)/node_modules/jsonwebtoken: $(VECTORS)/package.json $(VECTORS)/package-lock.json
 	npm ci --prefix $(VECTORS) --no-audit --no-fund
 
-$(PYTHON_VENV)/bin/python: $(VECTORS)/requirements.txt
-	python3 -m venv $(PYTHON_VENV)
-	$(PYTHON_VENV)/bin/pip install --quiet -r $(VECTORS)/requirements.txt
+# PyJWT for token vectors, Sirv's Python SDK for the REST API test.
+$(PYTHON_STAMP): $(VECTORS)/requirements.txt tests/e2e/sdk/requirements.txt
+	test -x $(PYTHON_VENV)/bin/python || python3 -m venv $(PYTHON_VENV)
+	$(PYTHON_VENV)/bin/pip install --quiet -r $(VECTORS)/requirements.txt \
+		-r tests/e2e/sdk/requirements.txt
+	touch $@
 
 test: system-deps test-deps
 	SIGNET_REQUIRE_PEERS=1 SIGNET_S3S_FS=$(S3S_FS) $(CARGO) test $(CARGO_FLAGS) --workspace --all-targets

@@ -146,6 +146,17 @@ impl Resp {
 
 /// One request on a fresh connection; `target` is sent byte for byte.
 pub fn request(addr: &str, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
+    request_with_body(addr, method, target, headers, &[])
+}
+
+/// Like [`request`], then `body` as is (the caller sets its framing headers).
+pub fn request_with_body(
+    addr: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -157,6 +168,7 @@ pub fn request(addr: &str, method: &str, target: &str, headers: &[(&str, &str)])
     head.push_str("\r\n");
     // The server may answer and close before reading an oversized head.
     let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
     let mut raw = Vec::new();
     let mut buf = [0u8; 64 * 1024];
     loop {

@@ -12,6 +12,7 @@ use signet_storage::{FsStore, ObjectKey, S3Store, Store};
 use signet_transform::pipeline::{negotiate, Limits};
 use signet_transform::{is_image_key, merge, parse_options, Layers, Options};
 
+use crate::api::Api;
 use crate::body::Body;
 use crate::config::{Config, StorageConfig};
 use crate::gate::Gate;
@@ -37,6 +38,7 @@ pub struct App {
     gate: Gate,
     ignored: HashSet<String>,
     engine: Engine,
+    api: Option<Api>,
     accepting: AtomicBool,
 }
 
@@ -88,12 +90,14 @@ impl App {
             revalidate_after: config.cache.revalidate_after,
         };
         let engine = Engine::new(settings, Arc::new(Metrics::default()));
+        let api = Api::new(&config.api);
         Ok(App {
             config,
             store,
             gate,
             ignored,
             engine,
+            api,
             accepting: AtomicBool::new(true),
         })
     }
@@ -104,6 +108,20 @@ impl App {
 
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// The REST API, when enabled.
+    pub(crate) fn api(&self) -> Option<&Api> {
+        self.api.as_ref()
+    }
+
+    pub(crate) fn ring(&self) -> &signet_auth::KeyRing {
+        self.gate.ring()
+    }
+
+    /// Forgets everything cached from `key` (after a write through the API).
+    pub(crate) async fn invalidate(&self, key: &ObjectKey) {
+        self.engine.invalidate(key).await;
     }
 
     /// Runs the pipeline on a local file's bytes as a request would: the
@@ -343,7 +361,15 @@ impl App {
     }
 
     /// Handles a request on the admin listener.
-    pub async fn admin<B>(&self, req: Request<B>) -> Response<Body> {
+    pub async fn admin<B>(&self, req: Request<B>) -> Response<Body>
+    where
+        B: crate::api::RequestBody,
+    {
+        if req.uri().path().starts_with("/v2/") {
+            let mut response = crate::api::handle(self, req).await;
+            finish(&mut response);
+            return response;
+        }
         let mut response = match (req.method(), req.uri().path()) {
             (&Method::GET | &Method::HEAD, "/health") => plain(StatusCode::OK, "ok"),
             (&Method::GET | &Method::HEAD, "/ready") => self.ready().await,

@@ -197,6 +197,15 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
+        let mut config = config;
+        let media = bind(&config.listen).await?;
+        let admin = bind(&config.admin_listen).await?;
+        if config.public_url.is_empty() {
+            // Signed URLs from the REST API point at where we really listen.
+            if let Ok(addr) = media.local_addr() {
+                config.public_url = format!("http://{addr}");
+            }
+        }
         let app = App::new(config, &process_env)
             .await
             .map_err(|e| format!("cannot start: {e}"))?;
@@ -205,8 +214,6 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             // Keep running: the store may come up later, and /ready says so.
             tracing::error!(storage = %app.store().describe(), error = %e, "storage is not reachable; /ready fails until it is");
         }
-        let media = bind(&app.config().listen).await?;
-        let admin = bind(&app.config().admin_listen).await?;
         announce(&app, &media, &admin);
         crate::serve::run(app, media, admin, crate::serve::shutdown_signal())
             .await

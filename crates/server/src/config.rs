@@ -286,14 +286,30 @@ impl Default for ProtectConfig {
 }
 
 /// The REST API (admin listener).
-#[derive(Clone, Default, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApiConfig {
     pub client_id: String,
+    /// Empty: the REST API is disabled.
     #[serde(skip_serializing)]
     pub client_secret: String,
+    /// Signs bearer tokens; empty: random per process.
     #[serde(skip_serializing)]
     pub token_secret: String,
+    /// Largest upload accepted (413 past it, nothing written).
+    #[serde(with = "bytesize")]
+    pub max_upload_bytes: u64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> ApiConfig {
+        ApiConfig {
+            client_id: String::new(),
+            client_secret: String::new(),
+            token_secret: String::new(),
+            max_upload_bytes: 1 << 30,
+        }
+    }
 }
 
 impl std::fmt::Debug for ApiConfig {

@@ -4,6 +4,7 @@
 // Data from clients and buckets must never panic the server.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod api;
 mod app;
 mod body;
 pub mod cli;
@@ -20,6 +21,7 @@ pub mod serve;
 mod urls;
 mod variants;
 
+pub use api::RequestBody;
 pub use app::{App, StartError};
 pub use body::Body;
 pub use config::{Config, ConfigError, Overrides};

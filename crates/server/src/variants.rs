@@ -102,6 +102,28 @@ impl Engine {
         self.variants.weighted_size()
     }
 
+    /// Forgets `key`'s variants and metadata, and every cached profile and
+    /// watermark (few and cheap to reload; the written file may be one).
+    pub(crate) async fn invalidate(&self, key: &ObjectKey) {
+        let prefix = format!("{}\n", key.as_str());
+        if let Err(e) = self
+            .variants
+            .invalidate_entries_if(move |k, _| k.starts_with(&prefix))
+        {
+            // Only when invalidation closures are off, which they never are.
+            tracing::error!(error = %e, "cannot invalidate variants");
+        }
+        if let Some(c) = &self.sources {
+            c.invalidate(key.as_str()).await;
+        }
+        if let Some(c) = &self.profiles {
+            c.invalidate_all();
+        }
+        if let Some(c) = &self.marks {
+            c.invalidate_all();
+        }
+    }
+
     /// The source's metadata, trusted for `revalidate_after`.
     async fn source_meta(&self, store: &dyn Store, key: &ObjectKey) -> Result<ObjectMeta, Reject> {
         match &self.sources {

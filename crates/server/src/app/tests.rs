@@ -1,6 +1,7 @@
 //! In-process tests of the request flow (no socket).
 
-use http_body_util::BodyExt;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
 use signet_auth::{sign_jwt, sign_md5, KeyKind};
 
 use super::*;
@@ -133,15 +134,25 @@ async fn options_are_validated_after_auth() {
 async fn admin_health_and_ready() {
     let dir = fixture();
     let app = app(dir.path());
-    let resp = app.admin(Request::get("/health").body(()).unwrap()).await;
+    let resp = app
+        .admin(Request::get("/health").body(Empty::<Bytes>::new()).unwrap())
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = app.admin(Request::get("/ready").body(()).unwrap()).await;
+    let resp = app
+        .admin(Request::get("/ready").body(Empty::<Bytes>::new()).unwrap())
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     app.stop_accepting();
-    let resp = app.admin(Request::get("/ready").body(()).unwrap()).await;
+    let resp = app
+        .admin(Request::get("/ready").body(Empty::<Bytes>::new()).unwrap())
+        .await;
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     let resp = app
-        .admin(Request::get("/hello.txt").body(()).unwrap())
+        .admin(
+            Request::get("/hello.txt")
+                .body(Empty::<Bytes>::new())
+                .unwrap(),
+        )
         .await;
     assert_eq!(
         resp.status(),

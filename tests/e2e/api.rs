@@ -1,0 +1,373 @@
+//! The REST API on the admin listener, on a real S3 store: driven by Sirv's
+//! own Python SDK (`sdk/sirv_sdk.py`), and by hand for the edges the SDK
+//! cannot reach (expired bearers, body caps, invalidation, JSON errors).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+use signet_storage::testing::S3Server;
+
+use crate::harness::{
+    config, now, request, request_with_body, s3_config, upload_tree, Media, Resp, Server,
+};
+use crate::tokens::hs256;
+
+const PHOTO: &[u8] = include_bytes!("../../examples/media/example-image.jpg"); // 1200×800
+const LOGO: &[u8] = include_bytes!("../../examples/media/logo.png"); // 200×80
+const CLIENT_ID: &str = "sdk-client";
+const CLIENT_SECRET: &str = "sdk-client-secret-0123456789";
+const TOKEN_SECRET: &str = "api-token-secret-0123456789abcdef";
+
+fn api_table(extra: &str) -> String {
+    format!(
+        "[api]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\n\
+         token_secret = \"{TOKEN_SECRET}\"\n{extra}\n"
+    )
+}
+
+fn on_s3(api_extra: &str, top: &str) -> Option<(S3Server, Server)> {
+    let s3 = S3Server::start(&["media"])?;
+    upload_tree(&s3, &Media::new().root());
+    let server = Server::start(&s3_config(&s3, &format!("{top}\n{}", api_table(api_extra))));
+    Some((s3, server))
+}
+
+fn python() -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test/bin/python");
+    let ready = venv.is_file()
+        && Command::new(&venv)
+            .args(["-c", "import sirv_rest_api"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if ready {
+        return Some(venv);
+    }
+    assert!(
+        std::env::var_os("SIGNET_REQUIRE_PEERS").is_none(),
+        "the Sirv SDK is not installed in .venv-test: run `make test-deps`"
+    );
+    eprintln!("skipping: the Sirv SDK is not installed (make test-deps)");
+    None
+}
+
+fn token(s: &Server) -> String {
+    let r = post_json(
+        s,
+        "/v2/token",
+        None,
+        &json!({"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    json_of(&r)["token"].as_str().unwrap().to_owned()
+}
+
+fn json_of(r: &Resp) -> Value {
+    serde_json::from_slice(&r.body).unwrap_or_else(|_| panic!("not JSON: {}", r.text()))
+}
+
+fn post_json(s: &Server, target: &str, bearer: Option<&str>, body: &Value) -> Resp {
+    let body = body.to_string();
+    let len = body.len().to_string();
+    let auth = bearer.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![
+        ("Content-Type", "application/json"),
+        ("Content-Length", &len),
+    ];
+    if let Some(a) = &auth {
+        headers.push(("Authorization", a));
+    }
+    request_with_body(&s.admin, "POST", target, &headers, body.as_bytes())
+}
+
+fn upload(s: &Server, bearer: &str, filename: &str, bytes: &[u8]) -> Resp {
+    let len = bytes.len().to_string();
+    let auth = format!("Bearer {bearer}");
+    request_with_body(
+        &s.admin,
+        "POST",
+        &format!("/v2/files/upload?filename={filename}"),
+        &[("Authorization", &auth), ("Content-Length", &len)],
+        bytes,
+    )
+}
+
+fn get(s: &Server, bearer: &str, target: &str) -> Resp {
+    let auth = format!("Bearer {bearer}");
+    request(&s.admin, "GET", target, &[("Authorization", &auth)])
+}
+
+/// The JSON error shape Sirv's SDKs read.
+fn assert_json_error(r: &Resp, status: u16) {
+    assert_eq!(r.status, status, "{}", r.text());
+    let v = json_of(r);
+    assert_eq!(v["statusCode"], status);
+    assert!(v["error"].is_string() && v["message"].is_string(), "{v}");
+}
+
+#[test]
+fn sirv_python_sdk_works_against_signet_on_s3() {
+    let Some(python) = python() else { return };
+    let Some((_s3, s)) = on_s3("", "") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("photo.jpg");
+    std::fs::write(&photo, PHOTO).unwrap();
+    let out = Command::new(python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/sdk/sirv_sdk.py"))
+        .env("SIGNET_API", format!("http://{}", s.admin))
+        .env("SIGNET_CLIENT_ID", CLIENT_ID)
+        .env("SIGNET_CLIENT_SECRET", CLIENT_SECRET)
+        .env("SIGNET_PHOTO", &photo)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "SDK script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["listed"], 105);
+
+    // The SDK's signed URL carries its secure params: 150 px wide.
+    let url = result["jwt_url"].as_str().unwrap();
+    let target = &url[url.find("/private/").unwrap()..];
+    let r = s.get(target);
+    assert_eq!(r.status, 200);
+    let img = image::load_from_memory(&r.body).unwrap();
+    assert_eq!(img.width(), 150);
+    // …and a query cannot override them.
+    let r = s.get(&format!("{target}&w=600"));
+    assert_eq!(image::load_from_memory(&r.body).unwrap().width(), 150);
+}
+
+#[test]
+fn bearer_tokens_are_required_checked_and_expire() {
+    let Some((_s3, s)) = on_s3("", "") else {
+        return;
+    };
+    // Missing, malformed, forged, expired, or a media token: 401 JSON.
+    let r = request(
+        &s.admin,
+        "GET",
+        "/v2/files/stat?filename=/public/a.jpg",
+        &[],
+    );
+    assert_json_error(&r, 401);
+    assert!(r.header("www-authenticate").is_some());
+    for bad in [
+        "Basic abc".to_owned(),
+        "Bearer not-a-token".to_owned(),
+        format!(
+            "Bearer {}",
+            hs256(
+                json!({"sub": CLIENT_ID, "aud": "signet-api", "exp": now() + 60}),
+                "wrong-secret"
+            )
+        ),
+        format!(
+            "Bearer {}",
+            hs256(
+                json!({"sub": CLIENT_ID, "aud": "signet-api", "exp": now() - 1}),
+                TOKEN_SECRET
+            )
+        ),
+        format!(
+            "Bearer {}",
+            hs256(
+                json!({"sub": CLIENT_ID, "aud": "/public/a.jpg", "exp": now() + 60}),
+                TOKEN_SECRET
+            )
+        ),
+    ] {
+        let r = request(
+            &s.admin,
+            "GET",
+            "/v2/files/stat?filename=/public/a.jpg",
+            &[("Authorization", &bad)],
+        );
+        assert_json_error(&r, 401);
+    }
+    let expired = hs256(
+        json!({"sub": CLIENT_ID, "aud": "signet-api", "exp": now() - 1}),
+        TOKEN_SECRET,
+    );
+    let r = get(&s, &expired, "/v2/files/stat?filename=/public/a.jpg");
+    assert!(json_of(&r)["message"].as_str().unwrap().contains("expired"));
+
+    // Token requests: wrong secret 401, bad JSON 400, lifetime bounds 400.
+    let r = post_json(
+        &s,
+        "/v2/token",
+        None,
+        &json!({"clientId": CLIENT_ID, "clientSecret": "nope"}),
+    );
+    assert_json_error(&r, 401);
+    let r = request_with_body(
+        &s.admin,
+        "POST",
+        "/v2/token",
+        &[("Content-Length", "5")],
+        b"{oops",
+    );
+    assert_json_error(&r, 400);
+    let r = post_json(
+        &s,
+        "/v2/token",
+        None,
+        &json!({"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "expiresIn": 1}),
+    );
+    assert_json_error(&r, 400);
+    let r = post_json(
+        &s,
+        "/v2/token",
+        None,
+        &json!({"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "expiresIn": 5}),
+    );
+    let v = json_of(&r);
+    assert_eq!(v["expiresIn"], 5);
+    let t = v["token"].as_str().unwrap();
+    assert_eq!(
+        get(&s, t, "/v2/files/stat?filename=/public/a.jpg").status,
+        200
+    );
+
+    // Unknown endpoints and methods: JSON too.
+    assert_json_error(&get(&s, t, "/v2/account"), 404);
+    assert_json_error(&get(&s, t, "/v2/files/upload?filename=/x"), 405);
+    // The API is never on the media listener.
+    assert_ne!(s.get("/v2/files/stat?filename=/public/a.jpg").status, 200);
+}
+
+#[test]
+fn uploads_are_capped_checked_and_invalidate_variants() {
+    let Some((_s3, s)) = on_s3(
+        "max_upload_bytes = \"1MiB\"",
+        "[cache]\nrevalidate_after = \"1h\"\n",
+    ) else {
+        return;
+    };
+    let t = token(&s);
+
+    // Variants of a file are dropped as soon as it is replaced (the cache
+    // would otherwise trust it for an hour).
+    assert_eq!(upload(&s, &t, "/up/pic.jpg", PHOTO).status, 200);
+    let before = s.get("/up/pic.jpg?w=100");
+    assert_eq!(before.status, 200);
+    let img = image::load_from_memory(&before.body).unwrap();
+    assert_eq!((img.width(), img.height()), (100, 67));
+    assert_eq!(upload(&s, &t, "/up/pic.jpg", LOGO).status, 200);
+    let after = s.get("/up/pic.jpg?w=100");
+    let img = image::load_from_memory(&after.body).unwrap();
+    assert_eq!(
+        (img.width(), img.height()),
+        (100, 40),
+        "the new file, at once"
+    );
+    assert_ne!(before.header("etag"), after.header("etag"));
+    // Originals too.
+    assert_eq!(s.get("/up/pic.jpg").body, LOGO);
+    // Deleting drops them as well.
+    let auth = format!("Bearer {t}");
+    let r = request(
+        &s.admin,
+        "POST",
+        "/v2/files/delete?filename=/up/pic.jpg",
+        &[("Authorization", &auth), ("Content-Length", "0")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.get("/up/pic.jpg?w=100").status, 404);
+
+    // Declared too large: 413 before reading the body.
+    let r = request(
+        &s.admin,
+        "POST",
+        "/v2/files/upload?filename=/up/huge.bin",
+        &[("Authorization", &auth), ("Content-Length", "5000000000")],
+    );
+    assert_json_error(&r, 413);
+    // Chunked past the cap: 413, and nothing is stored.
+    let chunk = vec![b'x'; 256 * 1024];
+    let mut body = Vec::new();
+    for _ in 0..6 {
+        body.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        body.extend_from_slice(&chunk);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"0\r\n\r\n");
+    let r = request_with_body(
+        &s.admin,
+        "POST",
+        "/v2/files/upload?filename=/up/chunked.bin",
+        &[("Authorization", &auth), ("Transfer-Encoding", "chunked")],
+        &body,
+    );
+    assert_json_error(&r, 413);
+    assert_json_error(&get(&s, &t, "/v2/files/stat?filename=/up/chunked.bin"), 404);
+
+    // Names that leave the store or are not names: 400.
+    for bad in ["/up/../../etc/passwd", "/up/%2E%2E/x", "/up//x", "", "/"] {
+        let r = upload(&s, &t, bad, b"x");
+        assert_json_error(&r, 400);
+    }
+    let r = request(
+        &s.admin,
+        "GET",
+        "/v2/files/stat",
+        &[("Authorization", &auth)],
+    );
+    assert_json_error(&r, 400);
+
+    // Signed URLs: bad params, nested values and unknown keys are 400.
+    let r = post_json(
+        &s,
+        "/v2/files/jwt",
+        Some(&t),
+        &json!({"filename": "/private/a.jpg", "secureParams": {"w": "wide"}}),
+    );
+    assert_json_error(&r, 400);
+    let r = post_json(
+        &s,
+        "/v2/files/jwt",
+        Some(&t),
+        &json!({"filename": "/private/a.jpg", "secureParams": {"w": {"deep": 1}}}),
+    );
+    assert_json_error(&r, 400);
+    let r = post_json(
+        &s,
+        "/v2/files/jwt",
+        Some(&t),
+        &json!({"filename": "/private/a.jpg", "key": "nope"}),
+    );
+    assert_json_error(&r, 400);
+    let r = post_json(
+        &s,
+        "/v2/files/jwt",
+        Some(&t),
+        &json!({"filename": "/private/a.jpg", "expiresIn": 60, "insecureParams": {"v": 2}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let url = json_of(&r)["url"].as_str().unwrap().to_owned();
+    assert!(url.contains("v=2&jwt="), "{url}");
+    let target = &url[url.find("/private/").unwrap()..];
+    assert_eq!(s.get(target).body, b"private jpeg bytes");
+}
+
+#[test]
+fn the_api_is_off_without_credentials() {
+    let media = Media::new();
+    let s = Server::start(&config(&media.root(), ""));
+    let r = post_json(
+        &s,
+        "/v2/token",
+        None,
+        &json!({"clientId": "", "clientSecret": ""}),
+    );
+    assert_json_error(&r, 404);
+    assert!(json_of(&r)["message"]
+        .as_str()
+        .unwrap()
+        .contains("disabled"));
+}
