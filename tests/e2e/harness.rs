@@ -36,13 +36,30 @@ impl Server {
         Server::spawn(cmd, dir)
     }
 
+    /// Like [`Server::start`], with the log (stderr) written to `log` and
+    /// `RUST_LOG=info`.
+    pub fn start_logged(config: &str, log: &Path) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("signet.toml");
+        let full = format!("listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n{config}");
+        std::fs::write(&file, full).unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
+            .arg("--config")
+            .arg(&file)
+            .env("RUST_LOG", "info")
+            .stderr(std::fs::File::create(log).unwrap());
+        Server::spawn_with(cmd, dir)
+    }
+
     /// Starts a prepared command and waits for its "listening" line.
     pub fn spawn(mut cmd: Command, dir: tempfile::TempDir) -> Server {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("signet starts");
+        cmd.stderr(Stdio::null());
+        Server::spawn_with(cmd, dir)
+    }
+
+    fn spawn_with(mut cmd: Command, dir: tempfile::TempDir) -> Server {
+        let mut child = cmd.stdout(Stdio::piped()).spawn().expect("signet starts");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let mut seen = Vec::new();

@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod harness;
+mod observability;
 mod originals;
 mod pipeline;
 mod s3;

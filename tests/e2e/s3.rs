@@ -141,6 +141,12 @@ fn an_s3_outage_gives_fast_503s_and_heals_by_itself() {
         ready.text()
     );
 
+    let text = s.admin_get("/metrics").text();
+    assert!(
+        text.contains("signet_storage_errors_total{reason=\"unavailable\"} 2"),
+        "{text}"
+    );
+
     s3.restart();
     let deadline = Instant::now() + Duration::from_secs(10);
     while s.get("/public/photo.jpg?w=101").status != 200 {

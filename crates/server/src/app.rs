@@ -16,7 +16,7 @@ use crate::api::Api;
 use crate::body::Body;
 use crate::config::{Config, StorageConfig};
 use crate::gate::Gate;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, ReasonLabels};
 use crate::originals::{self, Ask};
 use crate::reject::{plain, Reject};
 use crate::variants::{Engine, Profile, Settings};
@@ -42,9 +42,11 @@ pub struct App {
     accepting: AtomicBool,
 }
 
-/// What a request's log line says about auth.
+/// What a request's log line and metrics say about it.
 struct Outcome {
     auth: &'static str,
+    /// `original`, `variant`, or `media` when it failed before either.
+    route: &'static str,
 }
 
 impl App {
@@ -191,17 +193,36 @@ impl App {
     /// Handles a request on the media listener.
     pub async fn media<B>(&self, req: Request<B>) -> Response<Body> {
         let started = Instant::now();
-        let mut outcome = Outcome { auth: "public" };
+        let mut outcome = Outcome {
+            auth: "public",
+            route: "media",
+        };
         let mut response = match self.media_inner(&req, &mut outcome).await {
             Ok(r) => r,
             Err(reject) => {
-                if let Some(label) = reject.auth_label() {
-                    outcome.auth = label;
+                let metrics = &self.engine.metrics;
+                if let Some(reason) = reject.auth_label() {
+                    outcome.auth = reason;
+                    metrics
+                        .auth_failures
+                        .get_or_create(&ReasonLabels { reason })
+                        .inc();
+                }
+                if let Some(reason) = reject.storage_failure() {
+                    metrics
+                        .storage_errors
+                        .get_or_create(&ReasonLabels { reason })
+                        .inc();
                 }
                 reject.into_response()
             }
         };
         finish(&mut response);
+        self.engine.metrics.request(
+            outcome.route,
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
         // The path is logged without its query: tokens live there.
         tracing::info!(
             target: "signet::access",
@@ -286,12 +307,15 @@ impl App {
                     "{shown}: options apply only to images"
                 )));
             }
+            outcome.route = "original";
             return originals::serve(store, &key, ask).await;
         }
         let default_optimal = self.config.default_format == "optimal";
         if effective.is_empty() && !default_optimal {
+            outcome.route = "original";
             return originals::serve(store, &key, ask).await;
         }
+        outcome.route = "variant";
         let accept = req
             .headers()
             .get(header::ACCEPT)
@@ -365,32 +389,48 @@ impl App {
     where
         B: crate::api::RequestBody,
     {
-        if req.uri().path().starts_with("/v2/") {
-            let mut response = crate::api::handle(self, req).await;
-            finish(&mut response);
-            return response;
-        }
-        let mut response = match (req.method(), req.uri().path()) {
-            (&Method::GET | &Method::HEAD, "/health") => plain(StatusCode::OK, "ok"),
-            (&Method::GET | &Method::HEAD, "/ready") => self.ready().await,
-            (&Method::GET | &Method::HEAD, "/metrics") => self.metrics_text().await,
-            _ => plain(StatusCode::NOT_FOUND, "not found"),
+        let started = Instant::now();
+        let (route, mut response) = if req.uri().path().starts_with("/v2/") {
+            let response = crate::api::handle(self, req).await;
+            if response.status() == StatusCode::UNAUTHORIZED {
+                self.engine
+                    .metrics
+                    .auth_failures
+                    .get_or_create(&ReasonLabels { reason: "api" })
+                    .inc();
+            }
+            ("api", response)
+        } else {
+            match (req.method(), req.uri().path()) {
+                (&Method::GET | &Method::HEAD, "/health") => {
+                    ("health", plain(StatusCode::OK, "ok"))
+                }
+                (&Method::GET | &Method::HEAD, "/ready") => ("ready", self.ready().await),
+                (&Method::GET | &Method::HEAD, "/metrics") => {
+                    ("metrics", self.metrics_text().await)
+                }
+                _ => ("admin", plain(StatusCode::NOT_FOUND, "not found")),
+            }
         };
         finish(&mut response);
+        self.engine.metrics.request(
+            route,
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
         response
     }
 
     async fn metrics_text(&self) -> Response<Body> {
         let bytes = self.engine.cached_bytes().await;
-        let text = self.engine.metrics.render(&[(
-            "signet_cache_bytes",
-            "Bytes held by the variant cache.",
-            bytes,
-        )]);
-        let mut r = Response::new(crate::body::full(text));
+        let metrics = &self.engine.metrics;
+        metrics
+            .cache_bytes
+            .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        let mut r = Response::new(crate::body::full(metrics.render()));
         r.headers_mut().insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
         );
         r
     }

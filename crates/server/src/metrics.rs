@@ -1,74 +1,174 @@
-//! Counters for `/metrics` (Prometheus text format).
+//! `/metrics` (admin listener): Prometheus series kept with the Prometheus
+//! project's `prometheus-client` crate, rendered in the OpenMetrics text
+//! format. Cheap to update from any task.
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
 
-/// The server's counters. Cheap to bump from any task.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    pub(crate) transforms: AtomicU64,
-    pub(crate) transform_failures: AtomicU64,
-    pub(crate) cache_hits: AtomicU64,
-    pub(crate) cache_misses: AtomicU64,
-    pub(crate) storage_reads: AtomicU64,
-    pub(crate) overloaded: AtomicU64,
+/// A request's route (`original`, `variant`, `api`, …) and status.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RequestLabels {
+    pub(crate) route: &'static str,
+    pub(crate) status: u16,
 }
 
-pub(crate) fn bump(counter: &AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RouteLabels {
+    pub(crate) route: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ReasonLabels {
+    pub(crate) reason: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms … about 8 s.
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+/// Every series signet exports.
+pub struct Metrics {
+    registry: Registry,
+    pub(crate) requests: Family<RequestLabels, Counter>,
+    pub(crate) latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    pub(crate) transforms: Counter,
+    pub(crate) transform_failures: Counter,
+    pub(crate) transform_seconds: Histogram,
+    pub(crate) cache_hits: Counter,
+    pub(crate) cache_misses: Counter,
+    pub(crate) cache_evictions: Counter,
+    pub(crate) cache_bytes: Gauge,
+    pub(crate) storage_reads: Counter,
+    pub(crate) storage_errors: Family<ReasonLabels, Counter>,
+    pub(crate) auth_failures: Family<ReasonLabels, Counter>,
+    pub(crate) overloaded: Counter,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let mut registry = Registry::with_prefix("signet");
+        let m = Metrics {
+            requests: Family::default(),
+            latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
+            transforms: Counter::default(),
+            transform_failures: Counter::default(),
+            transform_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
+            cache_hits: Counter::default(),
+            cache_misses: Counter::default(),
+            cache_evictions: Counter::default(),
+            cache_bytes: Gauge::default(),
+            storage_reads: Counter::default(),
+            storage_errors: Family::default(),
+            auth_failures: Family::default(),
+            overloaded: Counter::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "requests",
+            "Requests answered, by route and status",
+            m.requests.clone(),
+        );
+        registry.register(
+            "request_duration_seconds",
+            "Time to the response head, by route",
+            m.latency.clone(),
+        );
+        registry.register(
+            "transforms",
+            "Transforms run (cache misses that reached the pipeline)",
+            m.transforms.clone(),
+        );
+        registry.register(
+            "transform_failures",
+            "Variant misses that failed (bad sources, limits, timeouts, storage)",
+            m.transform_failures.clone(),
+        );
+        registry.register(
+            "transform_duration_seconds",
+            "Time spent in the pipeline per transform (decode to encode)",
+            m.transform_seconds.clone(),
+        );
+        registry.register(
+            "cache_hits",
+            "Variant requests served from the cache",
+            m.cache_hits.clone(),
+        );
+        registry.register(
+            "cache_misses",
+            "Variant requests not in the cache",
+            m.cache_misses.clone(),
+        );
+        registry.register(
+            "cache_evictions",
+            "Variants dropped to stay within cache.max_bytes",
+            m.cache_evictions.clone(),
+        );
+        registry.register(
+            "cache_bytes",
+            "Bytes held by the variant cache",
+            m.cache_bytes.clone(),
+        );
+        registry.register(
+            "storage_reads",
+            "Whole-object reads of sources, profiles and watermarks",
+            m.storage_reads.clone(),
+        );
+        registry.register(
+            "storage_errors",
+            "Requests that failed on storage, by kind (unavailable, timeout, io)",
+            m.storage_errors.clone(),
+        );
+        registry.register(
+            "auth_failures",
+            "Requests refused by the auth gate or the API, by reason",
+            m.auth_failures.clone(),
+        );
+        registry.register(
+            "overloaded",
+            "Requests refused with 503 because the transform queue was full",
+            m.overloaded.clone(),
+        );
+        Metrics { registry, ..m }
+    }
 }
 
 impl Metrics {
-    /// Transforms run so far (for tests and `/metrics`).
+    /// Transforms run so far.
     pub fn transforms(&self) -> u64 {
-        self.transforms.load(Ordering::Relaxed)
+        self.transforms.get()
     }
 
-    /// Renders every series; `gauges` are (name, help, value) computed by the caller.
-    pub(crate) fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
+    /// Counts one answered request.
+    pub(crate) fn request(&self, route: &'static str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels { route, status })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels { route })
+            .observe(seconds);
+    }
+
+    /// The OpenMetrics text of every series.
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
-        let counters = [
-            (
-                "signet_transforms_total",
-                "Transforms run (cache misses that reached the pipeline).",
-                &self.transforms,
-            ),
-            (
-                "signet_transform_failures_total",
-                "Transforms that failed (bad sources, limits, timeouts).",
-                &self.transform_failures,
-            ),
-            (
-                "signet_cache_hits_total",
-                "Variant requests served from the cache.",
-                &self.cache_hits,
-            ),
-            (
-                "signet_cache_misses_total",
-                "Variant requests not in the cache.",
-                &self.cache_misses,
-            ),
-            (
-                "signet_storage_reads_total",
-                "Whole-object reads of sources, profiles and watermarks.",
-                &self.storage_reads,
-            ),
-            (
-                "signet_overloaded_total",
-                "Requests refused with 503 because the transform queue was full.",
-                &self.overloaded,
-            ),
-        ];
-        for (name, help, value) in counters {
-            let v = value.load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-            );
-        }
-        for (name, help, v) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "cannot render metrics");
         }
         out
     }
+}
+
+pub(crate) fn bump(counter: &Counter) {
+    counter.inc();
 }

@@ -61,6 +61,21 @@ impl Reject {
         }
     }
 
+    /// The kind of storage failure behind this, for metrics (`None` when
+    /// storage did not fail; a missing file is not a failure).
+    pub(crate) fn storage_failure(&self) -> Option<&'static str> {
+        match self {
+            Reject::Shared(inner) => inner.storage_failure(),
+            Reject::Storage(e) => match e {
+                StorageError::Unavailable(_) => Some("unavailable"),
+                StorageError::Timeout => Some("timeout"),
+                StorageError::Io(_) => Some("io"),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// A one-paragraph description for the command line.
     pub(crate) fn describe(&self) -> String {
         match self {

@@ -75,10 +75,16 @@ fn weight(key: &str, v: &Variant) -> u32 {
 
 impl Engine {
     pub(crate) fn new(settings: Settings, metrics: Arc<Metrics>) -> Engine {
+        let evictions = metrics.clone();
         let variants = Cache::builder()
             .max_capacity(settings.cache_bytes)
             .weigher(|k: &String, v: &Arc<Variant>| weight(k, v))
             .support_invalidation_closures()
+            .eviction_listener(move |_key, _value, cause| {
+                if cause == moka::notification::RemovalCause::Size {
+                    evictions.cache_evictions.inc();
+                }
+            })
             .build();
         let ttl = settings.revalidate_after;
         let short = |capacity: u64| (!ttl.is_zero()).then_some(capacity);
@@ -330,13 +336,19 @@ impl Engine {
         bump(&self.metrics.transforms);
         let options = options.clone();
         let limits = self.settings.limits;
+        let metrics = self.metrics.clone();
         let work = tokio::task::spawn_blocking(move || {
             let job = Job {
                 options: &options,
                 target: negotiated.target,
                 watermark: mark.as_ref().map(|m| &m.bytes[..]),
             };
-            pipeline::process(&source, &job, &limits)
+            let started = std::time::Instant::now();
+            let result = pipeline::process(&source, &job, &limits);
+            metrics
+                .transform_seconds
+                .observe(started.elapsed().as_secs_f64());
+            result
         });
         let output = match tokio::time::timeout(self.settings.timeout, work).await {
             Err(_) => return Err(Reject::TransformTimeout),
