@@ -437,6 +437,12 @@ impl Config {
         if let Some(v) = env("SIGNET_API_CLIENT_SECRET") {
             self.api.client_secret = v;
         }
+        if let Some(v) = env("SIGNET_API_TOKEN_SECRET") {
+            self.api.token_secret = v;
+        }
+        if let Some(v) = env("SIGNET_PUBLIC_URL") {
+            self.public_url = v;
+        }
     }
 
     fn validate(

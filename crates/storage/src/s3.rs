@@ -347,8 +347,23 @@ where
                 _ => StorageError::Unavailable(format!("the store answered {status} {code}")),
             }
         }
-        _ => StorageError::Unavailable(DisplayErrorContext(&err).to_string()),
+        _ => StorageError::Unavailable(causes(&err)),
     }
+}
+
+/// An error and its sources on one line (`a: b: c`), without the debug dump
+/// `DisplayErrorContext` appends.
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
 }
 
 fn time_of(t: Option<&aws_sdk_s3::primitives::DateTime>) -> SystemTime {

@@ -110,6 +110,30 @@ fn errors_name_file_key_and_reason() {
             "test.toml: protect[0].accept: `basic`",
         ),
         ("default_format = \"bmp\"", "test.toml: default_format: "),
+        (
+            "[storage]\nkind = \"s3\"\nbucket = \"\"",
+            "test.toml: storage.bucket: must name a bucket",
+        ),
+        (
+            "[storage]\nkind = \"s3\"\nendpoint = \"minio:9000\"",
+            "test.toml: storage.endpoint: must start with http",
+        ),
+        (
+            "[storage]\nkind = \"s3\"\naccess_key_id = \"a\"",
+            "test.toml: storage.secret_access_key: set access_key_id and",
+        ),
+        (
+            "[storage]\nkind = \"s3\"\nretry_mode = \"eager\"",
+            "test.toml: storage.retry_mode: must be",
+        ),
+        (
+            "[storage]\nkind = \"s3\"\npart_size = \"1MiB\"",
+            "test.toml: storage.part_size: must be at least 5MiB",
+        ),
+        (
+            "[storage]\nconnect_timeout = \"soon\"",
+            "test.toml: storage.connect_timeout: line 2: `soon` is not a duration",
+        ),
         ("\nlisten = ", "test.toml: -: line 2: "),
     ];
     for (text, want) in cases {
@@ -155,6 +179,54 @@ fn environment_then_flags_override_the_file() {
         Config::load(Some(&file), &env, &flags).unwrap().listen,
         "127.0.0.1:4000"
     );
+}
+
+#[test]
+fn s3_settings_come_from_the_file_and_the_environment() {
+    let c = load_text(
+        r#"
+[storage]
+kind = "s3"
+bucket = "media"
+prefix = "site/"
+endpoint = "http://127.0.0.1:9000"
+access_key_id = "AKIA"
+secret_access_key = "s3-secret-value"
+connect_timeout = "2s"
+operation_timeout = "15s"
+max_attempts = 5
+retry_mode = "adaptive"
+part_size = "16MiB"
+"#,
+    )
+    .unwrap();
+    let s = c.storage.s3_settings();
+    assert_eq!(s.bucket, "media");
+    assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+    assert_eq!(s.region, None, "empty: AWS_REGION, else us-east-1");
+    assert_eq!(s.connect_timeout, Duration::from_secs(2));
+    assert_eq!(s.max_attempts, 5);
+    assert_eq!(s.retry_mode, signet_storage::RetryMode::Adaptive);
+    assert_eq!(s.part_size, 16 << 20);
+    assert!(!c.to_redacted_toml().contains("s3-secret-value"));
+    assert!(!format!("{c:?}").contains("s3-secret-value"));
+    assert!(!format!("{s:?}").contains("s3-secret-value"));
+
+    let env = env_from(BTreeMap::from([
+        ("SIGNET_S3_BUCKET".to_owned(), "from-env".to_owned()),
+        (
+            "SIGNET_PUBLIC_URL".to_owned(),
+            "https://img.example".to_owned(),
+        ),
+        ("SIGNET_API_TOKEN_SECRET".to_owned(), "shared".to_owned()),
+    ]));
+    let c = Config::load(None, &env, &Overrides::default()).unwrap();
+    assert_eq!(
+        (c.storage.kind.as_str(), c.storage.bucket.as_str()),
+        ("s3", "from-env")
+    );
+    assert_eq!(c.public_url, "https://img.example");
+    assert_eq!(c.api.token_secret, "shared");
 }
 
 #[test]
