@@ -49,11 +49,12 @@ test: system-deps test-deps
 
 # The storage suite and the S3 end-to-end tests against MinIO from
 # deploy/docker-compose.yml (needs a docker engine; see docs/operations.md).
-MINIO_ENV := SIGNET_S3_ENDPOINT=http://127.0.0.1:9000 SIGNET_S3_BUCKET=signet-test \
+MINIO_ENV := SIGNET_S3_ENDPOINT=http://127.0.0.1:9000 SIGNET_TEST_S3_BUCKET=signet-test \
 	AWS_ACCESS_KEY_ID=signet-minio AWS_SECRET_ACCESS_KEY=signet-minio-secret
 test-minio: system-deps test-deps
-	docker compose -f deploy/docker-compose.yml up -d --wait minio minio-init
-	$(MINIO_ENV) SIGNET_REQUIRE_PEERS=1 $(CARGO) test $(CARGO_FLAGS) --test e2e s3::
+	docker compose -f deploy/docker-compose.yml up -d --wait minio
+	docker compose -f deploy/docker-compose.yml run --rm minio-init
+	$(MINIO_ENV) SIGNET_REQUIRE_PEERS=1 $(CARGO) test $(CARGO_FLAGS) --test e2e -- s3:: api::
 	$(MINIO_ENV) $(CARGO) test $(CARGO_FLAGS) -p signet-storage --test suite
 
 # Regenerates the committed token vectors (fixed timestamps, so reproducible).

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
-use signet_storage::testing::{self, S3Server};
+use signet_storage::testing::S3Server;
 use signet_storage::{ByteStream, ObjectKey, S3Store, Store};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_signet");
@@ -318,14 +318,17 @@ pub fn config(root: &Path, extra: &str) -> String {
 
 /// The standard test config over the bucket `media` of a test S3 server.
 pub fn s3_config(s3: &S3Server, extra: &str) -> String {
+    let at = s3.settings("media", "");
     let storage = format!(
-        "kind = \"s3\"\nbucket = \"media\"\nendpoint = \"{}\"\n\
+        "kind = \"s3\"\nbucket = \"{}\"\nprefix = \"{}\"\nendpoint = \"{}\"\n\
          access_key_id = \"{}\"\nsecret_access_key = \"{}\"\n\
          connect_timeout = \"1s\"\nattempt_timeout = \"3s\"\noperation_timeout = \"5s\"\n\
          max_attempts = 2\ninitial_backoff = \"50ms\"",
+        at.bucket,
+        at.prefix,
         s3.endpoint(),
-        testing::ACCESS_KEY,
-        testing::SECRET_KEY
+        s3.access_key(),
+        s3.secret_key()
     );
     config_with(&storage, extra)
 }

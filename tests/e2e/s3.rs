@@ -117,6 +117,9 @@ fn transforms_and_cache_on_s3() {
 #[test]
 fn an_s3_outage_gives_fast_503s_and_heals_by_itself() {
     let Some((mut s3, s)) = setup("") else { return };
+    if !s3.is_local() {
+        return; // an external server cannot be stopped from here
+    }
     assert_eq!(s.get("/public/photo.jpg?w=100").status, 200);
 
     s3.stop();
@@ -159,10 +162,7 @@ fn an_s3_outage_gives_fast_503s_and_heals_by_itself() {
 #[test]
 fn wrong_s3_credentials_are_reported_clearly() {
     let Some((s3, _good)) = setup("") else { return };
-    let config = s3_config(&s3, "").replace(
-        signet_storage::testing::SECRET_KEY,
-        "not-the-secret-key-at-all",
-    );
+    let config = s3_config(&s3, "").replace(s3.secret_key(), "not-the-secret-key-at-all");
     let bad = Server::start(&config);
     let ready = bad.admin_get("/ready");
     assert_eq!(ready.status, 503);

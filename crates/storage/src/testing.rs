@@ -1,5 +1,8 @@
 //! A real S3 server for tests: `s3s-fs` (pinned, installed by `make test`)
-//! on a loopback port over a temporary folder, with SigV4 credentials.
+//! on a loopback port over a temporary folder, with SigV4 credentials — or,
+//! when `SIGNET_S3_ENDPOINT` is set (`make test-minio`), an external server
+//! such as MinIO, where each test works under a prefix of its own in the
+//! bucket `SIGNET_TEST_S3_BUCKET` with the `AWS_*` credentials.
 //! Only built with the `testing` feature.
 #![allow(clippy::expect_used, clippy::panic)]
 
@@ -13,12 +16,23 @@ use crate::{RetryMode, S3Settings};
 pub const ACCESS_KEY: &str = "signet-test-access";
 pub const SECRET_KEY: &str = "signet-test-secret-key-0123456789";
 
-/// A running `s3s-fs`; killed on drop.
+/// A running `s3s-fs` (killed on drop), or an external S3 server.
 pub struct S3Server {
     child: Option<Child>,
     addr: SocketAddr,
     binary: PathBuf,
     dir: tempfile::TempDir,
+    external: Option<External>,
+}
+
+/// An S3 server the tests do not own (MinIO from `make test-minio`).
+struct External {
+    endpoint: String,
+    bucket: String,
+    access_key: String,
+    secret_key: String,
+    /// Unique per server handle, so tests never see each other's objects.
+    prefix: String,
 }
 
 impl S3Server {
@@ -44,6 +58,9 @@ impl S3Server {
     /// `s3s-fs` is not installed, unless `SIGNET_REQUIRE_PEERS` is set
     /// (as `make test` does): then a missing server fails the test.
     pub fn start(buckets: &[&str]) -> Option<S3Server> {
+        if let Ok(endpoint) = std::env::var("SIGNET_S3_ENDPOINT") {
+            return Some(S3Server::external(endpoint));
+        }
         let Some(binary) = S3Server::binary() else {
             if std::env::var_os("SIGNET_REQUIRE_PEERS").is_some() {
                 panic!("s3s-fs is not installed: run `make test-deps`");
@@ -61,9 +78,43 @@ impl S3Server {
             addr,
             binary,
             dir,
+            external: None,
         };
         server.spawn();
         Some(server)
+    }
+
+    fn external(endpoint: String) -> S3Server {
+        static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+        S3Server {
+            child: None,
+            addr: free_port(),
+            binary: PathBuf::new(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            external: Some(External {
+                endpoint,
+                bucket: std::env::var("SIGNET_TEST_S3_BUCKET")
+                    .unwrap_or_else(|_| "signet-test".into()),
+                access_key: var("AWS_ACCESS_KEY_ID"),
+                secret_key: var("AWS_SECRET_ACCESS_KEY"),
+                prefix: format!("run-{}-{run}-{}/", std::process::id(), unique_suffix()),
+            }),
+        }
+    }
+
+    /// Whether this is our own s3s-fs (which tests may stop and inspect).
+    pub fn is_local(&self) -> bool {
+        self.external.is_none()
+    }
+
+    pub fn access_key(&self) -> &str {
+        self.external.as_ref().map_or(ACCESS_KEY, |e| &e.access_key)
+    }
+
+    pub fn secret_key(&self) -> &str {
+        self.external.as_ref().map_or(SECRET_KEY, |e| &e.secret_key)
     }
 
     fn spawn(&mut self) {
@@ -84,37 +135,48 @@ impl S3Server {
         }
     }
 
-    /// Kills the server (to test an unreachable store).
+    /// Kills the server (to test an unreachable store). Local only.
     pub fn stop(&mut self) {
+        assert!(self.is_local(), "cannot stop an external S3 server");
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
     }
 
-    /// Starts it again on the same port and data.
+    /// Starts it again on the same port and data. Local only.
     pub fn restart(&mut self) {
         self.stop();
         self.spawn();
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        match &self.external {
+            Some(e) => e.endpoint.clone(),
+            None => format!("http://{}", self.addr),
+        }
     }
 
-    /// The folder holding the buckets (one sub-folder each).
-    pub fn data_dir(&self) -> &Path {
-        self.dir.path()
+    /// The folder holding the buckets (one sub-folder each); local only.
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.is_local().then(|| self.dir.path())
     }
 
-    /// Settings for a store on `bucket`, with short timeouts for tests.
+    /// Settings for a store on `bucket`, with short timeouts for tests. On an
+    /// external server `media` is the configured bucket under this handle's
+    /// own prefix; other names are used as they are (so a missing bucket
+    /// stays missing).
     pub fn settings(&self, bucket: &str, prefix: &str) -> S3Settings {
+        let (bucket, prefix) = match &self.external {
+            Some(e) if bucket == "media" => (e.bucket.clone(), format!("{}{prefix}", e.prefix)),
+            _ => (bucket.to_owned(), prefix.to_owned()),
+        };
         S3Settings {
-            bucket: bucket.into(),
-            prefix: prefix.into(),
+            bucket,
+            prefix,
             endpoint: Some(self.endpoint()),
-            access_key_id: Some(ACCESS_KEY.into()),
-            secret_access_key: Some(SECRET_KEY.into()),
+            access_key_id: Some(self.access_key().into()),
+            secret_access_key: Some(self.secret_key().into()),
             ..S3Server::default_settings()
         }
     }
@@ -142,8 +204,18 @@ impl S3Server {
 
 impl Drop for S3Server {
     fn drop(&mut self) {
-        self.stop();
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
+}
+
+/// Distinguishes runs of the same process id on an external server.
+fn unique_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
 }
 
 fn free_port() -> SocketAddr {
