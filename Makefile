@@ -6,7 +6,7 @@ VECTORS := crates/auth/tests/vectors
 PYTHON_VENV := .venv-test
 PYTHON_STAMP := $(PYTHON_VENV)/.installed
 # Test tools built from crates.io live outside the repo.
-TOOLS := $(HOME)/.cache/signet-tools
+TOOLS ?= $(HOME)/.cache/signet-tools
 S3S_FS := $(TOOLS)/bin/s3s-fs
 
 .PHONY: run build test test-minio test-deps system-deps vectors bench bench-engine bench-deps lint fmt clean
