@@ -520,21 +520,31 @@ where
             !(t.starts_with("application/octet-stream") || t.starts_with("application/json"))
         })
         .map(str::to_owned);
-    let exceeded = Arc::new(AtomicBool::new(false));
-    let body = capped(req.into_body(), limit, exceeded.clone());
+    let cut = Arc::new(BodyCut::default());
+    let body = capped(req.into_body(), limit, cut.clone());
     match app.store().put(&key, body, content_type.as_deref()).await {
         Ok(_) => {
             app.invalidate(&key).await;
             Ok(done())
         }
-        Err(_) if exceeded.load(Ordering::SeqCst) => Err(too_large()),
-        Err(StorageError::Io(e)) => Err(ApiError::bad(format!("upload interrupted: {e}"))),
+        Err(_) if cut.too_large.load(Ordering::SeqCst) => Err(too_large()),
+        Err(_) if cut.broken.load(Ordering::SeqCst) => {
+            Err(ApiError::bad("the upload body ended early"))
+        }
         Err(e) => Err(e.into()),
     }
 }
 
+/// Why an upload body stopped before its end, if it did.
+#[derive(Default)]
+struct BodyCut {
+    too_large: AtomicBool,
+    /// The client's body failed (disconnect, bad chunking).
+    broken: AtomicBool,
+}
+
 /// The body as a byte stream that fails once more than `limit` bytes came.
-fn capped<B>(body: B, limit: u64, exceeded: Arc<AtomicBool>) -> ByteStream
+fn capped<B>(body: B, limit: u64, cut: Arc<BodyCut>) -> ByteStream
 where
     B: RequestBody,
 {
@@ -545,7 +555,7 @@ where
                 Ok(data) => {
                     seen += data.len() as u64;
                     if seen > limit {
-                        exceeded.store(true, Ordering::SeqCst);
+                        cut.too_large.store(true, Ordering::SeqCst);
                         Some(Err(std::io::Error::other("upload too large")))
                     } else {
                         Some(Ok(data))
@@ -553,7 +563,10 @@ where
                 }
                 Err(_trailers) => None,
             },
-            Err(e) => Some(Err(std::io::Error::other(e.into()))),
+            Err(e) => {
+                cut.broken.store(true, Ordering::SeqCst);
+                Some(Err(std::io::Error::other(e.into())))
+            }
         };
         std::future::ready(item)
     });
