@@ -371,3 +371,161 @@ fn the_api_is_off_without_credentials() {
         .unwrap()
         .contains("disabled"));
 }
+
+#[test]
+fn srcset_and_sign_endpoints_make_urls_that_load() {
+    let Some((_s3, s)) = on_s3("", "") else {
+        return;
+    };
+    let t = token(&s);
+    assert_eq!(upload(&s, &t, "/rs/photo.jpg", PHOTO).status, 200);
+    let path_of = |url: &str| url[url.find("/rs/").unwrap()..].to_owned();
+    let width_of = |target: &str| {
+        let r = s.get(target);
+        assert_eq!(r.status, 200, "{target}: {}", r.text());
+        image::load_from_memory(&r.body).unwrap().width()
+    };
+
+    // Listed widths, JWT-signed with a secure overlay: capped at the source's
+    // 1200 px, each URL loads at its width.
+    let r = post_json(
+        &s,
+        "/v2/files/srcset",
+        Some(&t),
+        &json!({
+            "filename": "/rs/photo.jpg",
+            "widths": [1920, 320, 640, 1280],
+            "sign": "jwt",
+            "secureParams": {"text": "Hi"},
+            "insecureParams": {"format": "png"},
+            "expiresIn": 600,
+        }),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = json_of(&r);
+    let urls = body["urls"].as_array().unwrap();
+    let widths: Vec<u64> = urls.iter().map(|u| u["width"].as_u64().unwrap()).collect();
+    assert_eq!(widths, [320, 640, 1200]);
+    let srcset = body["srcset"].as_str().unwrap();
+    assert_eq!(srcset.matches(", ").count(), 2, "{srcset}");
+    assert!(srcset.ends_with(" 1200w"), "{srcset}");
+    for u in urls {
+        let url = u["url"].as_str().unwrap();
+        assert!(url.contains("?w=") && url.contains("&jwt="), "{url}");
+        assert!(
+            srcset.contains(&format!("{url} {}w", u["width"])),
+            "{srcset}"
+        );
+        assert_eq!(
+            u64::from(width_of(&path_of(url))),
+            u["width"].as_u64().unwrap()
+        );
+    }
+
+    // A range stepped by the tolerance; explicit upscaling lifts the cap.
+    let r = post_json(
+        &s,
+        "/v2/files/srcset",
+        Some(&t),
+        &json!({
+            "filename": "/rs/photo.jpg", "minWidth": 400, "maxWidth": 1600,
+            "tolerance": 0.2, "sign": "none", "insecureParams": {"scale.option": "fit"},
+        }),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let urls = json_of(&r)["urls"].as_array().unwrap().clone();
+    let widths: Vec<u64> = urls.iter().map(|u| u["width"].as_u64().unwrap()).collect();
+    assert_eq!(widths, [400, 560, 784, 1098, 1536, 1600]);
+    let last = urls.last().unwrap()["url"].as_str().unwrap();
+    assert!(!last.contains("jwt="), "{last}");
+    assert_eq!(width_of(&path_of(last)), 1600);
+
+    // MD5-signed candidates load on an MD5-only path.
+    assert_eq!(upload(&s, &t, "/md5-only/p.jpg", PHOTO).status, 200);
+    let r = post_json(
+        &s,
+        "/v2/files/srcset",
+        Some(&t),
+        &json!({"filename": "/md5-only/p.jpg", "widths": [300], "sign": "md5"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let url = json_of(&r)["urls"][0]["url"].as_str().unwrap().to_owned();
+    assert!(url.contains("&exp=") && url.contains("&sig="), "{url}");
+    assert_eq!(width_of(&url[url.find("/md5-only/").unwrap()..]), 300);
+
+    // /v2/files/sign: auto picks JWT here (a JWT key exists); md5 and none on request.
+    for (sign, marker) in [("auto", "jwt="), ("md5", "sig="), ("none", "w=50")] {
+        let r = post_json(
+            &s,
+            "/v2/files/sign",
+            Some(&t),
+            &json!({"filename": "/rs/photo.jpg", "sign": sign, "insecureParams": {"w": 50}}),
+        );
+        assert_eq!(r.status, 200, "{sign}: {}", r.text());
+        let url = json_of(&r)["url"].as_str().unwrap().to_owned();
+        assert!(url.contains(marker), "{sign}: {url}");
+        assert_eq!(width_of(&path_of(&url)), 50);
+    }
+
+    // Bad requests.
+    let bad: &[(Value, u16)] = &[
+        (json!({"filename": "/rs/photo.jpg"}), 400),
+        (
+            json!({"filename": "/rs/photo.jpg", "widths": [320], "minWidth": 100, "maxWidth": 200}),
+            400,
+        ),
+        (json!({"filename": "/rs/photo.jpg", "widths": []}), 400),
+        (json!({"filename": "/rs/photo.jpg", "widths": [0]}), 400),
+        (json!({"filename": "/rs/photo.jpg", "widths": [-5]}), 400),
+        (json!({"filename": "/rs/photo.jpg", "minWidth": 100}), 400),
+        (
+            json!({"filename": "/rs/photo.jpg", "minWidth": 1, "maxWidth": 9000, "tolerance": 0.01}),
+            400,
+        ),
+        (
+            json!({"filename": "/rs/photo.jpg", "minWidth": 1, "maxWidth": 9, "tolerance": 3}),
+            400,
+        ),
+        (
+            json!({"filename": "/rs/photo.jpg", "widths": [320], "insecureParams": {"w": 5}}),
+            400,
+        ),
+        (
+            json!({"filename": "/rs/photo.jpg", "widths": [320], "secureParams": {"width": 5}}),
+            400,
+        ),
+        (
+            json!({"filename": "/rs/photo.jpg", "widths": [320], "sign": "md5", "secureParams": {"text": "x"}}),
+            400,
+        ),
+        (
+            json!({"filename": "/rs/photo.jpg", "widths": [320], "sign": "rsa"}),
+            400,
+        ),
+        (
+            json!({"filename": "/rs/photo.jpg", "widths": [320], "minwidth": 3}),
+            400,
+        ),
+        (
+            json!({"filename": "/rs/../etc/passwd", "widths": [320]}),
+            400,
+        ),
+        (json!({"filename": "/rs/missing.jpg", "widths": [320]}), 404),
+        (
+            json!({"filename": "/private/doc.txt", "widths": [320]}),
+            422,
+        ),
+    ];
+    for (body, status) in bad {
+        let r = post_json(&s, "/v2/files/srcset", Some(&t), body);
+        assert_eq!(r.status, *status, "{body}: {}", r.text());
+        assert_json_error(&r, *status);
+    }
+    let r = post_json(
+        &s,
+        "/v2/files/srcset",
+        None,
+        &json!({"filename": "/rs/photo.jpg"}),
+    );
+    assert_json_error(&r, 401);
+}

@@ -457,13 +457,41 @@ fn srcset_prints_signed_candidates_capped_at_the_source_width() {
     let url = out.trim().strip_suffix(" 100w").unwrap();
     assert_eq!(server.get(&target(url)).status, 200);
 
+    // A generated range: 320 × 1.5 = 480, then the maximum.
+    let (code, out, err) = run(&[
+        "srcset",
+        "--config",
+        file,
+        "--path",
+        "/private/photo.jpg",
+        "--min-width",
+        "320",
+        "--max-width",
+        "640",
+        "--tolerance",
+        "0.25",
+        "--sign",
+        "none",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let widths: Vec<&str> = out
+        .trim()
+        .split(", ")
+        .map(|c| c.rsplit(' ').next().unwrap())
+        .collect();
+    assert_eq!(widths, ["320w", "480w", "640w"]);
+
     for (args, says) in [
         (
             &["--widths", "100", "--sign", "md5", "--secure", "text=x"][..],
             "needs --sign jwt",
         ),
-        (&["--widths", "100", "--param", "w=5"][..], "--widths"),
-        (&["--widths", "0"][..], "above 0"),
+        (&["--widths", "100", "--param", "w=5"][..], "same width"),
+        (&["--widths", "0"][..], "from 1 to"),
+        (
+            &["--min-width", "500", "--max-width", "100"][..],
+            "minWidth ≤ maxWidth",
+        ),
     ] {
         let mut all = vec!["srcset", "--config", file, "--path", "/private/photo.jpg"];
         all.extend_from_slice(args);

@@ -24,6 +24,7 @@ use crate::app::{unix_now, App};
 use crate::body::{full, stream, Body};
 use crate::config::ApiConfig;
 use crate::query;
+use crate::srcset::{self, Widths};
 use crate::urls::{Lifetime, Signer};
 
 /// Audience of API bearer tokens: they are never media tokens.
@@ -201,6 +202,8 @@ where
     let known_post = [
         "/v2/token",
         "/v2/files/jwt",
+        "/v2/files/sign",
+        "/v2/files/srcset",
         "/v2/files/upload",
         "/v2/files/mkdir",
         "/v2/files/delete",
@@ -278,6 +281,14 @@ where
         "/v2/files/jwt" => {
             let body: JwtRequest = read_json(req).await?;
             signed_url(app, body)
+        }
+        "/v2/files/sign" => {
+            let body: SignRequest = read_json(req).await?;
+            sign(app, body)
+        }
+        "/v2/files/srcset" => {
+            let body: SrcsetRequest = read_json(req).await?;
+            srcset(app, body).await
         }
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not found")),
     }
@@ -615,27 +626,192 @@ fn params_of(
     Ok(pairs)
 }
 
+/// Sirv's `/v2/files/jwt`: a JWT URL.
 fn signed_url(app: &App, body: JwtRequest) -> ApiResult {
-    let key = file_key(&body.filename)?;
-    let path = format!("/{}", key.as_str());
-    let expires_in = body.expires_in.unwrap_or(DEFAULT_URL_SECS);
+    sign(
+        app,
+        SignRequest {
+            filename: body.filename,
+            sign: Some("jwt".to_owned()),
+            expires_in: body.expires_in,
+            secure_params: body.secure_params,
+            insecure_params: body.insecure_params,
+            key: body.key,
+        },
+    )
+}
+
+/// `POST /v2/files/sign` (signet's own): one URL signed as asked.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SignRequest {
+    filename: String,
+    /// `jwt`, `md5`, `none`, or `auto` (the default): JWT when a JWT key
+    /// exists, else MD5 when an MD5 key exists and no secure params are
+    /// asked for, else unsigned.
+    sign: Option<String>,
+    expires_in: Option<u64>,
+    #[serde(default)]
+    secure_params: Map<String, Value>,
+    #[serde(default)]
+    insecure_params: Map<String, Value>,
+    key: Option<String>,
+}
+
+/// `POST /v2/files/srcset`: one URL per width and the attribute value.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SrcsetRequest {
+    filename: String,
+    widths: Option<Vec<u32>>,
+    min_width: Option<u32>,
+    max_width: Option<u32>,
+    tolerance: Option<f64>,
+    /// As in [`SignRequest`], `jwt` unless given.
+    sign: Option<String>,
+    expires_in: Option<u64>,
+    #[serde(default)]
+    secure_params: Map<String, Value>,
+    #[serde(default)]
+    insecure_params: Map<String, Value>,
+    key: Option<String>,
+}
+
+/// The path, signer, query params and lifetime a signing request asks for.
+struct UrlPlan {
+    path: String,
+    signer: Signer,
+    insecure: Vec<(String, String)>,
+    lifetime: Lifetime,
+}
+
+/// Checks the parts shared by `/v2/files/sign` and `/v2/files/srcset`;
+/// `sign` is the signing asked for after defaults. For a srcset
+/// (`no_width`), the params may not fix a width.
+fn plan_url(app: &App, req: SignRequest, sign: &str, no_width: bool) -> Result<UrlPlan, ApiError> {
+    let object = file_key(&req.filename)?;
+    let secure = params_of(app, "secureParams", &req.secure_params)?;
+    let insecure = params_of(app, "insecureParams", &req.insecure_params)?;
+    if no_width {
+        srcset::check_no_width("secureParams", &secure).map_err(ApiError::bad)?;
+        srcset::check_no_width("insecureParams", &insecure).map_err(ApiError::bad)?;
+    }
+    let ring = app.ring();
+    let has = |kind| ring.signing_key(kind, None).is_ok();
+    let sign = match sign {
+        "auto" if has(signet_auth::KeyKind::Jwt) => "jwt",
+        "auto" if secure.is_empty() && has(signet_auth::KeyKind::Md5) => "md5",
+        "auto" if secure.is_empty() => "none",
+        "auto" => "jwt",
+        other => other,
+    };
+    let signer = match sign {
+        "jwt" => Signer::Jwt {
+            secure,
+            audience: Vec::new(),
+        },
+        "md5" | "none" if !secure.is_empty() => {
+            return Err(ApiError::bad(
+                "secureParams need sign \"jwt\": only a JWT carries them",
+            ))
+        }
+        "md5" => Signer::Md5,
+        "none" => Signer::None,
+        other => {
+            return Err(ApiError::bad(format!(
+                "sign {other:?}: expected \"jwt\", \"md5\", \"none\" or \"auto\""
+            )))
+        }
+    };
+    let expires_in = req.expires_in.unwrap_or(DEFAULT_URL_SECS);
     if expires_in == 0 {
         return Err(ApiError::bad("expiresIn must be at least 1 second"));
     }
-    let signer = Signer::Jwt {
-        secure: params_of(app, "secureParams", &body.secure_params)?,
-        audience: Vec::new(),
-    };
-    let insecure = params_of(app, "insecureParams", &body.insecure_params)?;
-    let lifetime = Lifetime {
-        expires_in,
-        key: body.key,
-    };
-    let signed = signer
-        .url(app.config(), app.ring(), &lifetime, &path, &insecure)
+    Ok(UrlPlan {
+        path: format!("/{}", object.as_str()),
+        signer,
+        insecure,
+        lifetime: Lifetime {
+            expires_in,
+            key: req.key,
+        },
+    })
+}
+
+fn sign(app: &App, body: SignRequest) -> ApiResult {
+    let sign = body.sign.clone().unwrap_or_else(|| "auto".to_owned());
+    let plan = plan_url(app, body, &sign, false)?;
+    let signed = plan
+        .signer
+        .url(
+            app.config(),
+            app.ring(),
+            &plan.lifetime,
+            &plan.path,
+            &plan.insecure,
+        )
         .map_err(ApiError::bad)?;
     Ok(json_response(&json!({
         "url": signed.url,
         "token": signed.token,
+    })))
+}
+
+async fn srcset(app: &App, body: SrcsetRequest) -> ApiResult {
+    let widths = match (body.widths, body.min_width, body.max_width) {
+        (Some(list), None, None) => Widths::List(list),
+        (None, Some(min), Some(max)) => Widths::Range {
+            min,
+            max,
+            tolerance: body.tolerance.unwrap_or(srcset::DEFAULT_TOLERANCE),
+        },
+        _ => return Err(ApiError::bad(
+            "give either `widths` or both `minWidth` and `maxWidth` (with an optional `tolerance`)",
+        )),
+    };
+    let mut widths = widths.resolve().map_err(ApiError::bad)?;
+    let filename = body.filename.clone();
+    let sign = body.sign.clone().unwrap_or_else(|| "jwt".to_owned());
+    let target = SignRequest {
+        filename: body.filename,
+        sign: body.sign,
+        expires_in: body.expires_in,
+        secure_params: body.secure_params,
+        insecure_params: body.insecure_params,
+        key: body.key,
+    };
+    let plan = plan_url(app, target, &sign, true)?;
+    let secure = match &plan.signer {
+        Signer::Jwt { secure, .. } => secure.as_slice(),
+        _ => &[],
+    };
+    if !srcset::upscales(&[&plan.insecure, secure]) {
+        let key = file_key(&filename)?;
+        // Existence and storage failures answer as usual; a file that is not
+        // an image is the client's mistake.
+        app.store().stat(&key).await?;
+        let source_width = app
+            .source_width(&plan.path)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+        widths = srcset::cap(&widths, source_width);
+    }
+    let candidates = srcset::candidates(
+        app.config(),
+        app.ring(),
+        &plan.signer,
+        &plan.lifetime,
+        &plan.path,
+        &plan.insecure,
+        &widths,
+    )
+    .map_err(ApiError::bad)?;
+    let urls: Vec<Value> = candidates
+        .iter()
+        .map(|c| json!({"width": c.width, "url": c.url}))
+        .collect();
+    Ok(json_response(&json!({
+        "srcset": srcset::attribute(&candidates),
+        "urls": urls,
     })))
 }

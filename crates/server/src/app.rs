@@ -170,6 +170,14 @@ impl App {
         .map_err(|r| format!("{path}: {}", r.describe()))
     }
 
+    /// The displayed width (after EXIF orientation) of the image at `path`.
+    pub(crate) async fn source_width(&self, path: &str) -> Result<u32, String> {
+        let bytes = self.read_source(path).await?;
+        let (w, _) =
+            signet_transform::pipeline::dimensions(&bytes).map_err(|e| format!("{path}: {e}"))?;
+        Ok(w)
+    }
+
     /// The server's counters.
     pub fn metrics(&self) -> &Metrics {
         &self.engine.metrics
@@ -223,7 +231,12 @@ impl App {
             response.status().as_u16(),
             started.elapsed().as_secs_f64(),
         );
-        // The path is logged without its query: tokens live there.
+        // The path is logged without its query: tokens live there. A variant
+        // is described by what was served (size and format), not by its options.
+        let variant = response
+            .extensions()
+            .get::<crate::variants::Served>()
+            .map(|s| format!("{}x{} {}", s.width, s.height, s.format.name()));
         tracing::info!(
             target: "signet::access",
             method = %req.method(),
@@ -231,6 +244,7 @@ impl App {
             status = response.status().as_u16(),
             ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1e3),
             auth = outcome.auth,
+            variant = variant.as_deref(),
         );
         response
     }

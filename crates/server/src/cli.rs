@@ -11,6 +11,7 @@ use signet_transform::parse_options;
 
 use crate::app::App;
 use crate::config::{process_env, Config, Overrides};
+use crate::srcset::{self, Widths};
 use crate::urls::{Lifetime, Signer};
 
 #[derive(Parser)]
@@ -44,8 +45,17 @@ struct SrcsetArgs {
     #[command(flatten)]
     target: SignTarget,
     /// Candidate widths, e.g. 320,640,1280.
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required_unless_present = "min_width")]
     widths: Vec<u32>,
+    /// Smallest width of a generated range (with --max-width).
+    #[arg(long, requires = "max_width", conflicts_with = "widths")]
+    min_width: Option<u32>,
+    /// Largest width of a generated range.
+    #[arg(long, requires = "min_width")]
+    max_width: Option<u32>,
+    /// Largest relative gap between generated widths (0.08 = 8 %).
+    #[arg(long, requires = "min_width", default_value_t = crate::srcset::DEFAULT_TOLERANCE)]
+    tolerance: f64,
     /// jwt, md5 or none.
     #[arg(long, default_value = "jwt")]
     sign: String,
@@ -301,13 +311,10 @@ fn srcset(args: SrcsetArgs) -> Result<(), String> {
     let (config, ring) = load_with_keys(&args.target.config)?;
     let path = clean_path(&args.target.path)?;
     let params = split_pairs("param", &args.params)?;
-    if params.iter().any(|(k, _)| is_width(k)) {
-        return Err("--param: the widths come from --widths".to_owned());
-    }
+    srcset::check_no_width("--param", &params)?;
     let secure = split_pairs("secure", &args.secure)?;
-    if secure.iter().any(|(k, _)| is_width(k)) {
-        return Err("--secure: a width in the token would fix every candidate's width".to_owned());
-    }
+    srcset::check_no_width("--secure", &secure)?;
+    let upscale = srcset::upscales(&[&params, &secure]);
     let signer = match args.sign.as_str() {
         "jwt" => Signer::Jwt {
             secure,
@@ -320,52 +327,39 @@ fn srcset(args: SrcsetArgs) -> Result<(), String> {
         }
         other => return Err(format!("--sign {other}: expected jwt, md5 or none")),
     };
-    let mut widths: Vec<u32> = args.widths.clone();
-    widths.sort_unstable();
-    widths.dedup();
-    if widths.is_empty() || widths.contains(&0) {
-        return Err("--widths: give one or more widths above 0, e.g. 320,640,1280".to_owned());
-    }
-    // Widths past the source's are capped to it, unless the params ask for
-    // upscaling explicitly (a scale.option other than noup).
-    let upscale = params
-        .iter()
-        .any(|(k, v)| k == "scale.option" && v != "noup");
+    let widths = match (args.min_width, args.max_width) {
+        (Some(min), Some(max)) => Widths::Range {
+            min,
+            max,
+            tolerance: args.tolerance,
+        },
+        _ => Widths::List(args.widths.clone()),
+    };
+    let mut widths = widths.resolve()?;
     if !upscale {
-        let source_w = source_width(&config, &path)?;
-        for w in &mut widths {
-            *w = (*w).min(source_w);
-        }
-        widths.dedup();
+        widths = srcset::cap(&widths, source_width(&config, &path)?);
     }
-    let mut candidates = Vec::new();
-    for w in widths {
-        let mut p = params.clone();
-        p.insert(0, ("w".to_owned(), w.to_string()));
-        let url = signer
-            .url(&config, &ring, &args.target.grant(), &path, &p)?
-            .url;
-        candidates.push(format!("{url} {w}w"));
-    }
-    println!("{}", candidates.join(", "));
+    let candidates = srcset::candidates(
+        &config,
+        &ring,
+        &signer,
+        &args.target.grant(),
+        &path,
+        &params,
+        &widths,
+    )?;
+    println!("{}", srcset::attribute(&candidates));
     Ok(())
-}
-
-fn is_width(name: &str) -> bool {
-    matches!(name, "w" | "width" | "scale.width")
 }
 
 /// The displayed width of the image at `path` in the configured storage.
 fn source_width(config: &Config, path: &str) -> Result<u32, String> {
-    let bytes = current_thread()?.block_on(async {
+    current_thread()?.block_on(async {
         let app = App::new(config.clone(), &process_env)
             .await
             .map_err(|e| format!("cannot open storage: {e}"))?;
-        app.read_source(path).await
-    })?;
-    let (w, _) =
-        signet_transform::pipeline::dimensions(&bytes).map_err(|e| format!("{path}: {e}"))?;
-    Ok(w)
+        app.source_width(path).await
+    })
 }
 
 fn transform(args: TransformArgs) -> Result<(), String> {

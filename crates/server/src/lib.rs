@@ -18,6 +18,7 @@ mod profiles;
 mod query;
 mod reject;
 pub mod serve;
+mod srcset;
 mod urls;
 mod variants;
 

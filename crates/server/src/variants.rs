@@ -43,6 +43,16 @@ pub(crate) struct Settings {
 pub(crate) struct Variant {
     bytes: Bytes,
     format: Format,
+    width: u32,
+    height: u32,
+}
+
+/// What a variant response carried, for the access log (a response extension).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Served {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) format: Format,
 }
 
 /// A watermark image as read from storage.
@@ -288,7 +298,13 @@ impl Engine {
         } else {
             full(variant.bytes.clone())
         };
-        Ok(respond(StatusCode::OK, headers, body))
+        let mut response = respond(StatusCode::OK, headers, body);
+        response.extensions_mut().insert(Served {
+            width: variant.width,
+            height: variant.height,
+            format: variant.format,
+        });
+        Ok(response)
     }
 
     /// Reads the source and runs the pipeline: once per distinct miss, however
@@ -361,6 +377,8 @@ impl Engine {
         Ok(Arc::new(Variant {
             bytes: output.bytes.into(),
             format: output.format,
+            width: output.width,
+            height: output.height,
         }))
     }
 }
