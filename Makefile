@@ -9,7 +9,7 @@ PYTHON_STAMP := $(PYTHON_VENV)/.installed
 TOOLS ?= $(HOME)/.cache/signet-tools
 S3S_FS := $(TOOLS)/bin/s3s-fs
 
-.PHONY: run build test test-minio test-deps system-deps vectors bench bench-engine bench-deps lint fmt clean
+.PHONY: run build test test-minio test-deps browser-deps system-deps vectors bench bench-engine bench-deps lint fmt clean
 
 # libjpeg-turbo 3 is built from the source vendored in turbojpeg-sys: it needs
 # cmake, and nasm for its SIMD code (Debian's own libturbojpeg is 2.x, too old).
@@ -25,7 +25,16 @@ run: build
 
 # Node jsonwebtoken and PyJWT make fresh token vectors for the auth tests;
 # s3s-fs is the real S3 server the storage and end-to-end tests start.
-test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS)
+# Chromium (Debian's) and playwright-core drive the browser tests.
+test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browser-deps
+
+BROWSER := tests/browser
+browser-deps: $(BROWSER)/node_modules/playwright-core
+	@test -x /usr/bin/chromium || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+$(BROWSER)/node_modules/playwright-core: $(BROWSER)/package.json $(BROWSER)/package-lock.json
+	npm ci --prefix $(BROWSER) --no-audit --no-fund
 
 # s3s-fs, pinned, built once into a tool folder outside the repo. It is only a
 # test server: a light release profile keeps the build short.

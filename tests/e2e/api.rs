@@ -15,11 +15,11 @@ use crate::tokens::hs256;
 
 const PHOTO: &[u8] = include_bytes!("../../examples/media/example-image.jpg"); // 1200×800
 const LOGO: &[u8] = include_bytes!("../../examples/media/logo.png"); // 200×80
-const CLIENT_ID: &str = "sdk-client";
-const CLIENT_SECRET: &str = "sdk-client-secret-0123456789";
+pub const CLIENT_ID: &str = "sdk-client";
+pub const CLIENT_SECRET: &str = "sdk-client-secret-0123456789";
 const TOKEN_SECRET: &str = "api-token-secret-0123456789abcdef";
 
-fn api_table(extra: &str) -> String {
+pub fn api_table(extra: &str) -> String {
     format!(
         "[api]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\n\
          token_secret = \"{TOKEN_SECRET}\"\n{extra}\n"
@@ -51,7 +51,7 @@ fn python() -> Option<PathBuf> {
     None
 }
 
-fn token(s: &Server) -> String {
+pub fn token(s: &Server) -> String {
     let r = post_json(
         s,
         "/v2/token",
@@ -62,11 +62,11 @@ fn token(s: &Server) -> String {
     json_of(&r)["token"].as_str().unwrap().to_owned()
 }
 
-fn json_of(r: &Resp) -> Value {
+pub fn json_of(r: &Resp) -> Value {
     serde_json::from_slice(&r.body).unwrap_or_else(|_| panic!("not JSON: {}", r.text()))
 }
 
-fn post_json(s: &Server, target: &str, bearer: Option<&str>, body: &Value) -> Resp {
+pub fn post_json(s: &Server, target: &str, bearer: Option<&str>, body: &Value) -> Resp {
     let body = body.to_string();
     let len = body.len().to_string();
     let auth = bearer.map(|t| format!("Bearer {t}"));
@@ -80,7 +80,7 @@ fn post_json(s: &Server, target: &str, bearer: Option<&str>, body: &Value) -> Re
     request_with_body(&s.admin, "POST", target, &headers, body.as_bytes())
 }
 
-fn upload(s: &Server, bearer: &str, filename: &str, bytes: &[u8]) -> Resp {
+pub fn upload(s: &Server, bearer: &str, filename: &str, bytes: &[u8]) -> Resp {
     let len = bytes.len().to_string();
     let auth = format!("Bearer {bearer}");
     request_with_body(

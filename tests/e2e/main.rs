@@ -6,6 +6,7 @@
 mod api;
 mod auth;
 mod bad_input;
+mod browser;
 mod cli;
 mod harness;
 mod observability;

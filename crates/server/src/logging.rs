@@ -1,5 +1,7 @@
 //! Log output: `tracing` to stderr, plain or JSON, filtered by `RUST_LOG`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber (once; later calls do nothing).
@@ -7,7 +9,9 @@ pub fn init(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colours only on a terminal: files and log shippers get plain text.
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = if format == "json" {
         builder.json().try_init()
     } else {

@@ -1,0 +1,201 @@
+//! Real-browser tests: Debian's Chromium, headless, driven by playwright-core
+//! (`tests/browser/*.mjs`) against the real binary. The scripts report what
+//! the browser did; the assertions here check it against signet's access log,
+//! its headers and the screenshot's pixels.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use image::{Rgb, RgbImage};
+use serde_json::{json, Value};
+
+use crate::api::{api_table, json_of, post_json, token};
+use crate::harness::{config, Media, Server};
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Whether Chromium and playwright-core are installed (`make test-deps`);
+/// a skip is an error under `SIGNET_REQUIRE_PEERS`.
+pub fn browser_ready() -> bool {
+    let chromium =
+        std::env::var("SIGNET_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let ready = Path::new(&chromium).is_file()
+        && browser_dir()
+            .join("node_modules/playwright-core/package.json")
+            .is_file();
+    if !ready {
+        assert!(
+            std::env::var_os("SIGNET_REQUIRE_PEERS").is_none(),
+            "Chromium or playwright-core is missing: run `make test-deps`"
+        );
+        eprintln!("skipping: Chromium or playwright-core is missing (make test-deps)");
+    }
+    ready
+}
+
+/// Runs `node tests/browser/<script>` with `spec` on stdin; its stdout as JSON.
+pub fn run_script(script: &str, spec: &Value) -> Value {
+    let mut child = Command::new("node")
+        .arg(browser_dir().join(script))
+        .current_dir(browser_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        spec.to_string().as_bytes(),
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{script}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A photo-like 2400×1600 JPEG: blue–green gradients, rings and noise, and
+/// nothing red (so red in a screenshot can only be the overlay).
+fn hero_jpeg() -> Vec<u8> {
+    let (w, h) = (2400u32, 1600u32);
+    let mut seed = 0x2545_f491_u32;
+    let img = RgbImage::from_fn(w, h, |x, y| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let noise = (seed % 24) as i32 - 12;
+        let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
+        let (dx, dy) = (fx - 0.6, fy - 0.4);
+        let ring = if ((dx * dx + dy * dy).sqrt() * 40.0) as u32 % 2 == 0 {
+            30
+        } else {
+            0
+        };
+        let c = |v: f32| (v as i32 + noise + ring).clamp(0, 255) as u8;
+        Rgb([
+            c(20.0 + 40.0 * fy),
+            c(80.0 + 120.0 * fx),
+            c(120.0 + 110.0 * fy),
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 88)
+        .encode_image(&img)
+        .unwrap();
+    out.into_inner()
+}
+
+fn is_red(p: &Rgb<u8>) -> bool {
+    p[0] > 170 && p[1] < 90 && p[2] < 90
+}
+
+#[test]
+fn chromium_picks_the_srcset_width_and_shows_the_signed_overlay() {
+    if !browser_ready() {
+        return;
+    }
+    let media = Media::new();
+    let hero = hero_jpeg();
+    let source = image::load_from_memory(&hero).unwrap().to_rgb8();
+    assert_eq!(source.pixels().filter(|p| is_red(p)).count(), 0);
+    std::fs::write(media.root().join("private/hero.jpg"), &hero).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("signet.log");
+    let s = Server::start_logged(&config(&media.root(), &api_table("")), &log);
+
+    // The srcset comes from the REST API: JWT URLs whose secure args put a red
+    // overlay on every candidate; format=optimal lets the browser's Accept choose.
+    let t = token(&s);
+    let r = post_json(
+        &s,
+        "/v2/files/srcset",
+        Some(&t),
+        &json!({
+            "filename": "/private/hero.jpg",
+            "widths": [320, 750, 1440, 2000],
+            "sign": "jwt",
+            "expiresIn": 600,
+            "secureParams": {"text": "SIGNET", "text.size": "18%", "text.color": "ff0000"},
+            "insecureParams": {"format": "optimal"},
+        }),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let srcset = json_of(&r)["srcset"].as_str().unwrap().to_owned();
+
+    let shots = [dir.path().join("phone.png"), dir.path().join("desktop.png")];
+    let report = run_script(
+        "srcset.mjs",
+        &json!({
+            "srcset": srcset,
+            "sizes": "100vw",
+            "viewports": [
+                {"width": 375, "height": 700, "dpr": 2, "screenshot": shots[0]},
+                {"width": 1440, "height": 1000, "dpr": 1, "screenshot": shots[1]},
+            ],
+        }),
+    );
+    // 375 CSS px at 2× needs 750 device px; 1440 at 1× needs 1440.
+    let want = [(750u32, 500u32), (1440, 960)];
+    let entries = report.as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    for ((entry, (w, h)), shot) in entries.iter().zip(want).zip(&shots) {
+        let what = format!("viewport {}", entry["viewport"]);
+        let current = entry["currentSrc"].as_str().unwrap();
+        assert!(current.contains(&format!("w={w}&")), "{what}: {current}");
+        // naturalWidth is density-corrected: the candidate's width over its density.
+        assert_eq!(entry["naturalWidth"], entry["viewport"]["width"], "{what}");
+        // One image request, for that candidate: AVIF or WebP, varying on Accept.
+        let fetched = entry["fetched"].as_array().unwrap();
+        assert_eq!(fetched.len(), 1, "{what}: {fetched:?}");
+        let f = &fetched[0];
+        assert_eq!(f["status"], 200, "{what}");
+        assert_eq!(f["url"].as_str(), Some(current), "{what}");
+        let ct = f["contentType"].as_str().unwrap();
+        assert!(ct == "image/avif" || ct == "image/webp", "{what}: {ct}");
+        assert!(
+            f["vary"]
+                .as_str()
+                .unwrap()
+                .to_ascii_lowercase()
+                .contains("accept"),
+            "{what}: {f}"
+        );
+
+        // The screenshot: the image fills the viewport width at the device
+        // scale, shows the photo (many colours), and the overlay (red).
+        let png = image::open(shot).unwrap().to_rgb8();
+        // Screenshots are in device pixels: CSS width × DPR, 3:2 like the source.
+        assert_eq!((png.width(), png.height()), (w, h), "{what}");
+        let red = png.pixels().filter(|p| is_red(p)).count();
+        let share = red as f64 / f64::from(png.width() * png.height());
+        assert!(
+            share > 0.01,
+            "{what}: only {:.3} % red: no overlay?",
+            share * 100.0
+        );
+        let mut colours: Vec<[u8; 3]> = png.pixels().map(|p| p.0).collect();
+        colours.sort_unstable();
+        colours.dedup();
+        assert!(colours.len() > 500, "{what}: {} colours", colours.len());
+    }
+
+    // signet's own record of what it served: exactly these two variants.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let served: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("/private/hero.jpg") && l.contains("variant"))
+        .collect();
+    assert_eq!(served.len(), 2, "{served:#?}");
+    for (line, (w, h)) in served.iter().zip(want) {
+        assert!(line.contains(&format!("{w}x{h} ")), "{line}");
+        assert!(line.contains("auth=\"jwt\""), "{line}");
+        assert!(!line.contains("jwt="), "a token in the log: {line}");
+    }
+}
