@@ -73,7 +73,7 @@ fn hero_jpeg() -> Vec<u8> {
         let noise = (seed % 24) as i32 - 12;
         let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
         let (dx, dy) = (fx - 0.6, fy - 0.4);
-        let ring = if ((dx * dx + dy * dy).sqrt() * 40.0) as u32 % 2 == 0 {
+        let ring = if (((dx * dx + dy * dy).sqrt() * 40.0) as u32).is_multiple_of(2) {
             30
         } else {
             0
