@@ -199,3 +199,125 @@ fn chromium_picks_the_srcset_width_and_shows_the_signed_overlay() {
         assert!(!line.contains("jwt="), "a token in the log: {line}");
     }
 }
+
+/// Names a file so that rendering it as HTML would run script.
+const HOSTILE_NAME: &str = "<script>window.__xss=2;<img src=x onerror=window.__xss=1>.txt";
+
+#[test]
+fn the_console_signs_in_uploads_previews_and_signs_urls() {
+    if !browser_ready() {
+        return;
+    }
+    let media = Media::new();
+    let s = Server::start(&config(&media.root(), &api_table("")));
+    let work = tempfile::tempdir().unwrap();
+    let photo = work.path().join("hero.jpg");
+    std::fs::write(&photo, hero_jpeg()).unwrap();
+    // SIGNET_CONSOLE_SHOTS=docs/console keeps the screenshots (for the docs).
+    let shots = std::env::var_os("SIGNET_CONSOLE_SHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| work.path().to_path_buf());
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let facts = run_script(
+        "console.mjs",
+        &json!({
+            "console": format!("http://{}/console", s.admin),
+            "clientId": crate::api::CLIENT_ID,
+            "clientSecret": crate::api::CLIENT_SECRET,
+            "photo": photo,
+            "hostileName": HOSTILE_NAME,
+            "shots": shots,
+        }),
+    );
+    let f = |k: &str| facts[k].clone();
+    assert!(
+        f("wrongPassword").as_str().unwrap().contains("Wrong"),
+        "{facts}"
+    );
+    assert_eq!(
+        f("storage"),
+        json!({"local": 0, "session": 0, "cookie": ""})
+    );
+    assert_eq!(f("progress"), json!([100, 100]));
+    let listed = f("listed");
+    for name in ["hero.jpg", HOSTILE_NAME, "private"] {
+        assert!(
+            listed.as_array().unwrap().contains(&json!(name)),
+            "{listed}"
+        );
+    }
+    assert_eq!(f("injected"), json!({"xss": null, "imgs": 0, "scripts": 0}));
+    assert_eq!(f("pageErrors"), json!([]));
+    // Both uploads really reached storage, byte for byte.
+    assert_eq!(
+        std::fs::read(media.root().join("hero.jpg")).unwrap(),
+        std::fs::read(&photo).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(media.root().join(HOSTILE_NAME)).unwrap(),
+        b"hostile"
+    );
+
+    // The preview followed the options: the source, then 300 px, then text.
+    assert_eq!(f("initialWidth"), 2400);
+    assert_eq!(f("widthAfter"), 300);
+    // A JWT preview carries its options in the token (a JWT URL ignores
+    // overlay options in its query).
+    let preview_url = f("previewUrl").as_str().unwrap().to_owned();
+    assert!(preview_url.contains("?jwt="), "{preview_url}");
+    assert_eq!(f("previewOptions"), "w=300&text=HELLO&text.color=ff0000");
+    let plain = image::open(shots.join("preview-plain.png"))
+        .unwrap()
+        .to_rgb8();
+    let text = image::open(shots.join("preview-text.png"))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(plain.dimensions(), text.dimensions());
+    let red = |img: &RgbImage| img.pixels().filter(|p| is_red(p)).count();
+    assert_eq!(red(&plain), 0);
+    let share = red(&text) as f64 / f64::from(text.width() * text.height());
+    assert!(share > 0.001, "the text overlay is not visible ({share})");
+
+    // The JWT URL it made loads, in the browser and here.
+    let jwt_url = f("jwtUrl").as_str().unwrap().to_owned();
+    assert!(jwt_url.contains("?jwt="), "{jwt_url}");
+    assert_eq!(f("jwtLoad")["status"], 200, "{facts}");
+    assert_eq!(f("jwtLoad")["contentType"], "image/jpeg");
+    let r = s.get(&jwt_url[jwt_url.find("/hero.jpg").unwrap()..]);
+    assert_eq!(r.status, 200);
+    assert_eq!(image::load_from_memory(&r.body).unwrap().width(), 300);
+
+    let snippet = f("srcset").as_str().unwrap().to_owned();
+    for part in [
+        "<img src=\"",
+        " 100w, ",
+        " 200w, ",
+        " 400w\"",
+        "sizes=\"100vw\"",
+    ] {
+        assert!(snippet.contains(part), "{part}: {snippet}");
+    }
+    assert!(
+        f("stats")["hit"].as_str().unwrap().ends_with('%'),
+        "{facts}"
+    );
+    assert!(
+        f("expired").as_str().unwrap().contains("expired"),
+        "{facts}"
+    );
+
+    // The console lives on the admin listener only, with a strict policy.
+    let r = s.admin_get("/console");
+    assert_eq!(r.status, 200);
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    for path in ["/console", "/console/console.js"] {
+        let r = s.get(path);
+        assert_eq!(r.status, 404, "{path} on the media listener");
+    }
+}

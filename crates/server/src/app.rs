@@ -414,6 +414,10 @@ impl App {
                     .inc();
             }
             ("api", response)
+        } else if let Some(response) =
+            crate::console::handle(&self.config, req.method(), req.uri().path())
+        {
+            ("console", response)
         } else {
             match (req.method(), req.uri().path()) {
                 (&Method::GET | &Method::HEAD, "/health") => {

@@ -9,6 +9,7 @@ mod app;
 mod body;
 pub mod cli;
 pub mod config;
+mod console;
 mod gate;
 pub mod logging;
 mod metrics;
