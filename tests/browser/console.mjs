@@ -75,6 +75,20 @@ try {
   }));
   await page.screenshot({ path: join(spec.shots, 'console-browse.png') });
 
+  // Pagination: a folder of 105 files lists 100, then the rest on "Load more".
+  const rows = () => page.$$eval('#listing tbody tr', (trs) => trs.length);
+  await page.click('#listing tr[data-path="/many"]');
+  await page.waitForFunction(() => document.querySelectorAll('#listing tbody tr').length === 100
+    && !document.getElementById('more').hidden);
+  facts.firstPage = await rows();
+  await page.click('#more');
+  await page.waitForFunction(() => document.querySelectorAll('#listing tbody tr').length === 105
+    && document.getElementById('more').hidden);
+  facts.allPages = await rows();
+  facts.manyNames = await page.$$eval('#listing td:first-child', (tds) => new Set(tds.map((td) => td.textContent)).size);
+  await page.click('#crumbs a');
+  await page.waitForSelector('#listing tr[data-path="/hero.jpg"]');
+
   // Preview: select the photo, then change w and text and see it change.
   await page.click('#listing tr[data-path="/hero.jpg"]');
   await page.waitForFunction(() => {

@@ -209,6 +209,10 @@ fn the_console_signs_in_uploads_previews_and_signs_urls() {
         return;
     }
     let media = Media::new();
+    std::fs::create_dir(media.root().join("many")).unwrap();
+    for i in 0..105 {
+        std::fs::write(media.root().join(format!("many/f{i:03}.txt")), b"x").unwrap();
+    }
     let s = Server::start(&config(&media.root(), &api_table("")));
     let work = tempfile::tempdir().unwrap();
     let photo = work.path().join("hero.jpg");
@@ -247,6 +251,10 @@ fn the_console_signs_in_uploads_previews_and_signs_urls() {
             "{listed}"
         );
     }
+    assert_eq!(
+        (f("firstPage"), f("allPages"), f("manyNames")),
+        (json!(100), json!(105), json!(105))
+    );
     assert_eq!(f("injected"), json!({"xss": null, "imgs": 0, "scripts": 0}));
     assert_eq!(f("pageErrors"), json!([]));
     // Both uploads really reached storage, byte for byte.
