@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod harness;
+mod hostile_tokens;
 mod observability;
 mod originals;
 mod pipeline;

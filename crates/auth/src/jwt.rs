@@ -6,8 +6,8 @@ use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Heade
 use serde_json::{Map, Value};
 
 use crate::{
-    flatten_args, mask_matches, scope_matches, Failure, Grant, Key, KeyError, KeyKind, KeyRing,
-    Scheme,
+    flatten_args, mask_matches, scope_matches, strict_json, Failure, Grant, Key, KeyError, KeyKind,
+    KeyRing, Scheme,
 };
 
 /// Tokens longer than this are refused before any parsing.
@@ -68,9 +68,21 @@ pub fn verify_jwt(
             Err(_) => return Err(Failure::InvalidPayload),
         }
     }
-    let Some((key, claims)) = verified else {
+    let Some((key, _)) = verified else {
         return Err(Failure::SignatureMismatch);
     };
+    // The signature is good; read the claims again, refusing repeated keys
+    // (which `jsonwebtoken`'s parse resolves silently, last one wins).
+    let claims = token
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
+        .and_then(|bytes| strict_json::parse(&bytes).ok())
+        .ok_or(Failure::InvalidPayload)?;
 
     let claims = Claims::read(&claims)?;
     let leeway = i64::try_from(opts.leeway).unwrap_or(i64::MAX);
@@ -104,8 +116,9 @@ fn check_header(token: &str) -> Result<Option<String>, Failure> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(encoded)
         .map_err(|_| Failure::InvalidPayload)?;
-    let header: Map<String, Value> =
-        serde_json::from_slice(&bytes).map_err(|_| Failure::InvalidPayload)?;
+    let Ok(Value::Object(header)) = strict_json::parse(&bytes) else {
+        return Err(Failure::InvalidPayload);
+    };
     match header.get("alg") {
         Some(Value::String(alg)) if alg == "HS256" => {}
         Some(Value::String(_)) => return Err(Failure::AlgorithmNotAllowed),

@@ -10,6 +10,7 @@ mod jwt;
 mod keys;
 mod mask;
 mod md5sig;
+mod strict_json;
 
 pub use args::flatten_args;
 pub use failure::Failure;
