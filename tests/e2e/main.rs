@@ -13,6 +13,7 @@ mod hostile_tokens;
 mod observability;
 mod originals;
 mod pipeline;
+mod protocol;
 mod s3;
 mod tokens;
 mod variants;

@@ -206,6 +206,10 @@ pub struct LimitsConfig {
     /// Transforms that may wait for a slot before new misses get 503;
     /// 0 means 32 per concurrent transform.
     pub max_queued_transforms: usize,
+    /// A client must send its whole request head within this time
+    /// (slowloris); the connection is closed otherwise.
+    #[serde(with = "duration")]
+    pub header_read_timeout: Duration,
 }
 
 impl Default for LimitsConfig {
@@ -217,6 +221,7 @@ impl Default for LimitsConfig {
             transform_timeout: Duration::from_secs(30),
             max_concurrent_transforms: 0,
             max_queued_transforms: 0,
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -474,6 +479,13 @@ impl Config {
         }
         if !["plain", "json"].contains(&self.log_format.as_str()) {
             return Err(err("log_format", "must be `plain` or `json`".into()));
+        }
+        if self.limits.header_read_timeout.is_zero() {
+            return Err(err(
+                "limits.header_read_timeout",
+                "must be above 0 (it closes connections that send their request head too slowly)"
+                    .into(),
+            ));
         }
         let url = &self.public_url;
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {

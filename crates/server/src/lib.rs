@@ -19,6 +19,7 @@ mod profiles;
 mod query;
 mod reject;
 pub mod serve;
+mod sniff;
 mod srcset;
 mod urls;
 mod variants;

@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,13 +14,15 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::app::App;
+use crate::sniff::Sniffed;
 
 /// How long in-flight requests may run after a shutdown signal.
 pub const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
-/// A client must finish sending its request head within this time.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest request head accepted, in bytes.
+/// Largest request head accepted, in bytes (past it: 431).
 const MAX_HEAD_BYTES: usize = 32 * 1024;
+/// Longest request target accepted, in bytes (past it: 414). Room for an
+/// 8 KiB token and a page of options.
+pub const MAX_URI_BYTES: usize = 16 * 1024;
 
 #[derive(Clone, Copy)]
 enum Listener {
@@ -35,6 +38,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
+    let header_read_timeout = app.config().limits.header_read_timeout;
     tokio::pin!(shutdown);
     loop {
         let (accepted, which) = tokio::select! {
@@ -53,10 +57,21 @@ pub async fn run(
             }
         };
         let _ = stream.set_nodelay(true);
+        let (stream, verdict) = Sniffed::new(stream);
+        let requests = Arc::new(AtomicUsize::new(0));
         let app = app.clone();
         let service = service_fn(move |req| {
             let app = app.clone();
+            let n = requests.fetch_add(1, Ordering::SeqCst) + 1;
+            let ambiguous = verdict.is_ambiguous(n);
             async move {
+                if ambiguous {
+                    let why = "both Content-Length and Transfer-Encoding: ambiguous framing";
+                    return Ok::<_, Infallible>(closing(http::StatusCode::BAD_REQUEST, why));
+                }
+                if let Some(refusal) = refuse_head(&req) {
+                    return Ok::<_, Infallible>(refusal);
+                }
                 Ok::<_, Infallible>(match which {
                     Listener::Media => app.media(req).await,
                     Listener::Admin => app.admin(req).await,
@@ -65,7 +80,7 @@ pub async fn run(
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(header_read_timeout)
             .max_buf_size(MAX_HEAD_BYTES)
             .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
@@ -84,6 +99,57 @@ pub async fn run(
         Err(_) => tracing::warn!("drain deadline passed; closing remaining connections"),
     }
     Ok(())
+}
+
+/// Heads refused before any handler runs, each answered with `Connection:
+/// close`: a target over [`MAX_URI_BYTES`] (414), header fields over
+/// [`MAX_HEAD_BYTES`] (431; hyper's own bound is only checked between reads).
+/// Ambiguous framing (`Content-Length` with `Transfer-Encoding`) is caught
+/// on the socket by [`Sniffed`], as hyper hides it from handlers.
+fn refuse_head<B>(req: &hyper::Request<B>) -> Option<hyper::Response<crate::Body>> {
+    use http::StatusCode;
+    let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        let why = format!("request target longer than {MAX_URI_BYTES} bytes");
+        return Some(closing(StatusCode::URI_TOO_LONG, &why));
+    }
+    let fields: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if fields > MAX_HEAD_BYTES {
+        let why = format!("request header fields longer than {MAX_HEAD_BYTES} bytes");
+        return Some(closing(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &why));
+    }
+    let h = req.headers();
+    if h.contains_key(http::header::CONTENT_LENGTH)
+        && h.contains_key(http::header::TRANSFER_ENCODING)
+    {
+        let why = "both Content-Length and Transfer-Encoding: ambiguous framing";
+        return Some(closing(StatusCode::BAD_REQUEST, why));
+    }
+    None
+}
+
+/// A plain-text error that closes the connection.
+fn closing(status: http::StatusCode, why: &str) -> hyper::Response<crate::Body> {
+    let mut r = hyper::Response::new(crate::body::full(format!("{why}\n")));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(
+        "x-content-type-options",
+        http::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    r
 }
 
 /// Resolves on SIGTERM or SIGINT.
