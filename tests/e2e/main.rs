@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod cli;
+mod faults;
 mod harness;
 mod hostile_tokens;
 mod observability;

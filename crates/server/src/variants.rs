@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use md5::{Digest, Md5};
 use moka::future::Cache;
-use signet_storage::{ObjectKey, ObjectMeta, Store};
+use signet_storage::{ObjectKey, ObjectMeta, StorageError, Store};
 use signet_transform::pipeline::{self, Format, Job, Limits, Negotiated};
 use signet_transform::Options;
 use tokio::sync::Semaphore;
@@ -406,7 +406,14 @@ pub(crate) async fn read_all(
     }
     let mut out = Vec::with_capacity(usize::try_from(body.range.end.min(limit)).unwrap_or(0));
     while let Some(chunk) = body.stream.next().await {
-        let chunk: Bytes = chunk.map_err(|e| Reject::Storage(e.into()))?;
+        // The store went away mid-body (a reset connection, a killed
+        // server): retryable, like any other unavailability — not a 500.
+        let chunk: Bytes = chunk.map_err(|e| {
+            Reject::Storage(StorageError::Unavailable(format!(
+                "reading {} broke off: {e}",
+                key.as_str()
+            )))
+        })?;
         out.extend_from_slice(&chunk);
         if out.len() as u64 > limit {
             return Err(Reject::SourceTooBig {

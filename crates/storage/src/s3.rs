@@ -100,7 +100,18 @@ impl S3Store {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
             .build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+        // The region is settled here, so the SDK never asks the instance
+        // metadata service for one (a network call and a warning at every
+        // start off EC2).
+        let region = settings
+            .region
+            .clone()
+            .or_else(|| env_region("AWS_REGION"))
+            .or_else(|| env_region("AWS_DEFAULT_REGION"))
+            .map_or_else(|| Region::from_static("us-east-1"), Region::new);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .region(region.clone());
         if let Some(endpoint) = &settings.endpoint {
             loader = loader.endpoint_url(endpoint);
         }
@@ -122,12 +133,6 @@ impl S3Store {
             }
         }
         let sdk = loader.load().await;
-        let region = settings
-            .region
-            .clone()
-            .map(Region::new)
-            .or_else(|| sdk.region().cloned())
-            .unwrap_or_else(|| Region::from_static("us-east-1"));
         let endpoint = settings
             .endpoint
             .clone()
@@ -617,4 +622,9 @@ mod tests {
         let enc = percent_encoding::utf8_percent_encode(raw, COPY_SOURCE).to_string();
         assert_eq!(enc, "b/a%20b/%C3%BC%2B.jpg");
     }
+}
+
+/// A region from the environment, if set and not empty.
+fn env_region(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|r| !r.trim().is_empty())
 }
