@@ -591,6 +591,11 @@ impl Store for S3Store {
     }
 }
 
+/// A region from the environment, if set and not empty.
+fn env_region(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|r| !r.trim().is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -622,9 +627,4 @@ mod tests {
         let enc = percent_encoding::utf8_percent_encode(raw, COPY_SOURCE).to_string();
         assert_eq!(enc, "b/a%20b/%C3%BC%2B.jpg");
     }
-}
-
-/// A region from the environment, if set and not empty.
-fn env_region(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|r| !r.trim().is_empty())
 }
