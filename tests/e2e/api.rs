@@ -476,6 +476,10 @@ fn srcset_and_sign_endpoints_make_urls_that_load() {
         ),
         (json!({"filename": "/rs/photo.jpg", "widths": []}), 400),
         (json!({"filename": "/rs/photo.jpg", "widths": [0]}), 400),
+        (
+            json!({"filename": "/rs/photo.jpg", "widths": [320], "tolerance": 0.1}),
+            400,
+        ),
         (json!({"filename": "/rs/photo.jpg", "widths": [-5]}), 400),
         (json!({"filename": "/rs/photo.jpg", "minWidth": 100}), 400),
         (
@@ -520,6 +524,34 @@ fn srcset_and_sign_endpoints_make_urls_that_load() {
         let r = post_json(&s, "/v2/files/srcset", Some(&t), body);
         assert_eq!(r.status, *status, "{body}: {}", r.text());
         assert_json_error(&r, *status);
+    }
+    // The one-URL endpoints refuse srcset fields; Sirv's /jwt refuses `sign`.
+    let one_url: &[(&str, Value)] = &[
+        (
+            "/v2/files/sign",
+            json!({"filename": "/rs/photo.jpg", "widths": [320]}),
+        ),
+        (
+            "/v2/files/sign",
+            json!({"filename": "/rs/photo.jpg", "tolerance": 0.1}),
+        ),
+        (
+            "/v2/files/jwt",
+            json!({"filename": "/rs/photo.jpg", "minWidth": 3}),
+        ),
+        (
+            "/v2/files/jwt",
+            json!({"filename": "/rs/photo.jpg", "sign": "md5"}),
+        ),
+        (
+            "/v2/files/sign",
+            json!({"filename": "/rs/photo.jpg", "sign": "md5", "secureParams": {"text": "x"}}),
+        ),
+    ];
+    for (endpoint, body) in one_url {
+        let r = post_json(&s, endpoint, Some(&t), body);
+        assert_eq!(r.status, 400, "{endpoint} {body}: {}", r.text());
+        assert_json_error(&r, 400);
     }
     let r = post_json(
         &s,

@@ -412,13 +412,13 @@ fn srcset_prints_signed_candidates_capped_at_the_source_width() {
     let server = Server::start(&config(&media.root(), ""));
     let (_d, file) = write_config(&media, "");
     let file = file.to_str().unwrap();
+    let srcset = |args: &[&str]| {
+        let mut all = vec!["srcset", "--config", file, "--path", "/private/photo.jpg"];
+        all.extend_from_slice(args);
+        run(&all)
+    };
 
-    let (code, out, err) = run(&[
-        "srcset",
-        "--config",
-        file,
-        "--path",
-        "/private/photo.jpg",
+    let (code, out, err) = srcset(&[
         "--widths",
         "320,640,2400",
         "--secure",
@@ -442,28 +442,13 @@ fn srcset_prints_signed_candidates_capped_at_the_source_width() {
         assert_eq!(img.width(), width);
     }
 
-    let (code, out, _) = run(&[
-        "srcset",
-        "--config",
-        file,
-        "--path",
-        "/private/photo.jpg",
-        "--widths",
-        "100",
-        "--sign",
-        "md5",
-    ]);
+    let (code, out, _) = srcset(&["--widths", "100", "--sign", "md5"]);
     assert_eq!(code, 0);
     let url = out.trim().strip_suffix(" 100w").unwrap();
     assert_eq!(server.get(&target(url)).status, 200);
 
     // A generated range: 320 × 1.5 = 480, then the maximum.
-    let (code, out, err) = run(&[
-        "srcset",
-        "--config",
-        file,
-        "--path",
-        "/private/photo.jpg",
+    let (code, out, err) = srcset(&[
         "--min-width",
         "320",
         "--max-width",
@@ -493,9 +478,7 @@ fn srcset_prints_signed_candidates_capped_at_the_source_width() {
             "minWidth ≤ maxWidth",
         ),
     ] {
-        let mut all = vec!["srcset", "--config", file, "--path", "/private/photo.jpg"];
-        all.extend_from_slice(args);
-        let (code, _, err) = run(&all);
+        let (code, _, err) = srcset(args);
         assert_eq!(code, 2, "{args:?}");
         assert!(err.contains(says), "{args:?}: {err}");
     }

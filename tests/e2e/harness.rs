@@ -24,32 +24,29 @@ pub struct Server {
 impl Server {
     /// Starts `signet serve` with this TOML config (listeners on port 0).
     pub fn start(config: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("signet.toml");
-        let full = format!("listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n{config}");
-        std::fs::write(&file, full).unwrap();
-        let mut cmd = Command::new(BIN);
-        cmd.arg("serve")
-            .arg("--config")
-            .arg(&file)
-            .env("RUST_LOG", "warn");
+        let (mut cmd, dir) = Server::serve_command(config);
+        cmd.env("RUST_LOG", "warn");
         Server::spawn(cmd, dir)
     }
 
     /// Like [`Server::start`], with the log (stderr) written to `log` and
     /// `RUST_LOG=info`.
     pub fn start_logged(config: &str, log: &Path) -> Server {
+        let (mut cmd, dir) = Server::serve_command(config);
+        cmd.env("RUST_LOG", "info")
+            .stderr(std::fs::File::create(log).unwrap());
+        Server::spawn_with(cmd, dir)
+    }
+
+    /// `signet serve --config <file>` over `config` with port-0 listeners.
+    fn serve_command(config: &str) -> (Command, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("signet.toml");
         let full = format!("listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n{config}");
         std::fs::write(&file, full).unwrap();
         let mut cmd = Command::new(BIN);
-        cmd.arg("serve")
-            .arg("--config")
-            .arg(&file)
-            .env("RUST_LOG", "info")
-            .stderr(std::fs::File::create(log).unwrap());
-        Server::spawn_with(cmd, dir)
+        cmd.arg("serve").arg("--config").arg(&file);
+        (cmd, dir)
     }
 
     /// Starts a prepared command and waits for its "listening" line.

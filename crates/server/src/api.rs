@@ -279,15 +279,15 @@ where
             Ok(done())
         }
         "/v2/files/jwt" => {
-            let body: JwtRequest = read_json(req).await?;
+            let body: UrlRequest = read_json(req).await?;
             signed_url(app, body)
         }
         "/v2/files/sign" => {
-            let body: SignRequest = read_json(req).await?;
+            let body: UrlRequest = read_json(req).await?;
             sign(app, body)
         }
         "/v2/files/srcset" => {
-            let body: SrcsetRequest = read_json(req).await?;
+            let body: UrlRequest = read_json(req).await?;
             srcset(app, body).await
         }
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not found")),
@@ -584,18 +584,6 @@ where
     Box::pin(frames)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JwtRequest {
-    filename: String,
-    expires_in: Option<u64>,
-    #[serde(default)]
-    secure_params: Map<String, Value>,
-    #[serde(default)]
-    insecure_params: Map<String, Value>,
-    key: Option<String>,
-}
-
 /// `{"w": 300, "text": "Hi"}` → pairs; nested values are refused, and
 /// options are validated (names in `ignore_params`, like `v`, pass as is).
 fn params_of(
@@ -626,29 +614,16 @@ fn params_of(
     Ok(pairs)
 }
 
-/// Sirv's `/v2/files/jwt`: a JWT URL.
-fn signed_url(app: &App, body: JwtRequest) -> ApiResult {
-    sign(
-        app,
-        SignRequest {
-            filename: body.filename,
-            sign: Some("jwt".to_owned()),
-            expires_in: body.expires_in,
-            secure_params: body.secure_params,
-            insecure_params: body.insecure_params,
-            key: body.key,
-        },
-    )
-}
-
-/// `POST /v2/files/sign` (signet's own): one URL signed as asked.
+/// The body of the URL-making endpoints: Sirv's `/v2/files/jwt`, and
+/// signet's `/v2/files/sign` and `/v2/files/srcset`. One shape, so the three
+/// read alike; each endpoint refuses the fields it does not take.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SignRequest {
+struct UrlRequest {
     filename: String,
-    /// `jwt`, `md5`, `none`, or `auto` (the default): JWT when a JWT key
-    /// exists, else MD5 when an MD5 key exists and no secure params are
-    /// asked for, else unsigned.
+    /// `jwt`, `md5`, `none`, or `auto`: JWT when a JWT key exists, else MD5
+    /// when an MD5 key exists and no secure params are asked for, else
+    /// unsigned. Not taken by `/v2/files/jwt`.
     sign: Option<String>,
     expires_in: Option<u64>,
     #[serde(default)]
@@ -656,25 +631,54 @@ struct SignRequest {
     #[serde(default)]
     insecure_params: Map<String, Value>,
     key: Option<String>,
-}
-
-/// `POST /v2/files/srcset`: one URL per width and the attribute value.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SrcsetRequest {
-    filename: String,
+    // `/v2/files/srcset` only.
     widths: Option<Vec<u32>>,
     min_width: Option<u32>,
     max_width: Option<u32>,
     tolerance: Option<f64>,
-    /// As in [`SignRequest`], `jwt` unless given.
-    sign: Option<String>,
-    expires_in: Option<u64>,
-    #[serde(default)]
-    secure_params: Map<String, Value>,
-    #[serde(default)]
-    insecure_params: Map<String, Value>,
-    key: Option<String>,
+}
+
+impl UrlRequest {
+    /// 400 when a srcset field is given to an endpoint making one URL.
+    fn one_url(&self, endpoint: &str) -> Result<(), ApiError> {
+        let srcset = self.widths.is_some()
+            || self.min_width.is_some()
+            || self.max_width.is_some()
+            || self.tolerance.is_some();
+        if srcset {
+            return Err(ApiError::bad(format!(
+                "{endpoint} makes one URL: widths, minWidth, maxWidth and tolerance belong to /v2/files/srcset"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The widths a srcset request asks for.
+    fn widths(&self) -> Result<Widths, ApiError> {
+        match (&self.widths, self.min_width, self.max_width) {
+            (Some(list), None, None) if self.tolerance.is_none() => Ok(Widths::List(list.clone())),
+            (None, Some(min), Some(max)) => Ok(Widths::Range {
+                min,
+                max,
+                tolerance: self.tolerance.unwrap_or(srcset::DEFAULT_TOLERANCE),
+            }),
+            _ => Err(ApiError::bad(
+                "give either `widths` or both `minWidth` and `maxWidth` (with an optional `tolerance`)",
+            )),
+        }
+    }
+}
+
+/// Sirv's `/v2/files/jwt`: a JWT URL.
+fn signed_url(app: &App, mut body: UrlRequest) -> ApiResult {
+    body.one_url("/v2/files/jwt")?;
+    if body.sign.is_some() {
+        return Err(ApiError::bad(
+            "/v2/files/jwt always signs with a JWT; `sign` belongs to /v2/files/sign",
+        ));
+    }
+    body.sign = Some("jwt".to_owned());
+    sign(app, body)
 }
 
 /// The path, signer, query params and lifetime a signing request asks for.
@@ -685,10 +689,15 @@ struct UrlPlan {
     lifetime: Lifetime,
 }
 
-/// Checks the parts shared by `/v2/files/sign` and `/v2/files/srcset`;
-/// `sign` is the signing asked for after defaults. For a srcset
-/// (`no_width`), the params may not fix a width.
-fn plan_url(app: &App, req: SignRequest, sign: &str, no_width: bool) -> Result<UrlPlan, ApiError> {
+/// Checks what the URL-making endpoints share; `default_sign` applies when
+/// the request names none. For a srcset (`no_width`), the params may not
+/// fix a width.
+fn plan_url(
+    app: &App,
+    req: &UrlRequest,
+    default_sign: &str,
+    no_width: bool,
+) -> Result<UrlPlan, ApiError> {
     let object = file_key(&req.filename)?;
     let secure = params_of(app, "secureParams", &req.secure_params)?;
     let insecure = params_of(app, "insecureParams", &req.insecure_params)?;
@@ -698,7 +707,7 @@ fn plan_url(app: &App, req: SignRequest, sign: &str, no_width: bool) -> Result<U
     }
     let ring = app.ring();
     let has = |kind| ring.signing_key(kind, None).is_ok();
-    let sign = match sign {
+    let sign = match req.sign.as_deref().unwrap_or(default_sign) {
         "auto" if has(signet_auth::KeyKind::Jwt) => "jwt",
         "auto" if secure.is_empty() && has(signet_auth::KeyKind::Md5) => "md5",
         "auto" if secure.is_empty() => "none",
@@ -733,14 +742,15 @@ fn plan_url(app: &App, req: SignRequest, sign: &str, no_width: bool) -> Result<U
         insecure,
         lifetime: Lifetime {
             expires_in,
-            key: req.key,
+            key: req.key.clone(),
         },
     })
 }
 
-fn sign(app: &App, body: SignRequest) -> ApiResult {
-    let sign = body.sign.clone().unwrap_or_else(|| "auto".to_owned());
-    let plan = plan_url(app, body, &sign, false)?;
+/// signet's `/v2/files/sign`: one URL, signed as asked (`auto` by default).
+fn sign(app: &App, body: UrlRequest) -> ApiResult {
+    body.one_url("/v2/files/sign")?;
+    let plan = plan_url(app, &body, "auto", false)?;
     let signed = plan
         .signer
         .url(
@@ -757,36 +767,16 @@ fn sign(app: &App, body: SignRequest) -> ApiResult {
     })))
 }
 
-async fn srcset(app: &App, body: SrcsetRequest) -> ApiResult {
-    let widths = match (body.widths, body.min_width, body.max_width) {
-        (Some(list), None, None) => Widths::List(list),
-        (None, Some(min), Some(max)) => Widths::Range {
-            min,
-            max,
-            tolerance: body.tolerance.unwrap_or(srcset::DEFAULT_TOLERANCE),
-        },
-        _ => return Err(ApiError::bad(
-            "give either `widths` or both `minWidth` and `maxWidth` (with an optional `tolerance`)",
-        )),
-    };
-    let mut widths = widths.resolve().map_err(ApiError::bad)?;
-    let filename = body.filename.clone();
-    let sign = body.sign.clone().unwrap_or_else(|| "jwt".to_owned());
-    let target = SignRequest {
-        filename: body.filename,
-        sign: body.sign,
-        expires_in: body.expires_in,
-        secure_params: body.secure_params,
-        insecure_params: body.insecure_params,
-        key: body.key,
-    };
-    let plan = plan_url(app, target, &sign, true)?;
+/// signet's `/v2/files/srcset`: one URL per width (JWT-signed by default).
+async fn srcset(app: &App, body: UrlRequest) -> ApiResult {
+    let mut widths = body.widths()?.resolve().map_err(ApiError::bad)?;
+    let plan = plan_url(app, &body, "jwt", true)?;
     let secure = match &plan.signer {
         Signer::Jwt { secure, .. } => secure.as_slice(),
         _ => &[],
     };
     if !srcset::upscales(&[&plan.insecure, secure]) {
-        let key = file_key(&filename)?;
+        let key = file_key(&plan.path)?;
         // Existence and storage failures answer as usual; a file that is not
         // an image is the client's mistake.
         app.store().stat(&key).await?;

@@ -103,12 +103,9 @@ impl S3Store {
         // The region is settled here, so the SDK never asks the instance
         // metadata service for one (a network call and a warning at every
         // start off EC2).
-        let region = settings
-            .region
-            .clone()
-            .or_else(|| env_region("AWS_REGION"))
-            .or_else(|| env_region("AWS_DEFAULT_REGION"))
-            .map_or_else(|| Region::from_static("us-east-1"), Region::new);
+        let region = Region::new(region_of(settings.region.as_deref(), |name| {
+            std::env::var(name).ok()
+        }));
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
             .region(region.clone());
@@ -591,13 +588,46 @@ impl Store for S3Store {
     }
 }
 
-/// A region from the environment, if set and not empty.
-fn env_region(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|r| !r.trim().is_empty())
+/// The signing region: configured, else `AWS_REGION`, else
+/// `AWS_DEFAULT_REGION`, else `us-east-1` (empty values skipped).
+fn region_of(configured: Option<&str>, env: impl Fn(&str) -> Option<String>) -> String {
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|r| !r.trim().is_empty());
+    let configured = configured.map(str::to_owned);
+    [configured, env("AWS_REGION"), env("AWS_DEFAULT_REGION")]
+        .into_iter()
+        .find(set)
+        .flatten()
+        .unwrap_or_else(|| "us-east-1".to_owned())
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_region_comes_from_config_then_env_then_us_east_1() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let both = &[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "ap-south-1"),
+        ];
+        assert_eq!(super::region_of(Some("us-west-2"), env(both)), "us-west-2");
+        assert_eq!(super::region_of(None, env(both)), "eu-west-1");
+        assert_eq!(
+            super::region_of(
+                None,
+                env(&[("AWS_REGION", " "), ("AWS_DEFAULT_REGION", "ap-south-1")])
+            ),
+            "ap-south-1"
+        );
+        assert_eq!(super::region_of(None, env(&[])), "us-east-1");
+    }
+
     use super::*;
 
     #[test]

@@ -131,6 +131,10 @@ fn errors_name_file_key_and_reason() {
             "test.toml: storage.part_size: must be at least 5MiB",
         ),
         (
+            "[limits]\nheader_read_timeout = \"0s\"",
+            "test.toml: limits.header_read_timeout: must be above 0",
+        ),
+        (
             "[storage]\nconnect_timeout = \"soon\"",
             "test.toml: storage.connect_timeout: line 2: `soon` is not a duration",
         ),
