@@ -24,6 +24,7 @@ const SIZES: [(&str, u32, u32); 4] = [
 const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_pixels: 40_000_000,
+    max_metadata_bytes: 8 << 20,
 };
 
 fn corpus_dir() -> PathBuf {

@@ -22,6 +22,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The server's process id (for `/proc/<pid>/…`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts `signet serve` with this TOML config (listeners on port 0).
     pub fn start(config: &str) -> Server {
         let (mut cmd, dir) = Server::serve_command(config);

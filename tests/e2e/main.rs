@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod faults;
 mod harness;
+mod hostile_images;
 mod hostile_tokens;
 mod observability;
 mod originals;

@@ -36,45 +36,8 @@ fn setup() -> (Media, Server) {
     std::fs::write(root.join("public/photo.jpg"), PHOTO).unwrap();
     std::fs::write(root.join("public/logo.png"), LOGO).unwrap();
     std::fs::write(root.join("private/photo.jpg"), PHOTO).unwrap();
-    std::fs::write(root.join("public/text.jpg"), b"this is text, not a JPEG").unwrap();
-    std::fs::write(root.join("public/zero.jpg"), b"").unwrap();
-    std::fs::write(root.join("public/truncated.jpg"), &PHOTO[..PHOTO.len() / 3]).unwrap();
-    std::fs::write(root.join("public/bomb.png"), png_claiming(50_000, 50_000)).unwrap();
     let server = Server::start(&config(&root, ""));
     (media, server)
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn png_claiming(w: u32, h: u32) -> Vec<u8> {
-    let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    for (kind, data) in [
-        (
-            &b"IHDR"[..],
-            [&w.to_be_bytes()[..], &h.to_be_bytes(), &[8, 2, 0, 0, 0]].concat(),
-        ),
-        (b"IDAT", vec![0x78, 0x9C, 0x63, 0x00, 0x00]),
-        (b"IEND", vec![]),
-    ] {
-        let body = [kind, &data].concat();
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(&body);
-        out.extend_from_slice(&crc32(&body).to_be_bytes());
-    }
-    out
 }
 
 #[test]
@@ -186,29 +149,11 @@ fn secure_args_size_the_image_and_win_over_the_query() {
     );
 }
 
+/// Hostile source files are `hostile_images.rs`; these are limits on what a
+/// URL may ask of a good one.
 #[test]
-fn hostile_sources_get_422_and_the_server_keeps_serving() {
+fn oversized_or_outside_requests_are_400() {
     let (_m, s) = setup();
-    for target in [
-        "/public/text.jpg?w=10",
-        "/public/zero.jpg?w=10",
-        "/public/truncated.jpg?w=10",
-        "/public/bomb.png?w=10",
-    ] {
-        let started = std::time::Instant::now();
-        let r = s.get(target);
-        assert_eq!(r.status, 422, "{target}: {}", r.text());
-        assert!(
-            started.elapsed().as_secs() < 2,
-            "{target} took {:?}",
-            started.elapsed()
-        );
-        assert_eq!(
-            s.get("/public/photo.jpg?w=64").status,
-            200,
-            "still serving after {target}"
-        );
-    }
     let r = s.get("/public/photo.jpg?w=100000&h=100000&scale.option=ignore");
     assert_eq!(r.status, 400, "output pixel cap: {}", r.text());
     assert_eq!(s.get("/public/photo.jpg?w=64&blur=10").status, 200);

@@ -9,12 +9,14 @@
 /// Forms: `/` (any file), `/path/t` (any path starting with it, so also
 /// `/path/t1/…`), `/path/to/` (that folder and below), `/path/to/file.jpg`
 /// (that file only). A mask without a leading `/` is read as if it had one.
-/// A mask holding a `.`/`..` segment, a backslash or a NUL covers nothing.
+/// A mask holding a `.`/`..` segment, a backslash or a NUL covers nothing,
+/// and nothing covers such a path: the server refuses those paths before
+/// auth, and the matcher does not rely on it.
 pub fn mask_matches(mask: &str, path: &str) -> bool {
     let Some(mask) = clean_mask(mask) else {
         return false;
     };
-    if !path.starts_with('/') {
+    if !path.starts_with('/') || escapes(path) {
         return false;
     }
     if names_one_file(&mask) {
@@ -32,11 +34,12 @@ pub fn scope_matches(scope: &str, path: &str) -> bool {
     mask_matches(scope, path)
 }
 
+fn escapes(path: &str) -> bool {
+    path.contains(['\\', '\0']) || path.split('/').any(|seg| seg == "." || seg == "..")
+}
+
 fn clean_mask(mask: &str) -> Option<std::borrow::Cow<'_, str>> {
-    if mask.is_empty() || mask.contains(['\\', '\0']) {
-        return None;
-    }
-    if mask.split('/').any(|seg| seg == "." || seg == "..") {
+    if mask.is_empty() || escapes(mask) {
         return None;
     }
     if mask.starts_with('/') {
@@ -91,6 +94,12 @@ mod tests {
             ("/path/v1.", "/path/v1./a.jpg", true),
             ("/path/.hidden", "/path/.hidden/a.jpg", true),
             ("/a.jpg", "a.jpg", false),
+            // nothing covers a path that could escape, whatever the mask
+            ("/a/", "/a/../b.jpg", false),
+            ("/", "/a/./b.jpg", false),
+            ("/", "/..", false),
+            ("/a", "/a\\..\\b.jpg", false),
+            ("/", "/a\0.jpg", false),
         ];
         for (mask, path, want) in cases {
             assert_eq!(

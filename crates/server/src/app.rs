@@ -83,6 +83,7 @@ impl App {
             limits: Limits {
                 max_source_pixels: limits.max_source_pixels,
                 max_output_pixels: limits.max_output_pixels,
+                max_metadata_bytes: limits.max_metadata_bytes,
             },
             max_source_bytes: limits.max_source_bytes,
             timeout: limits.transform_timeout,

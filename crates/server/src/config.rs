@@ -199,6 +199,10 @@ pub struct LimitsConfig {
     #[serde(with = "bytesize")]
     pub max_source_bytes: u64,
     pub max_output_pixels: u64,
+    /// EXIF, XMP, ICC, text chunks and comments of a source, inflated where
+    /// compressed.
+    #[serde(with = "bytesize")]
+    pub max_metadata_bytes: u64,
     #[serde(with = "duration")]
     pub transform_timeout: Duration,
     /// 0 means the number of cores.
@@ -218,6 +222,7 @@ impl Default for LimitsConfig {
             max_source_pixels: 100_000_000,
             max_source_bytes: 100 << 20,
             max_output_pixels: 40_000_000,
+            max_metadata_bytes: 8 << 20,
             transform_timeout: Duration::from_secs(30),
             max_concurrent_transforms: 0,
             max_queued_transforms: 0,
@@ -479,6 +484,12 @@ impl Config {
         }
         if !["plain", "json"].contains(&self.log_format.as_str()) {
             return Err(err("log_format", "must be `plain` or `json`".into()));
+        }
+        if self.limits.max_metadata_bytes == 0 {
+            return Err(err(
+                "limits.max_metadata_bytes",
+                "must be above 0 (nearly every image carries some metadata)".into(),
+            ));
         }
         if self.limits.header_read_timeout.is_zero() {
             return Err(err(

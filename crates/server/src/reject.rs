@@ -136,7 +136,10 @@ impl Reject {
                 return r;
             }
             Reject::Transform(e) => match e {
-                TransformError::NotAnImage(_) | TransformError::SourceTooLarge { .. } => {
+                TransformError::NotAnImage(_)
+                | TransformError::SourceTooLarge { .. }
+                | TransformError::AnimationTooLarge { .. }
+                | TransformError::MetadataTooLarge { .. } => {
                     (StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
                 }
                 TransformError::OutputTooLarge { .. } => (StatusCode::BAD_REQUEST, e.to_string()),

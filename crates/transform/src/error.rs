@@ -9,6 +9,19 @@ pub enum TransformError {
     /// The source's dimensions, read from its header, exceed the pixel limit.
     #[error("source is {width}x{height}, over the limit of {limit} pixels")]
     SourceTooLarge { width: u64, height: u64, limit: u64 },
+    /// An animation whose frames together exceed the pixel limit.
+    #[error(
+        "source is an animation of {frames} frames of {width}x{height}, over the limit of {limit} pixels"
+    )]
+    AnimationTooLarge {
+        frames: u64,
+        width: u64,
+        height: u64,
+        limit: u64,
+    },
+    /// The source's metadata (inflated where compressed) exceeds the limit.
+    #[error("source metadata is at least {bytes} bytes, over the limit of {limit} bytes")]
+    MetadataTooLarge { bytes: u64, limit: u64 },
     /// The requested output would exceed the output pixel limit.
     #[error("output would be {width}x{height}, over the limit of {limit} pixels")]
     OutputTooLarge { width: u64, height: u64, limit: u64 },
@@ -29,7 +42,10 @@ impl TransformError {
     pub fn is_bad_source(&self) -> bool {
         matches!(
             self,
-            TransformError::NotAnImage(_) | TransformError::SourceTooLarge { .. }
+            TransformError::NotAnImage(_)
+                | TransformError::SourceTooLarge { .. }
+                | TransformError::AnimationTooLarge { .. }
+                | TransformError::MetadataTooLarge { .. }
         )
     }
 }

@@ -16,6 +16,7 @@ use signet_transform::pipeline::{negotiate, process, Job, Limits};
 const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_pixels: 40_000_000,
+    max_metadata_bytes: 8 << 20,
 };
 
 /// Largest per-channel difference allowed, and the largest mean difference.

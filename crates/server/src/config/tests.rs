@@ -131,6 +131,10 @@ fn errors_name_file_key_and_reason() {
             "test.toml: storage.part_size: must be at least 5MiB",
         ),
         (
+            "[limits]\nmax_metadata_bytes = 0",
+            "test.toml: limits.max_metadata_bytes: must be above 0",
+        ),
+        (
             "[limits]\nheader_read_timeout = \"0s\"",
             "test.toml: limits.header_read_timeout: must be above 0",
         ),

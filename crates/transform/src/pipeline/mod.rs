@@ -4,6 +4,7 @@
 //! Pure: bytes and options in, bytes out.
 
 mod adjust;
+mod budget;
 mod codec;
 mod edit;
 mod geometry;
@@ -23,8 +24,11 @@ pub(crate) use pixels::Pixels;
 /// Safety limits, from the server's `[limits]`.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// Width × height of the source, times its frames for an animation.
     pub max_source_pixels: u64,
     pub max_output_pixels: u64,
+    /// EXIF, XMP, ICC, text chunks and comments, inflated where compressed.
+    pub max_metadata_bytes: u64,
 }
 
 /// An encoded result.
@@ -158,8 +162,10 @@ fn load(
 ) -> Result<(Pixels, Format), TransformError> {
     let format =
         sniff(data).ok_or_else(|| TransformError::NotAnImage("unknown file signature".into()))?;
+    let frames = budget::measure(data, format, limits)?;
     let header = codec::probe(data, format)?;
     check_source(header.width, header.height, limits)?;
+    frames.check(header.width, header.height, limits)?;
     let (ow, oh) = header.orientation.oriented(header.width, header.height);
     let (want_w, want_h) = shrink_to(ow, oh);
     // Shrink-on-load wants the size in stored (pre-orientation) axes.

@@ -6,6 +6,7 @@ use crate::parse_options;
 const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_pixels: 40_000_000,
+    max_metadata_bytes: 8 << 20,
 };
 
 fn opts(q: &[(&str, &str)]) -> Options {

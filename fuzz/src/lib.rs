@@ -1,0 +1,306 @@
+//! Fuzz targets. Each takes arbitrary bytes, must never panic, and asserts a
+//! property where there is one to assert; each returns whether the input was
+//! accepted (so the seeds' tests can check that they reach the property):
+//!
+//! - [`jwt`]: raw token text, or claims signed with a real key (so the fuzzer
+//!   gets past the signature into claim parsing). An accepted token has
+//!   claims that parse as JSON, an `exp` in the future and an `aud` that
+//!   covers the path.
+//! - [`md5`]: `path\nexp\nsig`. An accepted signature is the real one and
+//!   not expired.
+//! - [`mask`]: `mask\npath`. An accepted path starts with the mask (and is
+//!   the mask itself when the mask names a file) and has no `.`/`..`
+//!   segment, backslash or NUL.
+//! - [`options`]: `query\nsecure`, each `name=value&…`, merged on a JWT URL
+//!   with a default profile and (by the first byte) a strict profile.
+//!   Secure args always win over the query, the strict profile over both,
+//!   and overlay options only come from trusted layers.
+//! - [`pipeline`]: an option set (picked by the first byte) and a source
+//!   file, through decode → resize → encode under the production limits.
+//!   Output is non-empty, within the output limit, and a JPEG/PNG/WebP/GIF
+//!   result reads back at the size reported.
+//!
+//! `make fuzz` drives them with AFL++ (`src/bin/*.rs`); `tests/replay.rs`
+//! runs every seed and every saved regression through them in `make test`.
+
+use std::sync::OnceLock;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+use signet_auth::{
+    mask_matches, md5_signature, scope_matches, verify_jwt, verify_md5, JwtOptions, Key, KeyKind,
+    KeyRing,
+};
+use signet_transform::pipeline::{self, negotiate, Format, Job, Limits};
+use signet_transform::{is_overlay, merge, parse_options, Layers, Options};
+
+/// The clock for token targets.
+pub const NOW: i64 = 1_800_000_000;
+
+/// The production defaults of `[limits]` (SPEC §8).
+pub const LIMITS: Limits = Limits {
+    max_source_pixels: 100_000_000,
+    max_output_pixels: 40_000_000,
+    max_metadata_bytes: 8 << 20,
+};
+
+const JWT_SECRET: &[u8] = b"fuzz-jwt-secret-0123456789abcdef";
+const SCOPED_SECRET: &[u8] = b"fuzz-scoped-secret-0123456789abc";
+const MD5_SECRET: &[u8] = b"fuzz-md5-secret";
+
+/// Paths the token targets verify against.
+const PATHS: [&str; 4] = [
+    "/private/a/b.jpg",
+    "/a b/ü.png",
+    "/x",
+    "/scoped/deep/f.webp",
+];
+
+fn ring() -> &'static KeyRing {
+    static RING: OnceLock<KeyRing> = OnceLock::new();
+    RING.get_or_init(|| {
+        let keys = [
+            ("main", KeyKind::Jwt, JWT_SECRET, "/"),
+            ("scoped", KeyKind::Jwt, SCOPED_SECRET, "/scoped/"),
+            ("md5", KeyKind::Md5, MD5_SECRET, "/"),
+        ];
+        let keys = keys
+            .into_iter()
+            .map(|(id, kind, secret, scope)| Key::new(id, kind, secret.to_vec(), scope))
+            .collect::<Result<Vec<_>, _>>()
+            .expect("fixed keys are valid");
+        KeyRing::new(keys).expect("fixed key ids are unique")
+    })
+}
+
+/// Splits `data` into at most `n` UTF-8 (lossy) parts at `\n`.
+fn parts(data: &[u8], n: usize) -> Vec<String> {
+    data.splitn(n, |&b| b == b'\n')
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect()
+}
+
+/// Byte 0: bit 0 = raw token (0) or signed claims (1); bits 1–2 = path;
+/// bits 3–4 = header (plain, `kid: main`, `kid: scoped`, no kid but signed
+/// with the scoped key). The rest is the token text or the claims JSON.
+pub fn jwt(data: &[u8]) -> bool {
+    let Some((&mode, rest)) = data.split_first() else {
+        return false;
+    };
+    let path = PATHS[usize::from(mode >> 1) & 3];
+    let scoped = matches!((mode >> 3) & 3, 2 | 3);
+    let token = if mode & 1 == 0 {
+        String::from_utf8_lossy(rest).into_owned()
+    } else {
+        let header = match (mode >> 3) & 3 {
+            1 => r#"{"alg":"HS256","typ":"JWT","kid":"main"}"#,
+            2 => r#"{"alg":"HS256","typ":"JWT","kid":"scoped"}"#,
+            _ => r#"{"alg":"HS256","typ":"JWT"}"#,
+        };
+        let secret = if scoped { SCOPED_SECRET } else { JWT_SECRET };
+        sign_raw(header.as_bytes(), rest, secret)
+    };
+    let Ok(grant) = verify_jwt(ring(), &token, path, NOW, JwtOptions::default()) else {
+        return false;
+    };
+    assert!(grant.expires_at > NOW, "accepted an expired token");
+    if grant.key_id == "scoped" {
+        assert!(
+            scope_matches("/scoped/", path),
+            "scoped key outside its scope"
+        );
+    }
+    // Only a token we signed can pass, so its payload is ours to read back.
+    let payload = token.split('.').nth(1).unwrap_or("");
+    let claims = URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("an accepted payload is base64url");
+    let claims: Value = serde_json::from_slice(&claims).expect("accepted claims are JSON");
+    let covered = match &claims["aud"] {
+        Value::String(mask) => mask_matches(mask, path),
+        Value::Array(masks) => masks
+            .iter()
+            .any(|m| m.as_str().is_some_and(|m| mask_matches(m, path))),
+        _ => false,
+    };
+    assert!(covered, "accepted a token whose aud does not cover {path}");
+    true
+}
+
+/// A compact JWS over exactly these header and payload bytes.
+fn sign_raw(header: &[u8], payload: &[u8], secret: &[u8]) -> String {
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(signing_input.as_bytes());
+    let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{signing_input}.{sig}")
+}
+
+/// `path\nexp\nsig`; a missing part is an absent query value.
+pub fn md5(data: &[u8]) -> bool {
+    let p = parts(data, 3);
+    let path = p.first().map(String::as_str).unwrap_or("");
+    let exp = p.get(1).map(String::as_str);
+    let sig = p.get(2).map(String::as_str);
+    let Ok(grant) = verify_md5(ring(), path, exp, sig, NOW) else {
+        return false;
+    };
+    assert!(grant.expires_at > NOW, "accepted an expired signature");
+    let (exp, sig) = (exp.unwrap_or(""), sig.unwrap_or(""));
+    let bare = path.strip_prefix('/').unwrap_or(path);
+    let expected = hex_lower(&md5_signature(bare, exp, MD5_SECRET));
+    assert_eq!(sig.to_ascii_lowercase(), expected, "accepted a wrong sig");
+    true
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `mask\npath`.
+pub fn mask(data: &[u8]) -> bool {
+    let p = parts(data, 2);
+    let (Some(mask), Some(path)) = (p.first(), p.get(1)) else {
+        return false;
+    };
+    let verdicts = [mask_matches(mask, path), scope_matches(mask, path)];
+    for accepted in verdicts {
+        if !accepted {
+            continue;
+        }
+        assert!(
+            !path.contains(['\\', '\0']) && !path.split('/').any(|s| s == "." || s == ".."),
+            "accepted a path that escapes: {path:?}"
+        );
+        let mask = if mask.is_empty() { "/" } else { mask.as_str() };
+        let rooted = if mask.starts_with('/') {
+            mask.to_owned()
+        } else {
+            format!("/{mask}")
+        };
+        assert!(path.starts_with(&rooted), "{path:?} accepted by {rooted:?}");
+        let last = rooted.rsplit('/').next().unwrap_or("");
+        let one_file = last.rfind('.').is_some_and(|d| d > 0 && d + 1 < last.len());
+        if one_file {
+            assert_eq!(path, &rooted, "a file mask accepted another path");
+        }
+    }
+    verdicts[0]
+}
+
+fn pairs(text: &str) -> Vec<(&str, &str)> {
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect()
+}
+
+/// Byte 0 bit 0: a strict profile is present. Then `query\nsecure`.
+pub fn options(data: &[u8]) -> bool {
+    let Some((&mode, rest)) = data.split_first() else {
+        return false;
+    };
+    let p = parts(rest, 2);
+    let query_text = p.first().map(String::as_str).unwrap_or("");
+    let secure_text = p.get(1).map(String::as_str).unwrap_or("");
+    let (Ok(query), Ok(secure)) = (
+        parse_options(pairs(query_text)),
+        parse_options(pairs(secure_text)),
+    ) else {
+        return false;
+    };
+    let default_profile =
+        parse_options([("q", "90"), ("text", "DEFAULT")]).expect("a valid default profile");
+    let strict = if mode & 1 == 1 {
+        parse_options([("watermark", "/wm.png"), ("w", "100"), ("format", "jpg")])
+            .expect("a valid strict profile")
+    } else {
+        Options::default()
+    };
+    let merged = merge(&Layers {
+        default_profile: &default_profile,
+        named_profile: &Options::default(),
+        named_profile_from_args: false,
+        query: &query,
+        secure: &secure,
+        strict_profile: &strict,
+        jwt: true,
+    });
+    for (name, value) in strict.iter() {
+        assert_eq!(merged.get(name), Some(value), "strict {name} lost");
+    }
+    for (name, value) in secure.iter() {
+        if strict.get(name).is_none() {
+            assert_eq!(merged.get(name), Some(value), "secure {name} lost");
+        }
+    }
+    for (name, value) in merged.iter() {
+        if is_overlay(name) {
+            let trusted = [&strict, &secure, &default_profile]
+                .into_iter()
+                .find_map(|layer| layer.get(name));
+            assert_eq!(Some(value), trusted, "overlay {name} from the query");
+        }
+    }
+    // The canonical string is the cache key: equal sets, equal strings.
+    let again = merge(&Layers {
+        default_profile: &default_profile,
+        named_profile: &Options::default(),
+        named_profile_from_args: false,
+        query: &query,
+        secure: &secure,
+        strict_profile: &strict,
+        jwt: true,
+    });
+    assert_eq!(merged.canonical_string(), again.canonical_string());
+    true
+}
+
+/// Option sets the pipeline target picks from with its first byte: sizes,
+/// every output format, trim, crop, canvas, rotation, adjustments, text.
+pub const PIPELINE_OPTIONS: [&str; 10] = [
+    "w=64",
+    "w=40&h=30&scale.option=fill&format=jpg",
+    "s=50&format=png",
+    "w=32&format=webp&q=50",
+    "thumbnail=20&format=gif",
+    "w=16&format=avif",
+    "crop.type=trim&w=30",
+    "rotate=33&w=20&blur=5&text=Hi&format=png",
+    "cw=50%&ch=50%&w=64&canvas.width=80&canvas.height=80&canvas.color=red",
+    "w=4000&h=4000&scale.option=fill&format=jpg",
+];
+
+/// Byte 0 picks [`PIPELINE_OPTIONS`]; the rest is the source file.
+pub fn pipeline(data: &[u8]) -> bool {
+    let Some((&pick, source)) = data.split_first() else {
+        return false;
+    };
+    let text = PIPELINE_OPTIONS[usize::from(pick) % PIPELINE_OPTIONS.len()];
+    let options = parse_options(pairs(text)).expect("fixed option sets are valid");
+    let job = Job {
+        options: &options,
+        target: negotiate(&options, None, false).target,
+        watermark: None,
+    };
+    let Ok(out) = pipeline::process(source, &job, &LIMITS) else {
+        return false;
+    };
+    assert!(!out.bytes.is_empty(), "empty output");
+    assert!(
+        u64::from(out.width) * u64::from(out.height) <= LIMITS.max_output_pixels,
+        "output over the pixel limit"
+    );
+    if out.format != Format::Avif {
+        let size = pipeline::dimensions(&out.bytes).expect("our output reads back");
+        assert_eq!(size, (out.width, out.height), "reported size differs");
+    }
+    true
+}
