@@ -9,7 +9,7 @@ PYTHON_STAMP := $(PYTHON_VENV)/.installed
 TOOLS ?= $(HOME)/.cache/signet-tools
 S3S_FS := $(TOOLS)/bin/s3s-fs
 
-.PHONY: run build test test-minio test-deps browser-deps system-deps vectors bench bench-engine bench-deps lint fmt clean
+.PHONY: run build test test-minio test-deps browser-deps system-deps vectors bench bench-engine bench-deps fuzz fuzz-deps soak soak-deps lint fmt clean
 
 # libjpeg-turbo 3 is built from the source vendored in turbojpeg-sys: it needs
 # cmake, and nasm for its SIMD code (Debian's own libturbojpeg is 2.x, too old).
@@ -91,6 +91,30 @@ bench-engine: bench-deps
 	$(CARGO) build --release $(CARGO_FLAGS) --bin signet
 	$(BENCH_VENV)/bin/python benches/peers/engine.py --corpus target/bench-corpus \
 		--criterion target/criterion --signet target/release/signet
+
+# Fuzzing on stable Rust: cargo-afl (AFL++; its install builds AFL++ too).
+# `make fuzz` runs every target for FUZZ_SECONDS (CI: 60 s each); crashes land
+# in fuzz/regressions/ and fail the run. See docs/reliability.md.
+CARGO_AFL := $(TOOLS)/bin/cargo-afl
+FUZZ_SECONDS ?= 60
+fuzz-deps: $(CARGO_AFL)
+$(CARGO_AFL):
+	$(CARGO) install cargo-afl@0.18.2 --locked $(CARGO_FLAGS) --root $(TOOLS)
+
+fuzz: system-deps fuzz-deps
+	PATH="$(TOOLS)/bin:$$PATH" FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+# Load and soak on loopback with oha (constant rate, latency correction).
+# SOAK_SECONDS=60 for a short run; the report lands in target/soak/.
+OHA := $(TOOLS)/bin/oha
+SOAK_SECONDS ?= 600
+soak-deps: $(OHA)
+$(OHA):
+	$(CARGO) install oha@1.16.0 --locked $(CARGO_FLAGS) --root $(TOOLS)
+
+soak: system-deps soak-deps
+	$(CARGO) build --release $(CARGO_FLAGS) --bin signet
+	python3 scripts/soak.py --signet target/release/signet --oha $(OHA) --seconds $(SOAK_SECONDS)
 
 lint: system-deps
 	$(CARGO) fmt --all --check
