@@ -121,6 +121,11 @@ fn garbage_tokens_are_403_not_500() {
         assert_ne!(r.status, 500);
     }
     let r = s.get("/private/a.jpg?jwt=eyJhbGciOiJIUzI1NiJ9.e30.AAAA");
+    assert_eq!((r.status, r.auth()), (403, Some("invalid payload")));
+    let zeros = "A".repeat(43); // well-formed, wrong
+    let r = s.get(&format!(
+        "/private/a.jpg?jwt=eyJhbGciOiJIUzI1NiJ9.e30.{zeros}"
+    ));
     assert_eq!((r.status, r.auth()), (403, Some("signature mismatch")));
 }
 

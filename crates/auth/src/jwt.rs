@@ -46,6 +46,7 @@ pub fn verify_jwt(
         return Err(Failure::InvalidPayload);
     }
     let kid = check_header(token)?;
+    check_signature_shape(token)?;
 
     let mut validation = Validation::new(Algorithm::HS256);
     validation.required_spec_claims.clear();
@@ -131,6 +132,18 @@ fn check_header(token: &str) -> Result<Option<String>, Failure> {
         None => Ok(None),
         Some(Value::String(kid)) => Ok(Some(kid.clone())),
         Some(_) => Err(Failure::InvalidPayload),
+    }
+}
+
+/// An HS256 signature is 32 bytes: exactly 43 unpadded base64url characters.
+/// Anything else is a malformed token, decided here rather than by whether
+/// a short signature's last character happens to have clean trailing bits
+/// (which made a 42-character signature answer one of two reasons at random).
+fn check_signature_shape(token: &str) -> Result<(), Failure> {
+    let signature = token.rsplit('.').next().unwrap_or("");
+    match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) {
+        Ok(bytes) if signature.len() == 43 && bytes.len() == 32 => Ok(()),
+        _ => Err(Failure::InvalidPayload),
     }
 }
 
