@@ -53,6 +53,15 @@ def get(port: int, target: str, timeout: float = 30):
         conn.close()
 
 
+def http_text(port: int, target: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", target)
+        return conn.getresponse().read().decode()
+    finally:
+        conn.close()
+
+
 def rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -174,6 +183,11 @@ def run(args, out, server, port, admin) -> int:
         g.join()
     soak_cpu = cpu_seconds(server.pid) - cpu0
     soak_samples = list(samples)
+    metrics = {}
+    for line in http_text(admin, "/metrics").splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("signet_cache_bytes", "signet_cache_evictions_total"):
+            metrics[name] = float(value)
 
     # Overload: misses at twice their peak, and a probe of new variants.
     print(f"overload: misses at {2 * miss_peak['rps']:.1f}/s for {args.overload_seconds}s",
@@ -213,7 +227,7 @@ def run(args, out, server, port, admin) -> int:
         "seconds": args.seconds,
         "cache_mib": budget,
         "peak": {"hits": hit_peak, "misses": miss_peak},
-        "soak": {**results, "server_cpu_s": soak_cpu,
+        "soak": {**results, "server_cpu_s": soak_cpu, "metrics_at_end": metrics,
                  "rss_mib": {"start": soak_samples[0][1], "max": rss_max,
                              "end": soak_samples[-1][1]}},
         "overload": {"misses": overload, "rss_max_mib": overload_rss,
@@ -260,7 +274,9 @@ def run(args, out, server, port, admin) -> int:
         "",
         f"Soak: {args.seconds} s, {soak_total} requests, {soak_bad} not 2xx; server CPU "
         f"{soak_cpu:.0f} s. RSS (MiB, cache budget {budget}): start "
-        f"{soak_samples[0][1]:.0f}, max {rss_max:.0f}, end {soak_samples[-1][1]:.0f}; "
+        f"{soak_samples[0][1]:.0f}, max {rss_max:.0f}, end {soak_samples[-1][1]:.0f} "
+        f"(cache held {metrics.get('signet_cache_bytes', 0) / 2**20:.0f} MiB after "
+        f"{metrics.get('signet_cache_evictions_total', 0):.0f} evictions); "
         "max per minute: " + " ".join(f"{r:.0f}" for _, r in sorted(per_minute.items())) + ".",
         f"Overload probe: {len(probes)} new variants, {len(shed)} got 503 "
         f"(p99 {report['overload']['probe_503_p99_ms'] or 0:.1f} ms, "
