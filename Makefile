@@ -8,6 +8,7 @@ PYTHON_STAMP := $(PYTHON_VENV)/.installed
 # Test tools built from crates.io live outside the repo.
 TOOLS ?= $(HOME)/.cache/signet-tools
 S3S_FS := $(TOOLS)/bin/s3s-fs
+OHA := $(TOOLS)/bin/oha
 
 .PHONY: run build test test-minio test-deps browser-deps system-deps vectors bench bench-engine bench-deps fuzz fuzz-deps soak soak-deps lint fmt clean
 
@@ -71,22 +72,39 @@ vectors: test-deps
 	cd $(VECTORS) && node node.js > node.json
 	cd $(VECTORS) && ../../../../$(PYTHON_VENV)/bin/python pyjwt.py > pyjwt.json
 
-bench: system-deps
-	$(CARGO) bench $(CARGO_FLAGS) --bench auth
-	$(CARGO) bench $(CARGO_FLAGS) --bench engine
+# The side-by-side benchmark (docs/benchmarks.md): signet against sharp,
+# thumbor, nginx and vipsthumbnail on one corpus, driven by oha; the table
+# lands in target/bench/report.md. BENCH_SECONDS per measured cell.
+BENCH_SECONDS ?= 8
+bench: bench-deps
+	$(CARGO) build --release $(CARGO_FLAGS) --bin signet
+	$(CARGO) bench $(CARGO_FLAGS) --bench corpus
+	$(BENCH_VENV)/bin/python benches/peers/servers.py --signet target/release/signet \
+		--oha $(OHA) --thumbor $(BENCH_VENV)/bin/thumbor --seconds $(BENCH_SECONDS)
 
-# libvips (vipsthumbnail, and the library pyvips loads) from Debian; pyvips
-# pinned in a venv. Benchmark tools only: nothing here is needed to run signet.
+# Peers and tools, benchmark only (nothing here is needed to run signet):
+# libvips-tools and nginx from Debian; pyvips, thumbor and numpy pinned in a
+# venv; sharp pinned with npm (it ships its own libvips); oha from crates.io.
 BENCH_VENV := .venv-bench
-bench-deps: system-deps
-	@command -v vipsthumbnail >/dev/null || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvips-tools; }
-	@test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install -q -r benches/peers/requirements.txt
+BENCH_STAMP := $(BENCH_VENV)/.installed
+SHARP := benches/peers/sharp/node_modules/sharp
+bench-deps: system-deps $(BENCH_STAMP) $(SHARP) $(OHA)
+	@command -v vipsthumbnail >/dev/null && command -v nginx >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvips-tools nginx-light; }
 
-# signet's pipeline against libvips on the same files, in one run: in-process
-# (criterion vs pyvips) and whole process (signet transform vs vipsthumbnail).
+$(BENCH_STAMP): benches/peers/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q -r benches/peers/requirements.txt
+	touch $@
+
+$(SHARP): benches/peers/sharp/package.json benches/peers/sharp/package-lock.json
+	npm ci --prefix benches/peers/sharp --no-audit --no-fund
+
+# In-process micro-benchmarks (criterion): token verification, and signet's
+# pipeline against libvips (pyvips) and `signet transform` against
+# `vipsthumbnail` on the same files.
 bench-engine: bench-deps
+	$(CARGO) bench $(CARGO_FLAGS) --bench auth
 	$(CARGO) bench $(CARGO_FLAGS) --bench engine -- 'pipeline-jpeg-q80|encode-400px-q80'
 	$(CARGO) build --release $(CARGO_FLAGS) --bin signet
 	$(BENCH_VENV)/bin/python benches/peers/engine.py --corpus target/bench-corpus \
@@ -106,7 +124,6 @@ fuzz: system-deps fuzz-deps
 
 # Load and soak on loopback with oha (constant rate, latency correction).
 # SOAK_SECONDS=60 for a short run; the report lands in target/soak/.
-OHA := $(TOOLS)/bin/oha
 SOAK_SECONDS ?= 600
 soak-deps: $(OHA)
 $(OHA):

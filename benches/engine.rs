@@ -2,54 +2,24 @@
 //! 0.5 / 2.7 / 12 / 24 MP photo-like sources, and the whole pipeline on the
 //! workloads `make bench-engine` also runs through libvips (pyvips).
 //!
-//! The corpus is written to `target/bench-corpus/` on first use (the
-//! libvips side reads the same files).
+//! The corpus (`common`) is written to `target/bench-corpus/` on first use
+//! (the libvips side reads the same files).
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
 
+mod common;
+
+use common::{corpus, SIZES};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use signet_transform::parse_options;
 use signet_transform::pipeline::{self, stages, Format, Job, Limits, Target};
-
-/// (name, width, height)
-const SIZES: [(&str, u32, u32); 4] = [
-    ("0.5mp", 866, 578),
-    ("2.7mp", 2040, 1360),
-    ("12mp", 4240, 2832),
-    ("24mp", 6000, 4000),
-];
 
 const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_pixels: 40_000_000,
     max_metadata_bytes: 8 << 20,
 };
-
-fn corpus_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-corpus");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The corpus file `{size}.{ext}`, made when missing.
-fn corpus(size: &str, format: Format) -> Vec<u8> {
-    let ext = match format {
-        Format::Jpeg => "jpg",
-        Format::Png => "png",
-        Format::WebP => "webp",
-        other => panic!("no {other:?} corpus"),
-    };
-    let path = corpus_dir().join(format!("{size}.{ext}"));
-    if let Ok(bytes) = std::fs::read(&path) {
-        return bytes;
-    }
-    let (_, w, h) = SIZES.iter().find(|s| s.0 == size).unwrap();
-    let bytes = stages::encode(&stages::synthetic(*w, *h), format, 90).unwrap();
-    std::fs::write(&path, &bytes).unwrap();
-    bytes
-}
 
 fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("decode");

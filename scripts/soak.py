@@ -175,6 +175,22 @@ def run(args, out, server, port, admin) -> int:
     def load(name, regex, rate, conc):
         results[name] = summary(oha(args.oha, regex, args.seconds, conc, rate))
 
+    # A lone client asking for a cached variant every 50 ms on its own
+    # connection: server stalls show up here, load-generator backlog does not.
+    hit_probe = []
+
+    def probe_hits():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while not stop.is_set():
+            started = time.monotonic()
+            conn.request("GET", f"/photo.jpg?w={HIT_WIDTHS[len(hit_probe) % len(HIT_WIDTHS)]}")
+            conn.getresponse().read()
+            hit_probe.append((started - t_soak, time.monotonic() - started))
+            stop.wait(0.05)
+        conn.close()
+
+    t_soak = time.monotonic()
+    threading.Thread(target=probe_hits, daemon=True).start()
     gens = [threading.Thread(target=load, args=("hits", hits, hit_rate, 32)),
             threading.Thread(target=load, args=("misses", misses, miss_rate, 32))]
     for g in gens:
@@ -182,11 +198,16 @@ def run(args, out, server, port, admin) -> int:
     for g in gens:
         g.join()
     soak_cpu = cpu_seconds(server.pid) - cpu0
+    probe_ms = sorted(t * 1000 for _, t in hit_probe)
+    probe_slow = sorted(hit_probe, key=lambda p: -p[1])[:5]
+    threads = len(os.listdir(f"/proc/{server.pid}/task"))
     soak_samples = list(samples)
     metrics = {}
     for line in http_text(admin, "/metrics").splitlines():
         name, _, value = line.partition(" ")
-        if name in ("signet_cache_bytes", "signet_cache_evictions_total"):
+        if name in ("signet_cache_bytes", "signet_cache_entries", "signet_cache_evictions_total",
+                    "signet_memory_allocated_bytes", "signet_memory_active_bytes",
+                    "signet_memory_resident_bytes"):
             metrics[name] = float(value)
 
     # Overload: misses at twice their peak, and a probe of new variants.
@@ -227,7 +248,12 @@ def run(args, out, server, port, admin) -> int:
         "seconds": args.seconds,
         "cache_mib": budget,
         "peak": {"hits": hit_peak, "misses": miss_peak},
-        "soak": {**results, "server_cpu_s": soak_cpu, "metrics_at_end": metrics,
+        "soak": {**results, "server_cpu_s": soak_cpu, "metrics_at_end": metrics, "threads_at_end": threads,
+                 "hit_probe": {"requests": len(probe_ms),
+                               "p50_ms": probe_ms[len(probe_ms) // 2],
+                               "p99_ms": probe_ms[int(len(probe_ms) * 0.99)],
+                               "max_ms": probe_ms[-1],
+                               "slowest_at_s": [round(t) for t, _ in probe_slow]},
                  "rss_mib": {"start": soak_samples[0][1], "max": rss_max,
                              "end": soak_samples[-1][1]}},
         "overload": {"misses": overload, "rss_max_mib": overload_rss,
@@ -278,6 +304,9 @@ def run(args, out, server, port, admin) -> int:
         f"(cache held {metrics.get('signet_cache_bytes', 0) / 2**20:.0f} MiB after "
         f"{metrics.get('signet_cache_evictions_total', 0):.0f} evictions); "
         "max per minute: " + " ".join(f"{r:.0f}" for _, r in sorted(per_minute.items())) + ".",
+        f"Hit probe (one client, a cached variant every 50 ms): {len(probe_ms)} requests, "
+        f"p50 {probe_ms[len(probe_ms) // 2]:.1f} ms, p99 {probe_ms[int(len(probe_ms) * 0.99)]:.1f} ms, "
+        f"max {probe_ms[-1]:.0f} ms.",
         f"Overload probe: {len(probes)} new variants, {len(shed)} got 503 "
         f"(p99 {report['overload']['probe_503_p99_ms'] or 0:.1f} ms, "
         f"{report['overload']['probe_503_without_retry_after']} without Retry-After), others "

@@ -1,6 +1,7 @@
 //! The `signet` binary: everything lives in `signet-server`.
 
-/// jemalloc instead of glibc malloc: see docs/reliability.md ("Load and soak").
+/// jemalloc instead of glibc malloc, with its options compiled in from
+/// `.cargo/config.toml`: see docs/reliability.md ("Load and soak").
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -75,6 +75,19 @@ fn metrics_cover_requests_latency_cache_transforms_and_auth() {
         "{text}"
     );
     assert!(
+        sample(&text, "signet_cache_entries").unwrap() >= 1.0,
+        "{text}"
+    );
+    // The allocator's account: what the heap holds ≤ its pages ≤ resident,
+    // all non-zero in the real binary (jemalloc with statistics).
+    let allocated = sample(&text, "signet_memory_allocated_bytes").unwrap();
+    let active = sample(&text, "signet_memory_active_bytes").unwrap();
+    let resident = sample(&text, "signet_memory_resident_bytes").unwrap();
+    assert!(
+        0.0 < allocated && allocated <= active && active <= resident,
+        "{text}"
+    );
+    assert!(
         text.contains("signet_request_duration_seconds_bucket{le="),
         "{text}"
     );

@@ -441,11 +441,16 @@ impl App {
     }
 
     async fn metrics_text(&self) -> Response<Body> {
-        let bytes = self.engine.cached_bytes().await;
+        let (bytes, entries) = self.engine.cache_size().await;
         let metrics = &self.engine.metrics;
-        metrics
-            .cache_bytes
-            .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        metrics.cache_bytes.set(gauge(bytes));
+        metrics.cache_entries.set(gauge(entries));
+        if let Some(m) = crate::memory::read() {
+            metrics.memory_allocated.set(gauge(m.allocated));
+            metrics.memory_active.set(gauge(m.active));
+            metrics.memory_resident.set(gauge(m.resident));
+        }
         let mut r = Response::new(crate::body::full(metrics.render()));
         r.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -12,6 +12,7 @@ pub mod config;
 mod console;
 mod gate;
 pub mod logging;
+mod memory;
 mod metrics;
 mod originals;
 mod path;

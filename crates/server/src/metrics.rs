@@ -43,6 +43,10 @@ pub struct Metrics {
     pub(crate) cache_misses: Counter,
     pub(crate) cache_evictions: Counter,
     pub(crate) cache_bytes: Gauge,
+    pub(crate) cache_entries: Gauge,
+    pub(crate) memory_allocated: Gauge,
+    pub(crate) memory_active: Gauge,
+    pub(crate) memory_resident: Gauge,
     pub(crate) storage_reads: Counter,
     pub(crate) storage_errors: Family<ReasonLabels, Counter>,
     pub(crate) auth_failures: Family<ReasonLabels, Counter>,
@@ -68,6 +72,10 @@ impl Default for Metrics {
             cache_misses: Counter::default(),
             cache_evictions: Counter::default(),
             cache_bytes: Gauge::default(),
+            cache_entries: Gauge::default(),
+            memory_allocated: Gauge::default(),
+            memory_active: Gauge::default(),
+            memory_resident: Gauge::default(),
             storage_reads: Counter::default(),
             storage_errors: Family::default(),
             auth_failures: Family::default(),
@@ -118,6 +126,26 @@ impl Default for Metrics {
             "cache_bytes",
             "Bytes held by the variant cache",
             m.cache_bytes.clone(),
+        );
+        registry.register(
+            "cache_entries",
+            "Variants held by the cache",
+            m.cache_entries.clone(),
+        );
+        registry.register(
+            "memory_allocated_bytes",
+            "Heap bytes the process holds, by the allocator's count",
+            m.memory_allocated.clone(),
+        );
+        registry.register(
+            "memory_active_bytes",
+            "Heap pages in use: allocated bytes plus size-class rounding",
+            m.memory_active.clone(),
+        );
+        registry.register(
+            "memory_resident_bytes",
+            "Resident heap pages: active plus allocator metadata and freed pages not yet returned",
+            m.memory_resident.clone(),
         );
         registry.register(
             "storage_reads",

@@ -78,9 +78,34 @@ pub(crate) struct Engine {
     pub(crate) metrics: Arc<Metrics>,
 }
 
-/// Bytes a cached variant costs: its body plus its key and bookkeeping.
+/// Bytes a cached variant costs in memory: its body and key as the allocator
+/// rounds them, plus the cache's own bookkeeping per entry (moka's entry,
+/// its queue nodes and the `Arc<Variant>`; measured at under 256 bytes).
+/// Counting what the allocator really hands out keeps `cache.max_bytes` a
+/// bound on memory, not on payload (docs/reliability.md, "Load and soak").
 fn weight(key: &str, v: &Variant) -> u32 {
-    u32::try_from(v.bytes.len() + key.len() + 128).unwrap_or(u32::MAX)
+    let bytes = allocated_size(v.bytes.len()) + allocated_size(key.len()) + 256;
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+/// What a size-class allocator (jemalloc, the binary's) hands out for a
+/// request of `n` bytes: 16-byte steps up to 64, then four classes per
+/// doubling; allocations past 16 KiB also take one more page (jemalloc
+/// offsets large allocations inside a page to spread cache lines).
+fn allocated_size(n: usize) -> usize {
+    const LARGE: usize = 16 << 10;
+    const PAGE: usize = 4 << 10;
+    if n <= 16 {
+        return 16;
+    }
+    let lg = usize::BITS - 1 - (n - 1).leading_zeros();
+    let step = (1usize << lg.saturating_sub(2)).max(16);
+    let class = n.div_ceil(step) * step;
+    if class > LARGE {
+        class + PAGE
+    } else {
+        class
+    }
 }
 
 impl Engine {
@@ -112,10 +137,10 @@ impl Engine {
         }
     }
 
-    /// Bytes held by the variant cache (after pending maintenance).
-    pub(crate) async fn cached_bytes(&self) -> u64 {
+    /// Bytes and entries held by the variant cache (after pending maintenance).
+    pub(crate) async fn cache_size(&self) -> (u64, u64) {
         self.variants.run_pending_tasks().await;
-        self.variants.weighted_size()
+        (self.variants.weighted_size(), self.variants.entry_count())
     }
 
     /// Forgets `key`'s variants and metadata, and every cached profile and
@@ -436,4 +461,34 @@ fn respond(status: StatusCode, headers: HeaderMap, body: Body) -> Response<Body>
     *r.status_mut() = status;
     *r.headers_mut() = headers;
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allocated_size;
+
+    #[test]
+    fn sizes_round_up_to_the_allocators_classes() {
+        let cases = [
+            (0, 16),
+            (1, 16),
+            (16, 16),
+            (17, 32),
+            (33, 48),
+            (64, 64),
+            (65, 80),
+            (129, 160),
+            (1000, 1024),
+            (1025, 1280),
+            (16 << 10, 16 << 10),
+            ((16 << 10) + 1, (20 << 10) + 4096),
+            (17_000, (20 << 10) + 4096),
+            (40_000, (40 << 10) + 4096),
+            (1 << 20, (1 << 20) + 4096),
+            ((1 << 20) + 1, (1280 << 10) + 4096),
+        ];
+        for (n, want) in cases {
+            assert_eq!(allocated_size(n), want, "{n} bytes");
+        }
+    }
 }

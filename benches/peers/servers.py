@@ -1,0 +1,621 @@
+#!/usr/bin/env python3
+"""signet against the servers users would pick instead, in one run (`make bench`).
+
+Peers on loopback, all reading the same corpus folder: sharp (libvips) behind
+a minimal Node http server (benches/peers/sharp/server.js), thumbor (PIL
+engine, result storage and storage off, one process per core) and nginx
+(static files), plus `vipsthumbnail` against `signet transform` on the same
+files. oha drives every server for --seconds per cell; CPU comes from
+/proc/<pid>/stat summed over the server's process tree, RSS is sampled every
+50 ms. Output quality (PSNR and SSIM against a Lanczos-3 resize of the fully
+decoded source, done by libvips) is reported next to the speed, so speed is not
+bought with quality.
+
+Workloads (see the issue and docs/benchmarks.md):
+  W1 fit 512x512 JPEG q80 from 2.7 and 12 MP JPEG, uncached, concurrency 2 and 8
+  W2 the same to WebP and AVIF (signet vs sharp)
+  W3 cache hits with JWT verification on each request vs nginx static
+  W4 a 200 MB original: whole-file GETs and 1 MiB Range requests vs nginx
+  W5 peak RSS of each server during W1 at concurrency 8
+  W6 signet's time from 0.5 to 24 MP sources, and throughput at concurrency 1–32
+
+Benchmark code only: no part of signet runs it.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+LINKS = 10_000  # names per source for uncached runs: /u/{source}-NNNN.{ext}
+BIG_MB = 200
+JWT_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                r.read()
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} never answered")
+
+
+def fetch(url, headers=None):
+    req = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return r.status, r.read()
+
+
+def tree(pid):
+    """pid and all its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def cpu_s(pid):
+    total = 0.0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    return total
+
+
+def rss_mib(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class Server:
+    def __init__(self, name, cmd, ready_url, cwd=None, env=None):
+        self.name = name
+        log = open(pathlib.Path(tempfile.gettempdir()) / f"bench-{name}.log", "w")
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})},
+                                     stdout=log, stderr=log, start_new_session=True)
+        wait_http(ready_url)
+        time.sleep(0.5)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def stop(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def oha(args, url, concurrency, seconds=None, regex=True, headers=()):
+    cmd = [args.oha, "--no-tui", "--output-format", "json", "-z", f"{seconds or args.seconds}s",
+           "-c", str(concurrency), "--disable-compression"]
+    for h in headers:
+        cmd += ["-H", h]
+    if regex:
+        cmd.append("--rand-regex-url")
+    cmd.append(url)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def measure(args, server, url, concurrency, seconds=None, headers=(), regex=True):
+    """Runs oha against `server`; returns req/s, p50/p99 ms, CPU ms/request,
+    peak RSS MiB, bytes/s and the status codes."""
+    peak = [rss_mib(server.pid)]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_mib(server.pid))
+            stop.wait(0.05)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    cpu0 = cpu_s(server.pid)
+    result = oha(args, url, concurrency, seconds, regex, headers)
+    cpu = cpu_s(server.pid) - cpu0
+    stop.set()
+    t.join()
+    codes = {int(k): v for k, v in result.get("statusCodeDistribution", {}).items()}
+    done = sum(codes.values())
+    pct = result.get("latencyPercentiles", {})
+    bad = done - codes.get(200, 0) - codes.get(206, 0)
+    if bad or not done:
+        print(f"  ! {server.name} {url[:90]}: statuses {codes} "
+              f"errors {result.get('errorDistribution')}", flush=True)
+    return {
+        "rps": result["summary"]["requestsPerSec"],
+        "p50": (pct.get("p50") or 0) * 1e3,
+        "p99": (pct.get("p99") or 0) * 1e3,
+        "cpu_ms": cpu * 1e3 / done if done else float("nan"),
+        "rss": peak[0],
+        "bytes_per_s": result["summary"].get("sizePerSec") or 0,
+        "codes": codes,
+    }
+
+
+# ---------------------------------------------------------------- set-up
+
+
+def prepare(args):
+    work = pathlib.Path(args.out)
+    media = work / "media"
+    shutil.rmtree(work, ignore_errors=True)
+    (media / "u").mkdir(parents=True)
+    (media / "p").mkdir()
+    corpus = pathlib.Path(args.corpus)
+    for f in corpus.iterdir():
+        os.link(f, media / f.name)
+    # Unique names for uncached runs: hard links, so every server reads the
+    # same bytes from the page cache and no URL repeats within a run.
+    for stem in ("0.5mp.jpg", "2.7mp.jpg", "12mp.jpg", "24mp.jpg", "2.7mp.png", "2.7mp.webp"):
+        name, ext = stem.rsplit(".", 1)
+        for i in range(LINKS):
+            os.link(corpus / stem, media / "u" / f"{name}-{i:04d}.{ext}")
+    # W4: a 200 MB original (incompressible, deterministic).
+    block = bytes((i * 2654435761 >> 13) & 0xFF for i in range(1 << 20))
+    with open(media / "big.bin", "wb") as f:
+        for i in range(BIG_MB):
+            f.write(block[i:] + block[:i])
+    return work, media
+
+
+def signet_config(work, media, name, cache):
+    port, admin = free_port(), free_port()
+    path = work / f"{name}.toml"
+    path.write_text(
+        f'listen = "127.0.0.1:{port}"\nadmin_listen = "127.0.0.1:{admin}"\n'
+        f'[storage]\nroot = "{media}"\n'
+        f'[cache]\nmax_bytes = "{cache}"\n'
+        f'[[keys]]\nid = "bench"\nkind = "jwt"\nsecret = "{JWT_SECRET}"\n'
+        f'[[protect]]\nprefix = "/p/"\naccept = ["jwt"]\n')
+    return path, port, admin
+
+
+def start_signet(args, work, media, name, cache):
+    config, port, admin = signet_config(work, media, name, cache)
+    server = Server(name, [args.signet, "serve", "--config", str(config)],
+                    f"http://127.0.0.1:{admin}/ready", env={"RUST_LOG": "warn"})
+    server.port, server.config = port, config
+    return server
+
+
+def start_sharp(media):
+    port = free_port()
+    server = Server("sharp", ["node", str(HERE / "sharp/server.js"), str(port), str(media)],
+                    f"http://127.0.0.1:{port}/none")
+    server.port = port
+    return server
+
+
+def start_thumbor(args, work, media):
+    port = free_port()
+    conf = work / "thumbor.conf"
+    conf.write_text(
+        "LOADER = 'thumbor.loaders.file_loader'\n"
+        f"FILE_LOADER_ROOT_PATH = '{media}'\n"
+        "STORAGE = 'thumbor.storages.no_storage'\n"
+        "RESULT_STORAGE = None\n"
+        "ENGINE = 'thumbor.engines.pil'\n"
+        "ALLOW_UNSAFE_URL = True\n"
+        "QUALITY = 80\n"
+        "AUTO_WEBP = False\n"
+        "RESPECT_ORIENTATION = True\n")
+    server = Server("thumbor", [args.thumbor, "-p", str(port), "-i", "127.0.0.1", "-c", str(conf),
+                                "--processes", "0", "-l", "error"],
+                    f"http://127.0.0.1:{port}/healthcheck")
+    server.port = port
+    return server
+
+
+def start_nginx(work, media):
+    port = free_port()
+    prefix = work / "nginx"
+    (prefix / "logs").mkdir(parents=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(f"""
+worker_processes auto;
+daemon off;
+error_log {prefix}/logs/error.log error;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    types {{ image/jpeg jpg; application/octet-stream bin; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {media};
+    }}
+}}
+""")
+    server = Server("nginx", ["nginx", "-p", str(prefix), "-c", str(conf)],
+                    f"http://127.0.0.1:{port}/none")
+    server.port = port
+    return server
+
+
+# ---------------------------------------------------------------- URLs
+
+
+def url_signet(server, source, ext, fmt="jpg", w=512, h=512):
+    return (f"http://127.0.0.1:{server.port}/u/{source}-[0-9]{{4}}[.]{ext}"
+            f"[?]w={w}&h={h}&q=80&format={fmt}")
+
+
+def url_sharp(server, source, ext, fmt="jpeg", w=512, h=512):
+    return (f"http://127.0.0.1:{server.port}/u/{source}-[0-9]{{4}}[.]{ext}"
+            f"[?]w={w}&h={h}&q=80&format={fmt}")
+
+
+def url_thumbor(server, source, ext, w=512, h=512):
+    return (f"http://127.0.0.1:{server.port}/unsafe/fit-in/{w}x{h}/"
+            f"filters:quality[(]80[)]/u/{source}-[0-9]{{4}}[.]{ext}")
+
+
+def one(regex_url, n=7):
+    """A concrete URL from a pattern (the n-th link)."""
+    return (regex_url.replace("[0-9]{4}", f"{n:04d}").replace("[.]", ".")
+            .replace("[?]", "?").replace("[(]", "(").replace("[)]", ")"))
+
+
+# ---------------------------------------------------------------- quality
+
+
+def quality(vips, np, source, output_bytes):
+    """PSNR (RGB) and SSIM (luma) of an output against a Lanczos-3 resize of
+    the fully decoded source to the output's size, and the output's size."""
+    out = vips.Image.new_from_buffer(output_bytes, "")
+    src = vips.Image.new_from_file(str(source), access="sequential")
+    ref = src.resize(out.width / src.width, vscale=out.height / src.height, kernel="lanczos3")
+
+    def arr(img):
+        img = img.colourspace("srgb")[:3].cast("uchar")
+        return np.ndarray(buffer=img.write_to_memory(), dtype=np.uint8,
+                          shape=[img.height, img.width, img.bands]).astype(np.float64)
+
+    a, b = arr(out), arr(ref)
+    mse = np.mean((a - b) ** 2)
+    psnr = 99.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+    ya = a @ np.array([0.299, 0.587, 0.114])
+    yb = b @ np.array([0.299, 0.587, 0.114])
+    return psnr, ssim(np, ya, yb), len(output_bytes), f"{out.width}x{out.height}"
+
+
+def ssim(np, x, y):
+    """Mean SSIM with an 11-tap Gaussian window (sigma 1.5), as Wang et al."""
+    g = np.exp(-0.5 * (np.arange(11) - 5) ** 2 / 1.5 ** 2)
+    g /= g.sum()
+
+    def blur(z):
+        z = np.apply_along_axis(lambda r: np.convolve(r, g, mode="valid"), 0, z)
+        return np.apply_along_axis(lambda r: np.convolve(r, g, mode="valid"), 1, z)
+
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    mx, my = blur(x), blur(y)
+    sxx, syy, sxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+    s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
+    return float(s.mean())
+
+
+# ---------------------------------------------------------------- whole process
+
+
+def whole_process(args, corpus, source, runs=5):
+    """`signet transform` vs `vipsthumbnail` on one file: mean wall ms."""
+    path = str(pathlib.Path(corpus) / source)
+    cmds = {
+        "signet transform": [args.signet, "transform", path, "--param", "w=512", "--param", "h=512",
+                             "--param", "q=80", "--param", "format=jpg", "-o", "/tmp/bench-s.jpg"],
+        "vipsthumbnail": ["vipsthumbnail", path, "--size", "512x512", "-o", "/tmp/bench-v.jpg[Q=80]"],
+    }
+    out = {}
+    for name, cmd in cmds.items():
+        subprocess.run(cmd, check=True, capture_output=True)
+        t = time.perf_counter()
+        for _ in range(runs):
+            subprocess.run(cmd, check=True, capture_output=True)
+        out[name] = (time.perf_counter() - t) * 1e3 / runs
+    return out
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--signet", default=str(ROOT / "target/release/signet"))
+    ap.add_argument("--oha", default="oha")
+    ap.add_argument("--thumbor", default=str(ROOT / ".venv-bench/bin/thumbor"))
+    ap.add_argument("--corpus", default=str(ROOT / "target/bench-corpus"))
+    ap.add_argument("--out", default=str(ROOT / "target/bench"))
+    ap.add_argument("--seconds", type=int, default=8, help="per measured cell")
+    ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6")
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    work, media = prepare(args)
+    results = {"seconds": args.seconds, "machine": machine()}
+    servers = []
+    try:
+        results.update(run(args, only, work, media, servers))
+    finally:
+        for s in servers:
+            s.stop()
+    (work / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    text = report(results)
+    (work / "report.md").write_text(text)
+    print(text)
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                if l.startswith("model name")), "?")
+    mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+    return f"{os.cpu_count()} × {cpu}, {mem / 2**20:.0f} GiB"
+
+
+def run(args, only, work, media, servers):
+    import numpy as np
+    import pyvips as vips
+
+    r = {}
+    sources = [("2.7mp", "jpg"), ("12mp", "jpg")]
+
+    def started(server):
+        servers.append(server)
+        return server
+
+    def stopped(server):
+        server.stop()
+        servers.remove(server)
+
+    if only & {"W1", "W2", "W5", "W6"}:
+        signet = started(start_signet(args, work, media, "signet-uncached", "1KiB"))
+        sharp = started(start_sharp(media))
+        if only & {"W1", "W5"}:
+            thumbor = started(start_thumbor(args, work, media))
+            w1 = r.setdefault("W1", {})
+            for source, ext in sources:
+                urls = {"signet": url_signet(signet, source, ext),
+                        "sharp": url_sharp(sharp, source, ext),
+                        "thumbor": url_thumbor(thumbor, source, ext)}
+                for conc in (2, 8):
+                    for name, server in (("signet", signet), ("sharp", sharp), ("thumbor", thumbor)):
+                        cell = measure(args, server, urls[name], conc)
+                        w1[f"{source} c{conc} {name}"] = cell
+                        print(f"W1 {source} c={conc} {name}: {cell['rps']:.1f} req/s "
+                              f"p99 {cell['p99']:.0f} ms cpu {cell['cpu_ms']:.1f} ms "
+                              f"rss {cell['rss']:.0f} MiB", flush=True)
+                for name in urls:
+                    _, body = fetch(one(urls[name]))
+                    q = quality(vips, np, media / f"{source}.{ext}", body)
+                    w1[f"{source} quality {name}"] = q
+                    print(f"   quality {name}: PSNR {q[0]:.2f} dB SSIM {q[1]:.4f} "
+                          f"{q[2]} bytes {q[3]}", flush=True)
+                w1[f"{source} process"] = whole_process(args, args.corpus, f"{source}.{ext}")
+            stopped(thumbor)
+        if "W2" in only:
+            w2 = r.setdefault("W2", {})
+            for fmt, sharp_fmt in (("webp", "webp"), ("avif", "avif")):
+                for conc in (2, 8):
+                    for name, server, url in (
+                            ("signet", signet, url_signet(signet, "2.7mp", "jpg", fmt)),
+                            ("sharp", sharp, url_sharp(sharp, "2.7mp", "jpg", sharp_fmt))):
+                        cell = measure(args, server, url, conc)
+                        w2[f"{fmt} c{conc} {name}"] = cell
+                        print(f"W2 {fmt} c={conc} {name}: {cell['rps']:.1f} req/s "
+                              f"cpu {cell['cpu_ms']:.1f} ms", flush=True)
+                for name, url in (("signet", url_signet(signet, "2.7mp", "jpg", fmt)),
+                                  ("sharp", url_sharp(sharp, "2.7mp", "jpg", sharp_fmt))):
+                    _, body = fetch(one(url))
+                    w2[f"{fmt} quality {name}"] = quality(vips, np, media / "2.7mp.jpg", body)
+            # The other source formats of the corpus, at concurrency 2.
+            for ext in ("png", "webp"):
+                for name, server, url in (
+                        ("signet", signet, url_signet(signet, "2.7mp", ext)),
+                        ("sharp", sharp, url_sharp(sharp, "2.7mp", ext))):
+                    cell = measure(args, server, url, 2)
+                    w2[f"from {ext} c2 {name}"] = cell
+                    print(f"W2 from {ext} c=2 {name}: {cell['rps']:.1f} req/s "
+                          f"cpu {cell['cpu_ms']:.1f} ms", flush=True)
+        if "W6" in only:
+            w6 = r.setdefault("W6", {})
+            for source in ("0.5mp", "2.7mp", "12mp", "24mp"):
+                for name, server, url in (("signet", signet, url_signet(signet, source, "jpg")),
+                                          ("sharp", sharp, url_sharp(sharp, source, "jpg"))):
+                    cell = measure(args, server, url, 1)
+                    w6[f"size {source} {name}"] = cell
+                    print(f"W6 {source} c=1 {name}: p50 {cell['p50']:.1f} ms", flush=True)
+            for conc in (1, 2, 4, 8, 32):
+                cell = measure(args, signet, url_signet(signet, "2.7mp", "jpg"), conc)
+                w6[f"conc {conc}"] = cell
+                print(f"W6 2.7mp c={conc}: {cell['rps']:.1f} req/s p99 {cell['p99']:.0f} ms",
+                      flush=True)
+        stopped(sharp)
+        stopped(signet)
+
+    if only & {"W3", "W4"}:
+        signet = started(start_signet(args, work, media, "signet", "512MiB"))
+        nginx = started(start_nginx(work, media))
+        if "W3" in only:
+            shutil.copy(media / "2.7mp.jpg", media / "p/photo.jpg")
+            signed = subprocess.run(
+                [args.signet, "sign", "jwt", "--config", str(signet.config), "--path", "/p/photo.jpg",
+                 "--param", "w=400", "--expires-in", "86400"],
+                check=True, capture_output=True, text=True).stdout.strip()
+            url = f"http://127.0.0.1:{signet.port}" + signed[signed.index("/p/"):]
+            _, body = fetch(url)  # now cached
+            (media / "p/variant.jpg").write_bytes(body)
+            w3 = r.setdefault("W3", {"bytes": len(body)})
+            for name, server, u in (("signet", signet, url),
+                                    ("nginx", nginx, f"http://127.0.0.1:{nginx.port}/p/variant.jpg")):
+                cell = measure(args, server, u, 32, regex=False)
+                w3[name] = cell
+                print(f"W3 {name}: {cell['rps']:.0f} req/s p99 {cell['p99']:.2f} ms", flush=True)
+        if "W4" in only:
+            w4 = r.setdefault("W4", {})
+            for name, server in (("signet", signet), ("nginx", nginx)):
+                base = f"http://127.0.0.1:{server.port}/big.bin"
+                idle = rss_mib(server.pid)
+                whole = measure(args, server, base, 4, regex=False)
+                ranged = measure(args, server, base, 16, regex=False,
+                                 headers=("Range: bytes=104857600-105906175",))
+                w4[name] = {"whole": whole, "range": ranged, "idle_rss": idle}
+                print(f"W4 {name}: whole {whole['bytes_per_s'] / 2**20:.0f} MiB/s, range "
+                      f"{ranged['rps']:.0f} req/s; RSS {idle:.0f} → {max(whole['rss'], ranged['rss']):.0f} MiB",
+                      flush=True)
+    return r
+
+
+def report(r):
+    lines = [f"Machine: {r['machine']}; {r['seconds']} s per cell (oha).", ""]
+
+    def ratio(a, b):
+        return a / b if b else float("nan")
+
+    if "W1" in r:
+        w1 = r["W1"]
+        lines += ["### W1 — uncached fit 512×512, JPEG q80", "",
+                  "| source | conc | server | req/s | p50 ms | p99 ms | CPU ms/req | peak RSS MiB "
+                  "| signet req/s ratio | signet CPU ratio |",
+                  "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for source in ("2.7mp", "12mp"):
+            for conc in (2, 8):
+                s = w1[f"{source} c{conc} signet"]
+                for name in ("signet", "sharp", "thumbor"):
+                    c = w1[f"{source} c{conc} {name}"]
+                    rr = "" if name == "signet" else f"{ratio(s['rps'], c['rps']):.2f}×"
+                    cr = "" if name == "signet" else f"{ratio(s['cpu_ms'], c['cpu_ms']):.2f}×"
+                    lines.append(f"| {source} | {conc} | {name} | {c['rps']:.1f} | {c['p50']:.1f} | "
+                                 f"{c['p99']:.1f} | {c['cpu_ms']:.1f} | {c['rss']:.0f} | {rr} | {cr} |")
+        lines += ["", "Output quality against a Lanczos-3 resize of the fully decoded source:", "",
+                  "| source | server | size | bytes | PSNR dB | SSIM |", "|---|---|---|---:|---:|---:|"]
+        for source in ("2.7mp", "12mp"):
+            for name in ("signet", "sharp", "thumbor"):
+                q = w1[f"{source} quality {name}"]
+                lines.append(f"| {source} | {name} | {q[3]} | {q[2]} | {q[0]:.2f} | {q[1]:.4f} |")
+        lines += ["", "Whole process, one image (mean wall ms of 5 runs):", "",
+                  "| source | signet transform | vipsthumbnail | ratio |", "|---|---:|---:|---:|"]
+        for source in ("2.7mp", "12mp"):
+            p = w1[f"{source} process"]
+            lines.append(f"| {source} | {p['signet transform']:.1f} | {p['vipsthumbnail']:.1f} | "
+                         f"{ratio(p['signet transform'], p['vipsthumbnail']):.2f}× |")
+        lines.append("")
+    if "W2" in r:
+        w2 = r["W2"]
+        lines += ["### W2 — the same to WebP and AVIF (q80), and from PNG/WebP sources", "",
+                  "| output | conc | server | req/s | p99 ms | CPU ms/req | signet CPU ratio |",
+                  "|---|---:|---|---:|---:|---:|---:|"]
+        for fmt in ("webp", "avif"):
+            for conc in (2, 8):
+                s = w2[f"{fmt} c{conc} signet"]
+                for name in ("signet", "sharp"):
+                    c = w2[f"{fmt} c{conc} {name}"]
+                    cr = "" if name == "signet" else f"{ratio(s['cpu_ms'], c['cpu_ms']):.2f}×"
+                    lines.append(f"| {fmt} | {conc} | {name} | {c['rps']:.1f} | {c['p99']:.1f} | "
+                                 f"{c['cpu_ms']:.1f} | {cr} |")
+        for ext in ("png", "webp"):
+            s = w2[f"from {ext} c2 signet"]
+            for name in ("signet", "sharp"):
+                c = w2[f"from {ext} c2 {name}"]
+                cr = "" if name == "signet" else f"{ratio(s['cpu_ms'], c['cpu_ms']):.2f}×"
+                lines.append(f"| jpg from 2.7 MP {ext} | 2 | {name} | {c['rps']:.1f} | "
+                             f"{c['p99']:.1f} | {c['cpu_ms']:.1f} | {cr} |")
+        lines += ["", "| output | server | size | bytes | PSNR dB | SSIM |", "|---|---|---|---:|---:|---:|"]
+        for fmt in ("webp", "avif"):
+            for name in ("signet", "sharp"):
+                q = w2[f"{fmt} quality {name}"]
+                lines.append(f"| {fmt} | {name} | {q[3]} | {q[2]} | {q[0]:.2f} | {q[1]:.4f} |")
+        lines.append("")
+    if "W3" in r:
+        w3 = r["W3"]
+        s, n = w3["signet"], w3["nginx"]
+        lines += [f"### W3 — cache hits with JWT on every request vs nginx static ({w3['bytes']} bytes, 32 connections)", "",
+                  "| server | req/s | p50 ms | p99 ms | CPU ms/req |", "|---|---:|---:|---:|---:|",
+                  f"| signet (JWT) | {s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | {s['cpu_ms']:.3f} |",
+                  f"| nginx | {n['rps']:.0f} | {n['p50']:.2f} | {n['p99']:.2f} | {n['cpu_ms']:.3f} |",
+                  f"| ratio | {ratio(s['rps'], n['rps']):.2f}× | | | |", ""]
+    if "W4" in r:
+        w4 = r["W4"]
+        lines += [f"### W4 — a {BIG_MB} MB original", "",
+                  "| server | whole file MiB/s (4 conns) | 1 MiB ranges req/s (16 conns) | range p99 ms "
+                  "| RSS idle → peak MiB |", "|---|---:|---:|---:|---|"]
+        for name in ("signet", "nginx"):
+            c = w4[name]
+            lines.append(f"| {name} | {c['whole']['bytes_per_s'] / 2**20:.0f} | {c['range']['rps']:.0f} | "
+                         f"{c['range']['p99']:.1f} | {c['idle_rss']:.0f} → "
+                         f"{max(c['whole']['rss'], c['range']['rss']):.0f} |")
+        s, n = w4["signet"], w4["nginx"]
+        lines += [f"| ratio | {ratio(s['whole']['bytes_per_s'], n['whole']['bytes_per_s']):.2f}× | "
+                  f"{ratio(s['range']['rps'], n['range']['rps']):.2f}× | | |", ""]
+    if "W1" in r:
+        w1 = r["W1"]
+        lines += ["### W5 — peak RSS during W1 at concurrency 8 (MiB, process tree)", "",
+                  "| source | signet | sharp | thumbor |", "|---|---:|---:|---:|"]
+        for source in ("2.7mp", "12mp"):
+            row = [w1[f"{source} c8 {n}"]["rss"] for n in ("signet", "sharp", "thumbor")]
+            lines.append(f"| {source} | {row[0]:.0f} | {row[1]:.0f} | {row[2]:.0f} |")
+        lines.append("")
+    if "W6" in r:
+        w6 = r["W6"]
+        lines += ["### W6 — source size (fit 512×512 JPEG q80, concurrency 1) and concurrency (2.7 MP)", "",
+                  "| source | signet p50 ms | signet CPU ms/req | sharp p50 ms | sharp CPU ms/req |",
+                  "|---|---:|---:|---:|---:|"]
+        for source in ("0.5mp", "2.7mp", "12mp", "24mp"):
+            s, h = w6[f"size {source} signet"], w6[f"size {source} sharp"]
+            lines.append(f"| {source} | {s['p50']:.1f} | {s['cpu_ms']:.1f} | {h['p50']:.1f} | {h['cpu_ms']:.1f} |")
+        lines += ["", "| concurrency | req/s | p50 ms | p99 ms |", "|---:|---:|---:|---:|"]
+        for conc in (1, 2, 4, 8, 32):
+            c = w6[f"conc {conc}"]
+            lines.append(f"| {conc} | {c['rps']:.1f} | {c['p50']:.1f} | {c['p99']:.1f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
