@@ -10,7 +10,7 @@ use signet_transform::pipeline::{stages, Format};
 
 /// (name, width, height): 0.5 MP, 2.7 MP (2040×1360, the DIV2K size), 12 and
 /// 24 MP.
-pub const SIZES: [(&str, u32, u32); 4] = [
+pub(crate) const SIZES: [(&str, u32, u32); 4] = [
     ("0.5mp", 866, 578),
     ("2.7mp", 2040, 1360),
     ("12mp", 4240, 2832),
@@ -18,13 +18,13 @@ pub const SIZES: [(&str, u32, u32); 4] = [
 ];
 
 /// The source formats of the corpus, with their file extensions.
-pub const FORMATS: [(Format, &str); 3] = [
+pub(crate) const FORMATS: [(Format, &str); 3] = [
     (Format::Jpeg, "jpg"),
     (Format::Png, "png"),
     (Format::WebP, "webp"),
 ];
 
-pub fn corpus_dir() -> PathBuf {
+pub(crate) fn corpus_dir() -> PathBuf {
     let dir = std::env::var_os("SIGNET_BENCH_CORPUS").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-corpus"),
         PathBuf::from,
@@ -34,7 +34,7 @@ pub fn corpus_dir() -> PathBuf {
 }
 
 /// The corpus file `{size}.{ext}`, made when missing.
-pub fn corpus(size: &str, format: Format) -> Vec<u8> {
+pub(crate) fn corpus(size: &str, format: Format) -> Vec<u8> {
     let (_, ext) = FORMATS
         .iter()
         .find(|f| f.0 == format)

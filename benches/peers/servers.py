@@ -315,7 +315,10 @@ def quality(vips, np, source, output_bytes):
     ref = src.resize(out.width / src.width, vscale=out.height / src.height, kernel="lanczos3")
 
     def arr(img):
-        img = img.colourspace("srgb")[:3].cast("uchar")
+        img = img.colourspace("srgb")
+        if img.bands > 3:
+            img = img.extract_band(0, n=3)
+        img = img.cast("uchar")
         return np.ndarray(buffer=img.write_to_memory(), dtype=np.uint8,
                           shape=[img.height, img.width, img.bands]).astype(np.float64)
 
