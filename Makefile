@@ -78,7 +78,7 @@ vectors: test-deps
 BENCH_SECONDS ?= 8
 bench: bench-deps
 	$(CARGO) build --release $(CARGO_FLAGS) --bin signet
-	$(CARGO) bench $(CARGO_FLAGS) --bench corpus
+	$(CARGO) run --release $(CARGO_FLAGS) -p signet-bench-corpus
 	$(BENCH_VENV)/bin/python benches/peers/servers.py --signet target/release/signet \
 		--oha $(OHA) --thumbor $(BENCH_VENV)/bin/thumbor --seconds $(BENCH_SECONDS)
 

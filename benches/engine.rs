@@ -2,16 +2,14 @@
 //! 0.5 / 2.7 / 12 / 24 MP photo-like sources, and the whole pipeline on the
 //! workloads `make bench-engine` also runs through libvips (pyvips).
 //!
-//! The corpus (`common`) is written to `target/bench-corpus/` on first use
+//! The corpus (`signet-bench-corpus`) is written to `target/bench-corpus/` on first use
 //! (the libvips side reads the same files).
 
 use std::hint::black_box;
 use std::time::Duration;
 
-mod common;
-
-use common::{corpus, SIZES};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use signet_bench_corpus::{corpus, SIZES};
 use signet_transform::parse_options;
 use signet_transform::pipeline::{self, stages, Format, Job, Limits, Target};
 

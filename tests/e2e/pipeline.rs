@@ -507,3 +507,44 @@ fn past_the_queue_bound_misses_get_a_fast_503() {
     // Once the burst is over the server serves again.
     assert_eq!(s.get("/public/big.jpg?w=100").status, 200);
 }
+
+/// Clients that hang up while their miss waits or runs must give back their
+/// queue slot (found by `make bench`: oha's aborted requests at each run's
+/// end leaked slots until every miss got 503).
+#[test]
+fn abandoned_misses_give_back_their_queue_slots() {
+    use std::io::Write as _;
+
+    let media = Media::new();
+    let root = media.root();
+    let big = image::RgbImage::from_fn(3000, 2000, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8])
+    });
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    big.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    write(&root, "public/big.jpg", &jpeg.into_inner());
+    let s = Server::start(&config(
+        &root,
+        "[limits]\nmax_concurrent_transforms = 1\nmax_queued_transforms = 1\n",
+    ));
+    // Three rounds of two abandoned misses: each round fills the bound (one
+    // running, one queued); the clients leave before the answers.
+    for round in 0..3 {
+        let clients: Vec<_> = (0..2)
+            .map(|i| {
+                let mut c = std::net::TcpStream::connect(&s.media).unwrap();
+                let target = format!("/public/big.jpg?w={}&sharpen=50", 1000 + round * 10 + i);
+                write!(c, "GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                c
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(clients);
+        // Let the running transform finish and the queue drain.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+    }
+    for i in 0..3 {
+        let r = s.get(&format!("/public/big.jpg?w={}", 100 + i));
+        assert_eq!(r.status, 200, "slot leaked: {}", r.text());
+    }
+}

@@ -39,6 +39,37 @@ pub fn verify_jwt(
     now: i64,
     opts: JwtOptions,
 ) -> Result<Grant, Failure> {
+    authorize_jwt(&authenticate_jwt(ring, token)?, path, now, opts)
+}
+
+/// A JWT whose shape, header and signature checked out, with its claims read
+/// and type-checked: everything that depends on the token and the key ring
+/// only. `authorize_jwt` then checks it against a path and a clock, so a
+/// server may keep these for tokens it sees again (the key ring is fixed for
+/// the life of the process) and skip the parsing and the HMAC.
+#[derive(Debug, Clone)]
+pub struct VerifiedJwt {
+    key_id: String,
+    key_scope: String,
+    claims: Claims,
+}
+
+impl VerifiedJwt {
+    /// Bytes this value holds, for weighing it in a cache.
+    pub fn weight(&self) -> usize {
+        let aud: usize = self.claims.aud.iter().map(String::len).sum();
+        let args: usize = self
+            .claims
+            .args
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        self.key_id.len() + self.key_scope.len() + aud + args
+    }
+}
+
+/// The first half of [`verify_jwt`]: shape, header, signature, claim types.
+pub fn authenticate_jwt(ring: &KeyRing, token: &str) -> Result<VerifiedJwt, Failure> {
     if token.is_empty() {
         return Err(Failure::MissingToken);
     }
@@ -54,22 +85,22 @@ pub fn verify_jwt(
     validation.validate_nbf = false;
     validation.validate_aud = false;
 
-    let mut verified: Option<(&Key, Value)> = None;
+    let mut verified: Option<&Key> = None;
     for key in ring.of_kind(KeyKind::Jwt) {
         if kid.as_deref().is_some_and(|kid| kid != key.id()) {
             continue;
         }
         let decoding = DecodingKey::from_secret(key.secret());
         match jsonwebtoken::decode::<Value>(token, &decoding, &validation) {
-            Ok(data) => {
-                verified = Some((key, data.claims));
+            Ok(_) => {
+                verified = Some(key);
                 break;
             }
             Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => continue,
             Err(_) => return Err(Failure::InvalidPayload),
         }
     }
-    let Some((key, _)) = verified else {
+    let Some(key) = verified else {
         return Err(Failure::SignatureMismatch);
     };
     // The signature is good; read the claims again, refusing repeated keys
@@ -84,8 +115,22 @@ pub fn verify_jwt(
         })
         .and_then(|bytes| strict_json::parse(&bytes).ok())
         .ok_or(Failure::InvalidPayload)?;
+    Ok(VerifiedJwt {
+        key_id: key.id().to_owned(),
+        key_scope: key.scope().to_owned(),
+        claims: Claims::read(&claims)?,
+    })
+}
 
-    let claims = Claims::read(&claims)?;
+/// The second half of [`verify_jwt`]: time, audience and the key's scope
+/// for `path` at unix time `now`.
+pub fn authorize_jwt(
+    verified: &VerifiedJwt,
+    path: &str,
+    now: i64,
+    opts: JwtOptions,
+) -> Result<Grant, Failure> {
+    let claims = &verified.claims;
     let leeway = i64::try_from(opts.leeway).unwrap_or(i64::MAX);
     if now >= claims.exp.saturating_add(leeway) {
         return Err(Failure::Expired);
@@ -100,14 +145,14 @@ pub fn verify_jwt(
     if !claims.aud.iter().any(|mask| mask_matches(mask, path)) {
         return Err(Failure::AudienceMismatch);
     }
-    if !scope_matches(key.scope(), path) {
+    if !scope_matches(&verified.key_scope, path) {
         return Err(Failure::ScopeMismatch);
     }
     Ok(Grant {
         scheme: Scheme::Jwt,
-        key_id: key.id().to_owned(),
+        key_id: verified.key_id.clone(),
         expires_at: claims.exp,
-        args: claims.args,
+        args: claims.args.clone(),
     })
 }
 
@@ -148,6 +193,7 @@ fn check_signature_shape(token: &str) -> Result<(), Failure> {
 }
 
 /// The claims signet reads, type-checked.
+#[derive(Debug, Clone)]
 struct Claims {
     exp: i64,
     nbf: Option<i64>,

@@ -14,7 +14,9 @@ mod strict_json;
 
 pub use args::flatten_args;
 pub use failure::Failure;
-pub use jwt::{sign_jwt, verify_jwt, JwtOptions, MAX_TOKEN_BYTES};
+pub use jwt::{
+    authenticate_jwt, authorize_jwt, sign_jwt, verify_jwt, JwtOptions, VerifiedJwt, MAX_TOKEN_BYTES,
+};
 pub use keys::{decode_secret, Key, KeyError, KeyKind, KeyRing, WEAK_SECRET_BYTES};
 pub use mask::{mask_matches, scope_matches};
 pub use md5sig::{md5_signature, sign_md5, verify_md5, DEFAULT_MD5_LIFETIME_SECS};

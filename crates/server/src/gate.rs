@@ -1,7 +1,13 @@
 //! The auth gate: decides, before anything touches the cache, storage or
 //! pixels, whether a request may proceed and with which secure parameters.
 
-use signet_auth::{verify_jwt, verify_md5, Failure, Grant, JwtOptions, KeyRing};
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::sync::Cache;
+use signet_auth::{
+    authenticate_jwt, authorize_jwt, verify_md5, Failure, Grant, JwtOptions, KeyRing, VerifiedJwt,
+};
 
 use crate::config::Config;
 use crate::query::Credentials;
@@ -25,11 +31,24 @@ pub(crate) struct Access<'g> {
     pub(crate) rule: Option<&'g Rule>,
 }
 
+/// Bytes of recently verified JWTs kept (tokens, claims and bookkeeping).
+const VERIFIED_BYTES: u64 = 8 << 20;
+/// How long a verified JWT is kept after it was first seen.
+const VERIFIED_FOR: Duration = Duration::from_secs(600);
+
 #[derive(Debug)]
 pub(crate) struct Gate {
     ring: KeyRing,
     rules: Vec<Rule>,
     jwt: JwtOptions,
+    /// Tokens whose header and signature already checked out, by the exact
+    /// token text. A cached token skips the base64, the JSON and the HMAC;
+    /// its time, audience and scope are still checked on every request
+    /// (`authorize_jwt`). Only good signatures get in, so nobody without a
+    /// key can fill it; the key ring never changes while the process runs.
+    /// Lookups hash first (moka, randomly keyed SipHash) and only compare
+    /// whole strings on an equal hash, so a forger learns nothing from timing.
+    verified: Cache<String, Arc<VerifiedJwt>>,
 }
 
 impl Gate {
@@ -50,6 +69,13 @@ impl Gate {
             jwt: JwtOptions {
                 leeway: config.jwt_leeway.as_secs(),
             },
+            verified: Cache::builder()
+                .max_capacity(VERIFIED_BYTES)
+                .weigher(|token: &String, v: &Arc<VerifiedJwt>| {
+                    u32::try_from(token.len() + v.weight() + 256).unwrap_or(u32::MAX)
+                })
+                .time_to_live(VERIFIED_FOR)
+                .build(),
         }
     }
 
@@ -89,7 +115,15 @@ impl Gate {
             if rule.is_some_and(|r| !r.accept_jwt) {
                 return Err(Failure::MissingToken);
             }
-            Some(verify_jwt(&self.ring, token, path, now, self.jwt)?)
+            let verified = match self.verified.get(token.as_str()) {
+                Some(v) => v,
+                None => {
+                    let v = Arc::new(authenticate_jwt(&self.ring, token)?);
+                    self.verified.insert(token.clone(), v.clone());
+                    v
+                }
+            };
+            Some(authorize_jwt(&verified, path, now, self.jwt)?)
         } else if uses_md5 {
             if rule.is_some_and(|r| !r.accept_md5) {
                 return Err(Failure::MissingToken);
@@ -207,5 +241,43 @@ mod tests {
         );
         assert_eq!(g.rule_for("/private/x").unwrap().prefix, "/private/");
         assert!(g.rule_for("/x").is_none());
+    }
+
+    #[test]
+    fn a_remembered_token_is_still_checked_for_path_time_and_signature() {
+        let g = gate();
+        let c = jwt(&g, "/private/jwt-only/a.jpg");
+        let token = c.jwt.clone().unwrap();
+        let reason = |path: &str, c: &Credentials, now: i64| match g.check(path, c, now) {
+            Ok(_) => "granted",
+            Err(f) => f.reason(),
+        };
+        assert_eq!(reason("/private/jwt-only/a.jpg", &c, NOW), "granted");
+        assert!(g.verified.contains_key(&token), "kept after a success");
+        assert_eq!(reason("/private/jwt-only/a.jpg", &c, NOW), "granted");
+        assert_eq!(
+            reason("/private/jwt-only/b.jpg", &c, NOW),
+            "audience mismatch"
+        );
+        assert_eq!(
+            reason("/private/jwt-only/a.jpg", &c, NOW + 60),
+            "expired key"
+        );
+        // One character changed: another string, so verified afresh.
+        let last = token.chars().last().unwrap();
+        let forged = format!(
+            "{}{}",
+            &token[..token.len() - 1],
+            if last == 'A' { 'E' } else { 'A' }
+        );
+        let f = Credentials {
+            jwt: Some(forged.clone()),
+            ..Default::default()
+        };
+        assert_eq!(
+            reason("/private/jwt-only/a.jpg", &f, NOW),
+            "signature mismatch"
+        );
+        assert!(!g.verified.contains_key(&forged), "failures are not kept");
     }
 }

@@ -350,10 +350,12 @@ impl Engine {
             bump(&self.metrics.overloaded);
             return Err(Reject::Overloaded);
         }
+        // Given back on drop: also when the client hangs up and this future
+        // is dropped mid-await.
+        let _slot = Slot(&self.queued);
         let result = self
             .make_queued(store, key, options, negotiated, mark)
             .await;
-        self.queued.fetch_sub(1, Ordering::SeqCst);
         if result.is_err() {
             bump(&self.metrics.transform_failures);
         }
@@ -405,6 +407,15 @@ impl Engine {
             width: output.width,
             height: output.height,
         }))
+    }
+}
+
+/// One taken place in the transform queue, given back when dropped.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

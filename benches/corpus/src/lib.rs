@@ -1,4 +1,5 @@
-//! The benchmark corpus, shared by the criterion benches and `make bench`:
+//! The benchmark corpus, shared by the criterion benches and `make bench`
+//! (`cargo run --release -p signet-bench-corpus` writes all of it):
 //! deterministic photo-like images (`stages::synthetic`: gradients, hard
 //! edges, per-pixel noise) at the sizes the public image-server benchmarks
 //! use, written as `{size}.{jpg,png,webp}` (quality 90) into
@@ -10,7 +11,7 @@ use signet_transform::pipeline::{stages, Format};
 
 /// (name, width, height): 0.5 MP, 2.7 MP (2040×1360, the DIV2K size), 12 and
 /// 24 MP.
-pub(crate) const SIZES: [(&str, u32, u32); 4] = [
+pub const SIZES: [(&str, u32, u32); 4] = [
     ("0.5mp", 866, 578),
     ("2.7mp", 2040, 1360),
     ("12mp", 4240, 2832),
@@ -18,15 +19,15 @@ pub(crate) const SIZES: [(&str, u32, u32); 4] = [
 ];
 
 /// The source formats of the corpus, with their file extensions.
-pub(crate) const FORMATS: [(Format, &str); 3] = [
+pub const FORMATS: [(Format, &str); 3] = [
     (Format::Jpeg, "jpg"),
     (Format::Png, "png"),
     (Format::WebP, "webp"),
 ];
 
-pub(crate) fn corpus_dir() -> PathBuf {
+pub fn corpus_dir() -> PathBuf {
     let dir = std::env::var_os("SIGNET_BENCH_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-corpus"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-corpus"),
         PathBuf::from,
     );
     std::fs::create_dir_all(&dir).unwrap();
@@ -34,7 +35,7 @@ pub(crate) fn corpus_dir() -> PathBuf {
 }
 
 /// The corpus file `{size}.{ext}`, made when missing.
-pub(crate) fn corpus(size: &str, format: Format) -> Vec<u8> {
+pub fn corpus(size: &str, format: Format) -> Vec<u8> {
     let (_, ext) = FORMATS
         .iter()
         .find(|f| f.0 == format)
