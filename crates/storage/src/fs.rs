@@ -3,24 +3,26 @@
 //! Every path is resolved with symlinks followed and must stay under the
 //! (canonical) root; anything else is reported as not found.
 
-use std::io::{ErrorKind, SeekFrom};
+use std::io::ErrorKind;
 use std::ops::Range;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
 
+use bytes::Bytes;
 use futures_util::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
-use tokio_util::io::ReaderStream;
+use tokio::io::AsyncWriteExt;
 
 use crate::{
     ByteStream, Entry, FolderKey, Listing, ObjectBody, ObjectKey, ObjectMeta, Result, StorageError,
     Store,
 };
 
-/// Read chunk size: large enough for few syscalls, small enough to keep
-/// memory flat per stream.
-const CHUNK: usize = 64 * 1024;
+/// Read chunk size: large enough for few syscalls and blocking-pool hops,
+/// small enough to keep memory flat per stream (two chunks in flight).
+const CHUNK: usize = 256 * 1024;
 /// Files being written are named with this prefix and hidden from listings.
 const TEMP_PREFIX: &str = ".signet-tmp-";
 
@@ -28,6 +30,7 @@ const TEMP_PREFIX: &str = ".signet-tmp-";
 #[derive(Debug)]
 pub struct FsStore {
     root: PathBuf,
+    buffers: Arc<Buffers>,
 }
 
 impl FsStore {
@@ -40,7 +43,10 @@ impl FsStore {
                 format!("{} is not a directory", root.display()),
             )));
         }
-        Ok(FsStore { root })
+        Ok(FsStore {
+            root,
+            buffers: Arc::default(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -110,6 +116,80 @@ impl FsStore {
     }
 }
 
+/// Idle chunk buffers kept for reuse (at most this many; 16 MiB): steady
+/// streaming then reads into pages already resident instead of faulting in
+/// and zeroing fresh ones for every chunk (a fifth of the CPU without it).
+const POOLED: usize = 64;
+
+/// Chunk buffers given back by the bodies that used them.
+#[derive(Debug, Default)]
+struct Buffers(Mutex<Vec<Vec<u8>>>);
+
+impl Buffers {
+    fn take(&self) -> Vec<u8> {
+        let pooled = self.0.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        pooled.unwrap_or_else(|| vec![0; CHUNK])
+    }
+
+    fn give_back(&self, buf: Vec<u8>) {
+        let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if free.len() < POOLED {
+            free.push(buf);
+        }
+    }
+}
+
+/// One chunk read from a file: the first `len` bytes of a pooled buffer,
+/// which goes back to the pool when the body is done with it.
+struct Chunk {
+    buf: Vec<u8>,
+    len: usize,
+    pool: Arc<Buffers>,
+}
+
+impl AsRef<[u8]> for Chunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        self.pool.give_back(std::mem::take(&mut self.buf));
+    }
+}
+
+/// Streams `range` of `file` as positioned reads of [`CHUNK`] bytes on the
+/// blocking pool, one chunk read ahead while the previous one is written.
+/// Each read fills a pooled buffer straight from the kernel (no second copy
+/// through an async file's internal buffer).
+fn chunks(file: std::fs::File, range: Range<u64>, pool: Arc<Buffers>) -> ByteStream {
+    let file = Arc::new(file);
+    let end = range.end;
+    let reads = futures_util::stream::iter((range.start..end).step_by(CHUNK)).map(move |start| {
+        let file = file.clone();
+        let pool = pool.clone();
+        // At most CHUNK, so the cast cannot truncate.
+        let len = (end - start).min(CHUNK as u64) as usize;
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut chunk = Chunk {
+                    buf: pool.take(),
+                    len,
+                    pool,
+                };
+                // A file cut short under the reader is an error, not a
+                // short body.
+                file.read_exact_at(&mut chunk.buf[..len], start)?;
+                Ok(Bytes::from_owner(chunk))
+            })
+            .await
+            .map_err(std::io::Error::other)?
+        }
+    });
+    Box::pin(reads.buffered(2))
+}
+
 fn is_missing(e: &std::io::Error) -> bool {
     matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory)
 }
@@ -137,22 +217,17 @@ impl Store for FsStore {
 
     async fn read(&self, key: &ObjectKey, range: Option<Range<u64>>) -> Result<ObjectBody> {
         let (path, _) = self.resolve_file(key).await?;
-        let mut file = tokio::fs::File::open(&path).await?;
+        let file = tokio::fs::File::open(&path).await?.into_std().await;
         // Metadata of the opened file, so size and ETag describe what we stream.
-        let meta = object_meta(&file.metadata().await?);
+        let meta = object_meta(&file.metadata()?);
         let range = match range {
             Some(r) => r.start.min(meta.size)..r.end.min(meta.size),
             None => 0..meta.size,
         };
-        if range.start > 0 {
-            file.seek(SeekFrom::Start(range.start)).await?;
-        }
-        let len = range.end.saturating_sub(range.start);
-        let stream = ReaderStream::with_capacity(file.take(len), CHUNK);
         Ok(ObjectBody {
             meta,
-            range,
-            stream: Box::pin(stream),
+            range: range.clone(),
+            stream: chunks(file, range, self.buffers.clone()),
         })
     }
 

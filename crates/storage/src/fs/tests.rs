@@ -77,3 +77,62 @@ async fn writes_never_follow_a_symlink_out() {
 async fn a_missing_root_is_an_error() {
     assert!(FsStore::new("/nonexistent/signet-root").is_err());
 }
+
+async fn collect(body: ObjectBody) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut stream = body.stream;
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk?);
+    }
+    Ok(out)
+}
+
+#[tokio::test]
+async fn reads_span_chunks_and_reuse_their_buffers() {
+    let root = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..CHUNK * 3 + 1234).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(root.path().join("big.bin"), &data).unwrap();
+    let store = FsStore::new(root.path()).unwrap();
+    let whole = store.read(&key("big.bin"), None).await.unwrap();
+    assert_eq!(collect(whole).await.unwrap(), data);
+    // Two chunks were in flight at most, and both came back.
+    let pooled = store.buffers.0.lock().unwrap().len();
+    assert!((1..=2).contains(&pooled), "{pooled} buffers pooled");
+
+    for range in [
+        0..1,
+        CHUNK - 1..CHUNK + 1,
+        5..CHUNK * 2 + 9,
+        100..data.len(),
+    ] {
+        let r = range.start as u64..range.end as u64;
+        let body = store.read(&key("big.bin"), Some(r)).await.unwrap();
+        assert_eq!(
+            collect(body).await.unwrap(),
+            &data[range.clone()],
+            "{range:?}"
+        );
+    }
+    assert!(
+        store.buffers.0.lock().unwrap().len() <= 2,
+        "buffers are reused"
+    );
+}
+
+#[tokio::test]
+async fn a_file_cut_short_while_streaming_is_an_error() {
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("shrinks.bin");
+    std::fs::write(&path, vec![1u8; CHUNK * 4]).unwrap();
+    let store = FsStore::new(root.path()).unwrap();
+    let body = store.read(&key("shrinks.bin"), None).await.unwrap();
+    assert_eq!(body.meta.size, (CHUNK * 4) as u64);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(CHUNK as u64)
+        .unwrap();
+    let err = collect(body).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
+}
