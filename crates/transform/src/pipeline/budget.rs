@@ -82,11 +82,6 @@ fn be32(data: &[u8], at: usize) -> Option<usize> {
     usize::try_from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok()
 }
 
-fn le32(data: &[u8], at: usize) -> Option<usize> {
-    let b = data.get(at..at.checked_add(4)?)?;
-    usize::try_from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])).ok()
-}
-
 fn add(total: u64, n: usize) -> u64 {
     total.saturating_add(u64::try_from(n).unwrap_or(u64::MAX))
 }
@@ -250,17 +245,12 @@ fn color_table(flags: u8) -> usize {
 /// RIFF chunks: `ANMF` frames; `EXIF`, `XMP `, `ICCP` metadata.
 fn webp(data: &[u8]) -> Cost {
     let mut cost = Cost::default();
-    let mut at = 12;
-    while let (Some(kind), Some(len)) = (data.get(at..at + 4), le32(data, at + 4)) {
+    for (kind, len, _) in super::markers::webp_chunks(data) {
         match kind {
             b"ANMF" => cost.frames += 1,
             b"EXIF" | b"XMP " | b"ICCP" => cost.metadata = add(cost.metadata, len),
             _ => {}
         }
-        let Some(next) = at.checked_add(8 + len + len % 2) else {
-            break;
-        };
-        at = next;
     }
     cost
 }

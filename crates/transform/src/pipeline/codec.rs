@@ -126,6 +126,11 @@ pub(crate) fn decode(
     if format == Format::Jpeg {
         return decode_jpeg(data, header, min_w, min_h);
     }
+    if format == Format::WebP {
+        if let Some(p) = decode_still_webp(data, header) {
+            return Ok(p);
+        }
+    }
     let mut reader = ImageReader::new(Cursor::new(data));
     reader.set_format(image_format(format)?);
     let mut decoder = reader.into_decoder().map_err(not_an_image)?;
@@ -146,6 +151,37 @@ pub(crate) fn decode(
     };
     to_srgb(&mut p, icc.as_deref());
     Ok(p)
+}
+
+/// Decodes a still WebP with libwebp (about twice as fast as the pure-Rust
+/// decoder in `image`), when its bitstream agrees with the header that was
+/// budgeted. Animations, disagreements and failures give `None`: the
+/// `image` decoder then takes over and words the error.
+pub(crate) fn decode_still_webp(data: &[u8], header: &Header) -> Option<Pixels> {
+    let features = webp::BitstreamFeatures::new(data)?;
+    if features.has_animation()
+        || features.width() != header.width
+        || features.height() != header.height
+    {
+        return None;
+    }
+    let image = webp::Decoder::new(data).decode()?;
+    let channels = if features.has_alpha() { 4 } else { 3 };
+    let expected = header.width as usize * header.height as usize * channels;
+    if image.width() != header.width || image.height() != header.height || image.len() != expected {
+        return None;
+    }
+    let mut p = Pixels {
+        width: header.width,
+        height: header.height,
+        channels: channels as u8,
+        data: image.to_vec(),
+    };
+    let icc = super::markers::webp_chunks(data)
+        .find(|(kind, _, _)| *kind == b"ICCP")
+        .map(|(_, _, payload)| payload);
+    to_srgb(&mut p, icc);
+    Some(p)
 }
 
 /// Converts pixels from an embedded ICC profile to sRGB in place. Profiles

@@ -51,3 +51,19 @@ pub(crate) fn jpeg_icc(data: &[u8]) -> Option<Vec<u8>> {
             .collect(),
     )
 }
+
+/// The RIFF chunks of a WebP file after its 12-byte header, as `(fourcc,
+/// declared length, payload)`; the payload is cut short when the file is.
+/// Stops quietly at anything malformed.
+pub(crate) fn webp_chunks(data: &[u8]) -> impl Iterator<Item = (&[u8], usize, &[u8])> {
+    let mut at = 12usize;
+    std::iter::from_fn(move || {
+        let kind = data.get(at..at.checked_add(4)?)?;
+        let b = data.get(at + 4..at + 8)?;
+        let len = usize::try_from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])).ok()?;
+        let body = &data[at + 8..];
+        let payload = &body[..len.min(body.len())];
+        at = at.checked_add(8 + len + len % 2)?;
+        Some((kind, len, payload))
+    })
+}

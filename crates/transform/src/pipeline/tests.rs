@@ -437,3 +437,99 @@ fn geometry_errors_are_client_errors() {
         Err(TransformError::BadWatermark(_))
     ));
 }
+
+/// `image`'s pure-Rust decoder: the reference the libwebp path must match.
+fn webp_by_image(bytes: &[u8]) -> image::RgbaImage {
+    image::load_from_memory_with_format(bytes, image::ImageFormat::WebP)
+        .unwrap()
+        .to_rgba8()
+}
+
+/// Decodes a still WebP, checking it took the libwebp path.
+fn decode_whole(bytes: &[u8]) -> Pixels {
+    let format = sniff(bytes).unwrap();
+    let header = codec::probe(bytes, format).unwrap();
+    assert!(
+        codec::decode_still_webp(bytes, &header).is_some(),
+        "libwebp declined"
+    );
+    codec::decode(bytes, format, &header, 1, 1).unwrap()
+}
+
+/// A still WebP rewrapped as VP8X with an `ICCP` chunk before its bitstream.
+fn webp_with_icc(simple: &[u8], w: u32, h: u32, icc: &[u8]) -> Vec<u8> {
+    let le24 = |v: u32| v.to_le_bytes()[..3].to_vec();
+    let mut body = b"WEBP".to_vec();
+    body.extend_from_slice(b"VP8X");
+    body.extend_from_slice(&10u32.to_le_bytes());
+    body.extend_from_slice(&[0x20, 0, 0, 0]); // flags: ICC profile present
+    body.extend_from_slice(&le24(w - 1));
+    body.extend_from_slice(&le24(h - 1));
+    body.extend_from_slice(b"ICCP");
+    body.extend_from_slice(&(icc.len() as u32).to_le_bytes());
+    body.extend_from_slice(icc);
+    if icc.len() % 2 == 1 {
+        body.push(0);
+    }
+    body.extend_from_slice(&simple[12..]); // the VP8 chunk
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+#[test]
+fn webp_sources_decode_with_libwebp_like_the_reference() {
+    // Lossy, no alpha: the same pixels as the pure-Rust decoder, give or
+    // take rounding in chroma upsampling.
+    let lossy = codec::encode(&gradient(96, 64, 3), Format::WebP, &opts(&[("q", "90")]))
+        .unwrap()
+        .bytes;
+    let p = decode_whole(&lossy);
+    assert_eq!((p.width, p.height, p.channels), (96, 64, 3));
+    let reference = webp_by_image(&lossy);
+    let worst = p
+        .data
+        .chunks(3)
+        .zip(reference.pixels())
+        .flat_map(|(a, b)| (0..3).map(move |i| a[i].abs_diff(b.0[i])))
+        .max()
+        .unwrap();
+    assert!(worst <= 3, "libwebp and image differ by {worst}");
+
+    // Lossless with alpha: four channels, exactly the reference's pixels
+    // (libwebp's encoder may rewrite colours under transparent pixels, so
+    // the source itself is not the reference).
+    let rgba = gradient(40, 30, 4);
+    let lossless = webp::Encoder::from_rgba(&rgba.data, 40, 30)
+        .encode_lossless()
+        .to_vec();
+    let p = decode_whole(&lossless);
+    assert_eq!(p.channels, 4);
+    assert!(
+        p.data == webp_by_image(&lossless).into_raw(),
+        "lossless differs"
+    );
+
+    // An embedded profile is applied, as for JPEG.
+    let red = Pixels::filled(32, 32, [255, 0, 0, 255]);
+    let plain = codec::encode(&red, Format::WebP, &opts(&[("q", "95")]))
+        .unwrap()
+        .bytes;
+    assert_eq!(&plain[12..16], b"VP8 ", "a simple lossy file");
+    let tagged = webp_with_icc(&plain, 32, 32, &swapped_icc());
+    let p = decode_whole(&plain);
+    assert!(
+        p.data[0] > 240 && p.data[1] < 20,
+        "untagged: {:?}",
+        &p.data[..3]
+    );
+    let p = decode_whole(&tagged);
+    assert!(
+        p.data[1] > 200 && p.data[0] < 60,
+        "the profile's red is sRGB green: {:?}",
+        &p.data[..3]
+    );
+    let reference = webp_by_image(&tagged);
+    assert_eq!(reference.width(), 32, "the rewrapped file is valid WebP");
+}
