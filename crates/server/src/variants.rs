@@ -168,12 +168,16 @@ impl Engine {
     /// The source's metadata, trusted for `revalidate_after`.
     async fn source_meta(&self, store: &dyn Store, key: &ObjectKey) -> Result<ObjectMeta, Reject> {
         match &self.sources {
-            Some(cache) => cache
-                .try_get_with(key.as_str().to_owned(), async {
-                    store.stat(key).await.map_err(Reject::from)
-                })
-                .await
-                .map_err(Reject::Shared),
+            // A plain lookup first: the hit path allocates no key.
+            Some(cache) => match cache.get(key.as_str()).await {
+                Some(meta) => Ok(meta),
+                None => cache
+                    .try_get_with(key.as_str().to_owned(), async {
+                        store.stat(key).await.map_err(Reject::from)
+                    })
+                    .await
+                    .map_err(Reject::Shared),
+            },
             None => Ok(store.stat(key).await?),
         }
     }
