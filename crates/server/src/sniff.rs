@@ -60,41 +60,63 @@ impl<S> Sniffed<S> {
         if !self.following {
             return;
         }
-        self.head.extend_from_slice(bytes);
-        loop {
-            if self.head.len() > MAX_HEAD {
-                return self.stop();
+        if self.head.is_empty() {
+            // The usual case: whole heads arrive in one read, nothing is copied.
+            let used = self.scan(bytes);
+            if self.following {
+                self.head.extend_from_slice(&bytes[used..]);
             }
+        } else {
+            let mut head = std::mem::take(&mut self.head);
+            head.extend_from_slice(bytes);
+            let used = self.scan(&head);
+            if self.following {
+                head.drain(..used);
+                self.head = head;
+            }
+        }
+    }
+
+    /// Checks the complete heads at the start of `buf`; returns the bytes
+    /// they take (the rest is the start of a head still arriving).
+    fn scan(&mut self, buf: &[u8]) -> usize {
+        let mut used = 0;
+        loop {
+            let rest = &buf[used..];
             let mut fields = [httparse::EMPTY_HEADER; 128];
             let mut req = httparse::Request::new(&mut fields);
-            let used = match req.parse(&self.head) {
-                Ok(httparse::Status::Complete(used)) => used,
-                Ok(httparse::Status::Partial) => return,
+            let len = match req.parse(rest) {
+                Ok(httparse::Status::Complete(len)) => len,
+                Ok(httparse::Status::Partial) if rest.len() > MAX_HEAD => {
+                    self.stop();
+                    return used;
+                }
+                Ok(httparse::Status::Partial) => return used,
                 // Malformed: hyper answers it (400/431) and closes.
-                Err(_) => return self.stop(),
+                Err(_) => {
+                    self.stop();
+                    return used;
+                }
             };
             self.heads_seen += 1;
-            let has = |name: &str| {
+            let named = |name: &'static str| {
                 req.headers
                     .iter()
-                    .any(|h| h.name.eq_ignore_ascii_case(name))
+                    .filter(move |h| h.name.eq_ignore_ascii_case(name))
             };
-            let chunked = has("transfer-encoding");
-            let lengths: Vec<&[u8]> = req
-                .headers
-                .iter()
-                .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
-                .map(|h| h.value)
-                .collect();
-            if chunked && !lengths.is_empty() {
+            let chunked = named("transfer-encoding").next().is_some();
+            let mut lengths = named("content-length").map(|h| h.value).peekable();
+            if chunked && lengths.peek().is_some() {
                 self.verdict.0.store(self.heads_seen, Ordering::SeqCst);
-                return self.stop();
+                self.stop();
+                return used;
             }
-            if chunked || lengths.iter().any(|v| v.trim_ascii() != b"0") {
+            if chunked || lengths.any(|v| v.trim_ascii() != b"0") {
                 // A body follows: the rest of the stream is not heads.
-                return self.stop();
+                self.stop();
+                return used;
             }
-            self.head.drain(..used);
+            used += len;
         }
     }
 
@@ -173,6 +195,22 @@ mod tests {
         let te_first =
             b"GET /a HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 0\r\n\r\n";
         assert!(verdict_of(&[te_first]).0.is_ambiguous(1));
+    }
+
+    #[test]
+    fn pipelined_heads_in_one_read_and_oversized_heads() {
+        let get = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+        let bad = b"GET /a HTTP/1.1\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let mut burst = [get.as_slice(), get, get].concat();
+        burst.extend_from_slice(&bad[..20]);
+        let (v, seen) = verdict_of(&[&burst, &bad[20..]]);
+        assert_eq!(seen, 4);
+        assert!(v.is_ambiguous(4));
+
+        let huge = format!("GET /a HTTP/1.1\r\nX: {}", "y".repeat(MAX_HEAD));
+        let (v, seen) = verdict_of(&[huge.as_bytes(), b"\r\n\r\n", bad]);
+        assert_eq!(seen, 0, "an oversized head ends the sniffing");
+        assert!(!v.is_ambiguous(1));
     }
 
     #[test]
