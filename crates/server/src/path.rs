@@ -1,6 +1,8 @@
 //! Request paths: percent-decoded once, then checked so that nothing but a
 //! plain `/a/b/c.ext` reaches auth or storage.
 
+use std::borrow::Cow;
+
 use percent_encoding::percent_decode_str;
 
 /// Longest decoded path accepted, in bytes.
@@ -10,11 +12,11 @@ pub(crate) const MAX_PATH_BYTES: usize = 1024;
 /// Returns the normalized path, which starts with `/`; `/` itself is returned
 /// as is (it names no file).
 pub(crate) fn normalize(raw: &str) -> Result<String, &'static str> {
-    let bytes: Vec<u8> = percent_decode_str(raw).collect();
+    let bytes: Cow<'_, [u8]> = percent_decode_str(raw).into();
     if bytes.len() > MAX_PATH_BYTES {
         return Err("path is longer than 1024 bytes");
     }
-    let path = String::from_utf8(bytes).map_err(|_| "path is not valid UTF-8")?;
+    let path = String::from_utf8(bytes.into_owned()).map_err(|_| "path is not valid UTF-8")?;
     if !path.starts_with('/') {
         return Err("path must start with /");
     }

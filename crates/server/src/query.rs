@@ -18,9 +18,15 @@ pub(crate) fn parse(raw: &str) -> Result<Pairs, String> {
 }
 
 fn decode(s: &str) -> Option<String> {
+    if !s.contains(['%', '+']) {
+        // Most names and values: nothing to decode, one copy.
+        return Some(s.to_owned());
+    }
     let spaced = s.replace('+', " ");
-    let bytes: Vec<u8> = percent_decode(spaced.as_bytes()).collect();
-    String::from_utf8(bytes).ok()
+    percent_decode(spaced.as_bytes())
+        .decode_utf8()
+        .ok()
+        .map(|text| text.into_owned())
 }
 
 /// The token parameters of a request.

@@ -426,7 +426,14 @@ impl Drop for Slot<'_> {
 /// A strong ETag from a variant's cache key.
 fn etag_of(cache_key: &str) -> String {
     let digest = Md5::digest(cache_key.as_bytes());
-    format!("\"v-{}\"", hex::encode(&digest[..12]))
+    let mut hexed = [0u8; 24];
+    // 12 bytes always fit 24 hex digits.
+    let _ = hex::encode_to_slice(&digest[..12], &mut hexed);
+    let mut etag = String::with_capacity(28);
+    etag.push_str("\"v-");
+    etag.extend(hexed.iter().map(|&b| char::from(b)));
+    etag.push('"');
+    etag
 }
 
 /// Reads a whole object, refusing past `limit` bytes.
@@ -480,7 +487,17 @@ fn respond(status: StatusCode, headers: HeaderMap, body: Body) -> Response<Body>
 
 #[cfg(test)]
 mod tests {
-    use super::allocated_size;
+    use md5::{Digest, Md5};
+
+    use super::{allocated_size, etag_of};
+
+    #[test]
+    fn etags_are_the_quoted_hex_of_the_keys_digest() {
+        let digest = Md5::digest(b"photo.jpg\nv1");
+        let want = format!("\"v-{}\"", hex::encode(&digest[..12]));
+        assert_eq!(etag_of("photo.jpg\nv1"), want);
+        assert_eq!(want.len(), 28);
+    }
 
     #[test]
     fn sizes_round_up_to_the_allocators_classes() {
