@@ -174,7 +174,41 @@ def measure(args, server, url, concurrency, seconds=None, headers=(), regex=True
         "rss": peak[0],
         "bytes_per_s": result["summary"].get("sizePerSec") or 0,
         "codes": codes,
+        "done": done,
+        "elapsed": result["summary"].get("total") or 0,
+        "cpu_s": cpu,
     }
+
+
+def compare(args, cells, concurrency, headers=(), regex=True):
+    """Measures `cells` ((name, server, url), ...) side by side in ABBA order:
+    each gets two half-length runs, mirrored (A B C C B A), so a machine that
+    drifts during the run (this VM's speed moves by 10-20 % over minutes)
+    weighs on every server alike. Returns {name: cell}; req/s, CPU and bytes
+    are totals over both halves, p50 the request-weighted mean, p99 and RSS
+    the worse half."""
+    half = args.seconds / 2
+    runs = {name: [] for name, _, _ in cells}
+    for name, server, url in list(cells) + list(reversed(cells)):
+        runs[name].append(measure(args, server, url, concurrency, half, headers, regex))
+    out = {}
+    for name, (a, b) in runs.items():
+        done, elapsed = a["done"] + b["done"], a["elapsed"] + b["elapsed"]
+        out[name] = {
+            "rps": done / elapsed if elapsed else 0,
+            "p50": (a["p50"] * a["done"] + b["p50"] * b["done"]) / done if done else 0,
+            "p99": max(a["p99"], b["p99"]),
+            "cpu_ms": (a["cpu_s"] + b["cpu_s"]) * 1e3 / done if done else float("nan"),
+            "rss": max(a["rss"], b["rss"]),
+            "bytes_per_s": ((a["bytes_per_s"] * a["elapsed"] + b["bytes_per_s"] * b["elapsed"])
+                            / elapsed if elapsed else 0),
+            "codes": {k: a["codes"].get(k, 0) + b["codes"].get(k, 0)
+                      for k in {**a["codes"], **b["codes"]}},
+            "done": done,
+            "elapsed": elapsed,
+            "cpu_s": a["cpu_s"] + b["cpu_s"],
+        }
+    return out
 
 
 # ---------------------------------------------------------------- set-up
@@ -269,7 +303,7 @@ http {{
     keepalive_requests 1000000;
     types {{ image/jpeg jpg; application/octet-stream bin; }}
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port} reuseport;
         root {media};
     }}
 }}
@@ -428,8 +462,10 @@ def run(args, only, work, media, servers):
                         "sharp": url_sharp(sharp, source, ext),
                         "thumbor": url_thumbor(thumbor, source, ext)}
                 for conc in (2, 8):
-                    for name, server in (("signet", signet), ("sharp", sharp), ("thumbor", thumbor)):
-                        cell = measure(args, server, urls[name], conc)
+                    cells = compare(args, [(name, server, urls[name]) for name, server in
+                                           (("signet", signet), ("sharp", sharp), ("thumbor", thumbor))],
+                                    conc)
+                    for name, cell in cells.items():
                         w1[f"{source} c{conc} {name}"] = cell
                         print(f"W1 {source} c={conc} {name}: {cell['rps']:.1f} req/s "
                               f"p99 {cell['p99']:.0f} ms cpu {cell['cpu_ms']:.1f} ms "
@@ -446,10 +482,10 @@ def run(args, only, work, media, servers):
             w2 = r.setdefault("W2", {})
             for fmt, sharp_fmt in (("webp", "webp"), ("avif", "avif")):
                 for conc in (2, 8):
-                    for name, server, url in (
-                            ("signet", signet, url_signet(signet, "2.7mp", "jpg", fmt)),
-                            ("sharp", sharp, url_sharp(sharp, "2.7mp", "jpg", sharp_fmt))):
-                        cell = measure(args, server, url, conc)
+                    cells = compare(args, [
+                        ("signet", signet, url_signet(signet, "2.7mp", "jpg", fmt)),
+                        ("sharp", sharp, url_sharp(sharp, "2.7mp", "jpg", sharp_fmt))], conc)
+                    for name, cell in cells.items():
                         w2[f"{fmt} c{conc} {name}"] = cell
                         print(f"W2 {fmt} c={conc} {name}: {cell['rps']:.1f} req/s "
                               f"cpu {cell['cpu_ms']:.1f} ms", flush=True)
@@ -459,19 +495,18 @@ def run(args, only, work, media, servers):
                     w2[f"{fmt} quality {name}"] = quality(vips, np, media / "2.7mp.jpg", body)
             # The other source formats of the corpus, at concurrency 2.
             for ext in ("png", "webp"):
-                for name, server, url in (
-                        ("signet", signet, url_signet(signet, "2.7mp", ext)),
-                        ("sharp", sharp, url_sharp(sharp, "2.7mp", ext))):
-                    cell = measure(args, server, url, 2)
+                cells = compare(args, [("signet", signet, url_signet(signet, "2.7mp", ext)),
+                                       ("sharp", sharp, url_sharp(sharp, "2.7mp", ext))], 2)
+                for name, cell in cells.items():
                     w2[f"from {ext} c2 {name}"] = cell
                     print(f"W2 from {ext} c=2 {name}: {cell['rps']:.1f} req/s "
                           f"cpu {cell['cpu_ms']:.1f} ms", flush=True)
         if "W6" in only:
             w6 = r.setdefault("W6", {})
             for source in ("0.5mp", "2.7mp", "12mp", "24mp"):
-                for name, server, url in (("signet", signet, url_signet(signet, source, "jpg")),
-                                          ("sharp", sharp, url_sharp(sharp, source, "jpg"))):
-                    cell = measure(args, server, url, 1)
+                cells = compare(args, [("signet", signet, url_signet(signet, source, "jpg")),
+                                       ("sharp", sharp, url_sharp(sharp, source, "jpg"))], 1)
+                for name, cell in cells.items():
                     w6[f"size {source} {name}"] = cell
                     print(f"W6 {source} c=1 {name}: p50 {cell['p50']:.1f} ms", flush=True)
             for conc in (1, 2, 4, 8, 32):
@@ -495,28 +530,32 @@ def run(args, only, work, media, servers):
             _, body = fetch(url)  # now cached
             (media / "p/variant.jpg").write_bytes(body)
             w3 = r.setdefault("W3", {"bytes": len(body)})
-            for name, server, u in (("signet", signet, url),
-                                    ("nginx", nginx, f"http://127.0.0.1:{nginx.port}/p/variant.jpg")):
-                cell = measure(args, server, u, 32, regex=False)
+            cells = compare(args, [("signet", signet, url),
+                                   ("nginx", nginx, f"http://127.0.0.1:{nginx.port}/p/variant.jpg")],
+                            32, regex=False)
+            for name, cell in cells.items():
                 w3[name] = cell
                 print(f"W3 {name}: {cell['rps']:.0f} req/s p99 {cell['p99']:.2f} ms", flush=True)
         if "W4" in only:
             w4 = r.setdefault("W4", {})
-            for name, server in (("signet", signet), ("nginx", nginx)):
-                base = f"http://127.0.0.1:{server.port}/big.bin"
-                idle = rss_mib(server.pid)
-                whole = measure(args, server, base, 4, regex=False)
-                ranged = measure(args, server, base, 16, regex=False,
-                                 headers=("Range: bytes=104857600-105906175",))
-                w4[name] = {"whole": whole, "range": ranged, "idle_rss": idle}
+            pair = [(name, server, f"http://127.0.0.1:{server.port}/big.bin")
+                    for name, server in (("signet", signet), ("nginx", nginx))]
+            idle = {name: rss_mib(server.pid) for name, server, _ in pair}
+            wholes = compare(args, pair, 4, regex=False)
+            ranges = compare(args, pair, 16, regex=False,
+                             headers=("Range: bytes=104857600-105906175",))
+            for name, _, _ in pair:
+                whole, ranged = wholes[name], ranges[name]
+                w4[name] = {"whole": whole, "range": ranged, "idle_rss": idle[name]}
                 print(f"W4 {name}: whole {whole['bytes_per_s'] / 2**20:.0f} MiB/s, range "
-                      f"{ranged['rps']:.0f} req/s; RSS {idle:.0f} → {max(whole['rss'], ranged['rss']):.0f} MiB",
+                      f"{ranged['rps']:.0f} req/s; RSS {idle[name]:.0f} → {max(whole['rss'], ranged['rss']):.0f} MiB",
                       flush=True)
     return r
 
 
 def report(r):
-    lines = [f"Machine: {r['machine']}; {r['seconds']} s per cell (oha).", ""]
+    lines = [f"Machine: {r['machine']}; {r['seconds']} s per cell (oha), "
+             "side-by-side cells in ABBA halves.", ""]
 
     def ratio(a, b):
         return a / b if b else float("nan")
