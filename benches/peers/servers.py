@@ -5,7 +5,7 @@ Peers on loopback, all reading the same corpus folder: sharp (libvips) behind
 a minimal Node http server (benches/peers/sharp/server.js), thumbor (PIL
 engine, result storage and storage off, one process per core) and nginx
 (static files), plus `vipsthumbnail` against `signet transform` on the same
-files. oha drives every server for --seconds per cell; CPU comes from
+files. wrk drives every server for --seconds per cell; CPU comes from
 /proc/<pid>/stat summed over the server's process tree, RSS is sampled every
 50 ms. Output quality (PSNR and SSIM against a Lanczos-3 resize of the fully
 decoded source, done by libvips) is reported next to the speed, so speed is not
@@ -24,6 +24,7 @@ Benchmark code only: no part of signet runs it.
 
 import argparse
 import json
+import math
 import os
 import pathlib
 import shutil
@@ -129,20 +130,30 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def oha(args, url, concurrency, seconds=None, regex=True, headers=()):
-    cmd = [args.oha, "--no-tui", "--output-format", "json", "-z", f"{seconds or args.seconds}s",
-           "-c", str(concurrency), "--disable-compression"]
+def wrk(args, url, concurrency, seconds=None, headers=()):
+    """Runs wrk for `seconds` (whole seconds) at `concurrency` connections.
+    A URL with "{n}" walks unique links (benches/peers/wrk.lua), continuing
+    where the previous run stopped, so no URL repeats within a cell."""
+    threads = min(2, concurrency)
+    base = url[:url.index("/", len("http://"))]
+    cmd = ["wrk", "-t", str(threads), "-c", str(concurrency),
+           "-d", f"{max(1, math.ceil(seconds or args.seconds))}s", "--timeout", "60s",
+           "-s", str(HERE / "wrk.lua")]
     for h in headers:
         cmd += ["-H", h]
-    if regex:
-        cmd.append("--rand-regex-url")
-    cmd.append(url)
+    if "{n}" in url:
+        cmd += [base, "--", url[len(base):], str(LINKS), str(args.next_link), str(threads)]
+    else:
+        cmd.append(url)
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    line = next(l for l in out.splitlines() if l.startswith("WRK-JSON "))
+    result = json.loads(line[len("WRK-JSON "):])
+    args.next_link = (args.next_link + result["requests"] + concurrency) % LINKS
+    return result
 
 
 def settle(server, limit=60.0):
-    """Waits until `server` is idle: requests oha abandoned at the end of the
+    """Waits until `server` is idle: requests wrk abandoned at the end of the
     previous run may still be transforming (nothing cancels a running
     libvips or libjpeg call), and their CPU must not be billed to the next."""
     deadline = time.monotonic() + limit
@@ -155,9 +166,9 @@ def settle(server, limit=60.0):
         last = now
 
 
-def measure(args, server, url, concurrency, seconds=None, headers=(), regex=True):
-    """Runs oha against `server`; returns req/s, p50/p99 ms, CPU ms/request,
-    peak RSS MiB, bytes/s and the status codes."""
+def measure(args, server, url, concurrency, seconds=None, headers=()):
+    """Runs wrk against `server`; returns req/s, p50/p99 ms, CPU ms/request,
+    peak RSS MiB, bytes/s (wrk counts response heads too) and the errors."""
     peak = [rss_mib(server.pid)]
     stop = threading.Event()
 
@@ -170,42 +181,42 @@ def measure(args, server, url, concurrency, seconds=None, headers=(), regex=True
     t = threading.Thread(target=sample, daemon=True)
     t.start()
     cpu0 = cpu_s(server.pid)
-    result = oha(args, url, concurrency, seconds, regex, headers)
+    result = wrk(args, url, concurrency, seconds, headers)
     cpu = cpu_s(server.pid) - cpu0
     stop.set()
     t.join()
-    codes = {int(k): v for k, v in result.get("statusCodeDistribution", {}).items()}
-    done = sum(codes.values())
-    pct = result.get("latencyPercentiles", {})
-    bad = done - codes.get(200, 0) - codes.get(206, 0)
-    if bad or not done:
-        print(f"  ! {server.name} {url[:90]}: statuses {codes} "
-              f"errors {result.get('errorDistribution')}", flush=True)
+    done = result["requests"]
+    elapsed = result["duration_us"] / 1e6
+    errors = {k: v for k, v in result["errors"].items() if v}
+    if errors or not done:  # "status": answers of 400 and above
+        print(f"  ! {server.name} {url[:90]}: {done} requests, errors {errors}", flush=True)
     return {
-        "rps": result["summary"]["requestsPerSec"],
-        "p50": (pct.get("p50") or 0) * 1e3,
-        "p99": (pct.get("p99") or 0) * 1e3,
+        "rps": done / elapsed,
+        "p50": result["p50_us"] / 1e3,
+        "p99": result["p99_us"] / 1e3,
         "cpu_ms": cpu * 1e3 / done if done else float("nan"),
         "rss": peak[0],
-        "bytes_per_s": result["summary"].get("sizePerSec") or 0,
-        "codes": codes,
+        "bytes_per_s": result["bytes"] / elapsed,
+        "errors": errors,
         "done": done,
-        "elapsed": result["summary"].get("total") or 0,
+        "elapsed": elapsed,
         "cpu_s": cpu,
     }
 
 
-def compare(args, cells, concurrency, headers=(), regex=True, seconds=None):
-    """Measures `cells` ((name, server, url), ...) side by side in ABBA order:
+def compare(args, cells, concurrency, headers=(), seconds=None):
+    """Measures `cells` ((name, server, url), ...) side by side in ABBA order
+    (a cell may carry its own concurrency as a fourth item):
     each gets two half-length runs, mirrored (A B C C B A), so a machine that
     drifts during the run (this VM's speed moves by 10-20 % over minutes)
     weighs on every server alike. Returns {name: cell}; req/s, CPU and bytes
     are totals over both halves, p50 the request-weighted mean, p99 and RSS
     the worse half."""
     half = (seconds or args.seconds) / 2
-    runs = {name: [] for name, _, _ in cells}
-    for name, server, url in list(cells) + list(reversed(cells)):
-        runs[name].append(measure(args, server, url, concurrency, half, headers, regex))
+    cells = [c if len(c) == 4 else (*c, concurrency) for c in cells]
+    runs = {name: [] for name, *_ in cells}
+    for name, server, url, conc in cells + cells[::-1]:
+        runs[name].append(measure(args, server, url, conc, half, headers))
     out = {}
     for name, (a, b) in runs.items():
         done, elapsed = a["done"] + b["done"], a["elapsed"] + b["elapsed"]
@@ -217,8 +228,8 @@ def compare(args, cells, concurrency, headers=(), regex=True, seconds=None):
             "rss": max(a["rss"], b["rss"]),
             "bytes_per_s": ((a["bytes_per_s"] * a["elapsed"] + b["bytes_per_s"] * b["elapsed"])
                             / elapsed if elapsed else 0),
-            "codes": {k: a["codes"].get(k, 0) + b["codes"].get(k, 0)
-                      for k in {**a["codes"], **b["codes"]}},
+            "errors": {k: a["errors"].get(k, 0) + b["errors"].get(k, 0)
+                       for k in {**a["errors"], **b["errors"]}},
             "done": done,
             "elapsed": elapsed,
             "cpu_s": a["cpu_s"] + b["cpu_s"],
@@ -332,25 +343,23 @@ http {{
 # ---------------------------------------------------------------- URLs
 
 
+# "{n}" stands for the link number (see wrk()).
 def url_signet(server, source, ext, fmt="jpg", w=512, h=512):
-    return (f"http://127.0.0.1:{server.port}/u/{source}-[0-9]{{4}}[.]{ext}"
-            f"[?]w={w}&h={h}&q=80&format={fmt}")
+    return f"http://127.0.0.1:{server.port}/u/{source}-{{n}}.{ext}?w={w}&h={h}&q=80&format={fmt}"
 
 
 def url_sharp(server, source, ext, fmt="jpeg", w=512, h=512):
-    return (f"http://127.0.0.1:{server.port}/u/{source}-[0-9]{{4}}[.]{ext}"
-            f"[?]w={w}&h={h}&q=80&format={fmt}")
+    return f"http://127.0.0.1:{server.port}/u/{source}-{{n}}.{ext}?w={w}&h={h}&q=80&format={fmt}"
 
 
 def url_thumbor(server, source, ext, w=512, h=512):
     return (f"http://127.0.0.1:{server.port}/unsafe/fit-in/{w}x{h}/"
-            f"filters:quality[(]80[)]/u/{source}-[0-9]{{4}}[.]{ext}")
+            f"filters:quality(80)/u/{source}-{{n}}.{ext}")
 
 
-def one(regex_url, n=7):
-    """A concrete URL from a pattern (the n-th link)."""
-    return (regex_url.replace("[0-9]{4}", f"{n:04d}").replace("[.]", ".")
-            .replace("[?]", "?").replace("[(]", "(").replace("[)]", ")"))
+def one(url, n=7):
+    """A concrete URL from a template (the n-th link)."""
+    return url.replace("{n}", f"{n:04d}")
 
 
 # ---------------------------------------------------------------- quality
@@ -422,13 +431,13 @@ def whole_process(args, corpus, source, runs=5):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--signet", default=str(ROOT / "target/release/signet"))
-    ap.add_argument("--oha", default="oha")
     ap.add_argument("--thumbor", default=str(ROOT / ".venv-bench/bin/thumbor"))
     ap.add_argument("--corpus", default=str(ROOT / "target/bench-corpus"))
     ap.add_argument("--out", default=str(ROOT / "target/bench"))
-    ap.add_argument("--seconds", type=int, default=8, help="per measured cell")
+    ap.add_argument("--seconds", type=int, default=6, help="per measured cell")
     ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6")
     args = ap.parse_args()
+    args.next_link = 0
     only = set(args.only.split(","))
     work, media = prepare(args)
     results = {"seconds": args.seconds, "machine": machine()}
@@ -527,9 +536,12 @@ def run(args, only, work, media, servers):
                 for name, cell in cells.items():
                     w6[f"size {source} {name}"] = cell
                     print(f"W6 {source} c=1 {name}: p50 {cell['p50']:.1f} ms", flush=True)
+            # The sweep in mirrored halves too (1 2 4 8 32 32 8 4 2 1), so
+            # drift does not bend the curve.
+            cells = compare(args, [(f"conc {conc}", signet, url_signet(signet, "2.7mp", "jpg"), conc)
+                                   for conc in (1, 2, 4, 8, 32)], None)
             for conc in (1, 2, 4, 8, 32):
-                cell = measure(args, signet, url_signet(signet, "2.7mp", "jpg"), conc)
-                w6[f"conc {conc}"] = cell
+                cell = w6[f"conc {conc}"] = cells[f"conc {conc}"]
                 print(f"W6 2.7mp c={conc}: {cell['rps']:.1f} req/s p99 {cell['p99']:.0f} ms",
                       flush=True)
         stopped(sharp)
@@ -550,7 +562,7 @@ def run(args, only, work, media, servers):
             w3 = r.setdefault("W3", {"bytes": len(body)})
             cells = compare(args, [("signet", signet, url),
                                    ("nginx", nginx, f"http://127.0.0.1:{nginx.port}/p/variant.jpg")],
-                            32, regex=False)
+                            32)
             for name, cell in cells.items():
                 w3[name] = cell
                 print(f"W3 {name}: {cell['rps']:.0f} req/s p99 {cell['p99']:.2f} ms", flush=True)
@@ -559,8 +571,8 @@ def run(args, only, work, media, servers):
             pair = [(name, server, f"http://127.0.0.1:{server.port}/big.bin")
                     for name, server in (("signet", signet), ("nginx", nginx))]
             idle = {name: rss_mib(server.pid) for name, server, _ in pair}
-            wholes = compare(args, pair, 4, regex=False)
-            ranges = compare(args, pair, 16, regex=False,
+            wholes = compare(args, pair, 4)
+            ranges = compare(args, pair, 16,
                              headers=("Range: bytes=104857600-105906175",))
             for name, _, _ in pair:
                 whole, ranged = wholes[name], ranges[name]
@@ -572,7 +584,7 @@ def run(args, only, work, media, servers):
 
 
 def report(r):
-    lines = [f"Machine: {r['machine']}; {r['seconds']} s per cell (oha), "
+    lines = [f"Machine: {r['machine']}; {r['seconds']} s per cell (wrk), "
              "side-by-side cells in ABBA halves.", ""]
 
     def ratio(a, b):

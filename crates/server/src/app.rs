@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use signet_auth::{Grant, Scheme};
-use signet_storage::{FsStore, ObjectKey, S3Store, Store};
+use signet_storage::{FsStore, ObjectKey, Store};
 use signet_transform::pipeline::{negotiate, Limits};
 use signet_transform::{is_image_key, merge, parse_options, Layers, Options};
 
@@ -486,15 +486,28 @@ pub(crate) async fn open_store(storage: &StorageConfig) -> Result<Arc<dyn Store>
                 storage.root.display()
             ))
         })?)),
-        "s3" => Ok(Arc::new(
-            S3Store::new(storage.s3_settings())
-                .await
-                .map_err(|e| StartError::Storage(e.to_string()))?,
-        )),
+        "s3" => open_s3(storage).await,
         other => Err(StartError::Storage(format!(
             "storage kind `{other}` is not available"
         ))),
     }
+}
+
+#[cfg(feature = "s3")]
+async fn open_s3(storage: &StorageConfig) -> Result<Arc<dyn Store>, StartError> {
+    let store = signet_storage::S3Store::new(storage.s3_settings())
+        .await
+        .map_err(|e| StartError::Storage(e.to_string()))?;
+    Ok(Arc::new(store))
+}
+
+#[cfg(not(feature = "s3"))]
+async fn open_s3(storage: &StorageConfig) -> Result<Arc<dyn Store>, StartError> {
+    Err(StartError::Storage(format!(
+        "storage kind `s3` (bucket `{}`) is not in this build: it was built without \
+         the `s3` feature",
+        storage.s3_settings().bucket
+    )))
 }
 
 /// Headers every response carries.

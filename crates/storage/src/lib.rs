@@ -1,5 +1,6 @@
 //! Where media lives: the `Store` trait and its back ends (a local folder or
-//! an S3 bucket). Knows nothing of images, tokens or HTTP.
+//! an S3 bucket, the latter with the default `s3` feature). Knows nothing of
+//! images, tokens or HTTP.
 
 // Data from clients and buckets must never panic the server.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -7,7 +8,9 @@
 mod error;
 mod fs;
 mod key;
+#[cfg(feature = "s3")]
 mod s3;
+mod s3_settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -21,7 +24,9 @@ use futures_util::Stream;
 pub use error::{Result, StorageError};
 pub use fs::FsStore;
 pub use key::{FolderKey, ObjectKey};
-pub use s3::{RetryMode, S3Settings, S3Store, MIN_PART_SIZE};
+#[cfg(feature = "s3")]
+pub use s3::S3Store;
+pub use s3_settings::{RetryMode, S3Settings, MIN_PART_SIZE};
 
 /// A body read from, or written to, a store: chunks as they arrive.
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;

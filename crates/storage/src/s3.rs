@@ -8,7 +8,7 @@
 //! object, as the S3 consoles do.
 
 use std::ops::Range;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::retry::RetryConfig;
@@ -24,61 +24,9 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
 use crate::{
-    ByteStream, Entry, FolderKey, Listing, ObjectBody, ObjectKey, ObjectMeta, Result, StorageError,
-    Store,
+    ByteStream, Entry, FolderKey, Listing, ObjectBody, ObjectKey, ObjectMeta, Result, RetryMode,
+    S3Settings, StorageError, Store, MIN_PART_SIZE,
 };
-
-/// S3's smallest part size for every part but the last.
-pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
-
-/// How the SDK retries failed attempts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryMode {
-    /// Exponential backoff with jitter and a retry quota.
-    Standard,
-    /// Standard, plus client-side rate limiting when the server throttles.
-    Adaptive,
-}
-
-/// Everything needed to reach a bucket. Empty optional fields fall back to
-/// the standard AWS sources (`AWS_REGION`, `AWS_ENDPOINT_URL`,
-/// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, profiles, instance roles).
-#[derive(Clone)]
-pub struct S3Settings {
-    pub bucket: String,
-    /// Key prefix inside the bucket (`""` or `media/`; a missing trailing `/`
-    /// is added).
-    pub prefix: String,
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    /// Static credentials: both or neither.
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
-    /// `http://host/bucket/key` instead of `http://bucket.host/key` (MinIO).
-    pub force_path_style: bool,
-    pub connect_timeout: Duration,
-    /// One HTTP attempt, until the response head.
-    pub attempt_timeout: Duration,
-    /// All attempts together, until the response head.
-    pub operation_timeout: Duration,
-    pub max_attempts: u32,
-    pub initial_backoff: Duration,
-    pub retry_mode: RetryMode,
-    /// Upload part size; bodies up to this size are one `PutObject`.
-    pub part_size: usize,
-}
-
-impl std::fmt::Debug for S3Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Settings")
-            .field("bucket", &self.bucket)
-            .field("prefix", &self.prefix)
-            .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
-            .field("access_key_id", &self.access_key_id)
-            .finish_non_exhaustive()
-    }
-}
 
 /// A store over an S3 bucket.
 #[derive(Debug, Clone)]

@@ -180,3 +180,22 @@ async fn query_overlays_are_dropped_on_jwt_urls_only() {
     let (status, _, _) = get(&app, &format!("/hello.txt?w=10&jwt={token}")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// A build without the `s3` feature (`make bench` makes one) names the
+/// missing back end instead of starting with no store.
+#[cfg(not(feature = "s3"))]
+#[tokio::test]
+async fn s3_storage_is_refused_by_a_build_without_it() {
+    let storage = crate::config::StorageConfig {
+        kind: "s3".into(),
+        bucket: "media".into(),
+        ..Default::default()
+    };
+    let Err(StartError::Storage(e)) = open_store(&storage).await else {
+        panic!("an s3 store opened without the s3 feature");
+    };
+    assert!(
+        e.contains("storage kind `s3` (bucket `media`) is not in this build"),
+        "{e}"
+    );
+}
