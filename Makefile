@@ -10,7 +10,7 @@ TOOLS ?= $(HOME)/.cache/signet-tools
 S3S_FS := $(TOOLS)/bin/s3s-fs
 OHA := $(TOOLS)/bin/oha
 
-.PHONY: run build test test-minio test-deps browser-deps system-deps vectors bench bench-engine bench-deps fuzz fuzz-deps soak soak-deps lint fmt clean
+.PHONY: run build test test-minio test-deps browser-deps system-deps vectors bench bench-engine bench-deps bench-tools bench-w3-ab fuzz fuzz-deps soak soak-deps lint fmt clean
 
 # libjpeg-turbo 3 is built from the source vendored in turbojpeg-sys: it needs
 # cmake, and nasm for its SIMD code (Debian's own libturbojpeg is 2.x, too old).
@@ -102,9 +102,22 @@ bench: system-deps
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 SHARP := benches/peers/sharp/node_modules/sharp
-bench-deps: system-deps $(BENCH_STAMP) $(SHARP)
-	@command -v vipsthumbnail >/dev/null && command -v nginx >/dev/null && command -v wrk >/dev/null || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvips-tools nginx-light wrk; }
+bench-deps: system-deps bench-tools $(BENCH_STAMP) $(SHARP)
+	@command -v vipsthumbnail >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvips-tools; }
+
+bench-tools:
+	@command -v nginx >/dev/null && command -v wrk >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk; }
+
+# W3 (cache hits with a JWT on every request) of BASE, an older signet
+# binary, side by side with this tree's in ABBA halves: a change's
+# before/after (docs/benchmarks.md). Needs only wrk, nginx and python3.
+bench-w3-ab: system-deps bench-tools
+	@test -x "$(BASE)" || { echo "give BASE=path/to/an/older/signet"; exit 2; }
+	$(CARGO) build --release $(CARGO_FLAGS) -p signet -p signet-bench-corpus --bins --no-default-features
+	target/release/signet-bench-corpus
+	python3 benches/peers/servers.py --only W3 --baseline $(BASE) --seconds $(BENCH_SECONDS)
 
 $(BENCH_STAMP): benches/peers/requirements.txt
 	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)

@@ -275,9 +275,9 @@ def signet_config(work, media, name, cache):
     return path, port, admin
 
 
-def start_signet(args, work, media, name, cache):
+def start_signet(args, work, media, name, cache, binary=None):
     config, port, admin = signet_config(work, media, name, cache)
-    server = Server(name, [args.signet, "serve", "--config", str(config)],
+    server = Server(name, [binary or args.signet, "serve", "--config", str(config)],
                     f"http://127.0.0.1:{admin}/ready", env={"RUST_LOG": "warn"})
     server.port, server.config = port, config
     return server
@@ -436,6 +436,8 @@ def main():
     ap.add_argument("--out", default=str(ROOT / "target/bench"))
     ap.add_argument("--seconds", type=int, default=6, help="per measured cell")
     ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6")
+    ap.add_argument("--baseline", help="an older signet binary: W3 then measures it side by side "
+                    "with --signet (ABBA), for before/after figures of a change")
     args = ap.parse_args()
     args.next_link = 0
     only = set(args.only.split(","))
@@ -461,8 +463,11 @@ def machine():
 
 
 def run(args, only, work, media, servers):
-    import numpy as np
-    import pyvips as vips
+    if only & {"W1", "W2", "W5", "W6"}:
+        # Quality figures need numpy and libvips (the bench venv); W3 and W4
+        # run with the system Python.
+        import numpy as np
+        import pyvips as vips
 
     r = {}
     sources = [("2.7mp", "jpg"), ("12mp", "jpg")]
@@ -560,9 +565,16 @@ def run(args, only, work, media, servers):
             _, body = fetch(url)  # now cached
             (media / "p/variant.jpg").write_bytes(body)
             w3 = r.setdefault("W3", {"bytes": len(body)})
-            cells = compare(args, [("signet", signet, url),
-                                   ("nginx", nginx, f"http://127.0.0.1:{nginx.port}/p/variant.jpg")],
-                            32)
+            cells = [("signet", signet, url),
+                     ("nginx", nginx, f"http://127.0.0.1:{nginx.port}/p/variant.jpg")]
+            if args.baseline:
+                # The same config, keys and token against the older binary.
+                base = started(start_signet(args, work, media, "baseline", "512MiB",
+                                            binary=args.baseline))
+                base_url = f"http://127.0.0.1:{base.port}" + signed[signed.index("/p/"):]
+                assert fetch(base_url)[1] == body, "the baseline serves other bytes"
+                cells.insert(1, ("baseline", base, base_url))
+            cells = compare(args, cells, 32)
             for name, cell in cells.items():
                 w3[name] = cell
                 print(f"W3 {name}: {cell['rps']:.0f} req/s p99 {cell['p99']:.2f} ms", flush=True)
@@ -652,6 +664,12 @@ def report(r):
                   f"| signet (JWT) | {s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | {s['cpu_ms']:.3f} |",
                   f"| nginx | {n['rps']:.0f} | {n['p50']:.2f} | {n['p99']:.2f} | {n['cpu_ms']:.3f} |",
                   f"| ratio | {ratio(s['rps'], n['rps']):.2f}× | | | |", ""]
+        if "baseline" in w3:
+            b = w3["baseline"]
+            lines[-1:-1] = [
+                f"| baseline signet (JWT) | {b['rps']:.0f} | {b['p50']:.2f} | {b['p99']:.2f} | {b['cpu_ms']:.3f} |",
+                f"| this build / baseline | {ratio(s['rps'], b['rps']):.2f}× | | | "
+                f"{ratio(s['cpu_ms'], b['cpu_ms']):.2f}× |"]
     if "W4" in r:
         w4 = r["W4"]
         lines += [f"### W4 — a {BIG_MB} MB original", "",

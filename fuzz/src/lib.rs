@@ -34,7 +34,7 @@ use signet_auth::{
     mask_matches, md5_signature, scope_matches, verify_jwt, verify_md5, JwtOptions, Key, KeyKind,
     KeyRing,
 };
-use signet_transform::pipeline::{self, negotiate, Format, Job, Limits};
+use signet_transform::pipeline::{self, negotiate, Accepts, Format, Job, Limits};
 use signet_transform::{is_overlay, merge, parse_options, Layers, Options};
 
 /// The clock for token targets.
@@ -287,7 +287,7 @@ pub fn pipeline(data: &[u8]) -> bool {
     let options = parse_options(pairs(text)).expect("fixed option sets are valid");
     let job = Job {
         options: &options,
-        target: negotiate(&options, None, false).target,
+        target: negotiate(&options, Accepts::default(), false).target,
         watermark: None,
     };
     let Ok(out) = pipeline::process(source, &job, &LIMITS) else {

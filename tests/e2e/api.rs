@@ -40,15 +40,8 @@ fn python() -> Option<PathBuf> {
             .args(["-c", "import sirv_rest_api"])
             .status()
             .is_ok_and(|s| s.success());
-    if ready {
-        return Some(venv);
-    }
-    assert!(
-        std::env::var_os("SIGNET_REQUIRE_PEERS").is_none(),
-        "the Sirv SDK is not installed in .venv-test: run `make test-deps`"
-    );
-    eprintln!("skipping: the Sirv SDK is not installed (make test-deps)");
-    None
+    signet_testkit::require_peer("the Sirv SDK (.venv-test)", ready, "run `make test-deps`")
+        .then_some(venv)
 }
 
 pub fn token(s: &Server) -> String {

@@ -25,14 +25,11 @@ pub fn browser_ready() -> bool {
         && browser_dir()
             .join("node_modules/playwright-core/package.json")
             .is_file();
-    if !ready {
-        assert!(
-            std::env::var_os("SIGNET_REQUIRE_PEERS").is_none(),
-            "Chromium or playwright-core is missing: run `make test-deps`"
-        );
-        eprintln!("skipping: Chromium or playwright-core is missing (make test-deps)");
-    }
-    ready
+    signet_testkit::require_peer(
+        "Chromium with playwright-core",
+        ready,
+        "run `make test-deps`",
+    )
 }
 
 /// Runs `node tests/browser/<script>` with `spec` on stdin; its stdout as JSON.

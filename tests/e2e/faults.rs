@@ -10,16 +10,12 @@ use std::time::{Duration, Instant};
 
 use signet_storage::testing::S3Server;
 
-use crate::harness::{put_object, s3_config, Server};
+use crate::harness::{put_object, s3_config, wait_until, Server};
+
+/// How long the store is down in the kill-and-restart scenario.
+const OUTAGE: Duration = Duration::from_secs(3);
 
 const PHOTO: &[u8] = include_bytes!("../../examples/media/example-image.jpg"); // 1200×800
-
-fn metric(s: &Server, name: &str) -> u64 {
-    let text = s.admin_get("/metrics").text();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} not in /metrics:\n{text}"))
-}
 
 /// A loopback TCP proxy that holds every upstream→client chunk back by a
 /// settable delay: a store that answers, slowly.
@@ -268,9 +264,14 @@ fn killing_the_store_under_load_keeps_hits_serving_and_recovers() {
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(500));
+        // The load is running (hits and misses answered) before the fault.
+        let hits = s.metric("signet_cache_hits_total");
+        wait_until(Duration::from_secs(10), "hits before the outage", || {
+            s.metric("signet_cache_hits_total") >= hits + 10
+        });
         s3.stop();
-        std::thread::sleep(Duration::from_secs(3));
+        // The outage itself: a fixed length is the scenario, not a wait.
+        std::thread::sleep(OUTAGE);
         s3.restart();
         // Keep going until misses succeed again.
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -278,7 +279,11 @@ fn killing_the_store_under_load_keeps_hits_serving_and_recovers() {
             assert!(Instant::now() < deadline, "signet did not recover");
             std::thread::sleep(Duration::from_millis(100));
         }
-        std::thread::sleep(Duration::from_millis(500));
+        // Load goes on after the recovery before the threads stop.
+        let hits = s.metric("signet_cache_hits_total");
+        wait_until(Duration::from_secs(10), "hits after the recovery", || {
+            s.metric("signet_cache_hits_total") >= hits + 10
+        });
         running.store(false, Ordering::SeqCst);
         let hits: u64 = hitters.into_iter().map(|h| h.join().unwrap()).sum();
         let statuses: Vec<u16> = missers
@@ -301,8 +306,8 @@ fn a_stampede_of_identical_misses_reads_and_transforms_once() {
     };
     put_object(&s3, "public/photo.jpg", PHOTO, Some("image/jpeg"));
     let s = Server::start(&s3_config(&s3, ""));
-    let transforms = metric(&s, "signet_transforms_total");
-    let reads = metric(&s, "signet_storage_reads_total");
+    let transforms = s.metric("signet_transforms_total");
+    let reads = s.metric("signet_storage_reads_total");
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..500)
             .map(|_| {
@@ -313,6 +318,6 @@ fn a_stampede_of_identical_misses_reads_and_transforms_once() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(statuses.iter().all(|st| *st == 200), "{statuses:?}");
-    assert_eq!(metric(&s, "signet_transforms_total"), transforms + 1);
-    assert_eq!(metric(&s, "signet_storage_reads_total"), reads + 1);
+    assert_eq!(s.metric("signet_transforms_total"), transforms + 1);
+    assert_eq!(s.metric("signet_storage_reads_total"), reads + 1);
 }

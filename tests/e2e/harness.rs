@@ -104,6 +104,15 @@ impl Server {
         request(&self.admin, "GET", target, &[])
     }
 
+    /// A counter or gauge from `/metrics`, by its full series name (with
+    /// labels, e.g. `signet_cache_hits_total`).
+    pub fn metric(&self, name: &str) -> u64 {
+        let text = self.admin_get("/metrics").text();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} not in /metrics:\n{text}"))
+    }
+
     /// Sends SIGTERM now; the returned handle waits for the exit status.
     pub fn terminate_async(self) -> Terminating {
         let status = Command::new("kill")
@@ -135,6 +144,20 @@ impl Terminating {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("signet did not exit within 30 s of SIGTERM");
+    }
+}
+
+/// Polls `done` every 20 ms until it holds; fails the test, saying `what`
+/// was awaited, once `limit` has passed. Tests wait on conditions, never on
+/// fixed sleeps that a slow machine outlasts.
+pub fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {limit:?} for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -201,26 +224,11 @@ pub fn request_with_body(
     parse(&raw, method == "HEAD")
 }
 
-fn parse(raw: &[u8], head: bool) -> Resp {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response head");
-    let text = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = text.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
+/// Parses a whole response with `httparse` (the one parser of the suite);
+/// a chunked body is de-chunked unless the request was a HEAD.
+pub fn parse(raw: &[u8], head: bool) -> Resp {
+    let (status, headers, head_len) = parse_head(raw).expect("a complete response head");
+    let mut body = raw[head_len..].to_vec();
     let chunked = headers
         .iter()
         .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
@@ -234,14 +242,39 @@ fn parse(raw: &[u8], head: bool) -> Resp {
     }
 }
 
+/// Header fields, names lower-cased, in order.
+pub type Fields = Vec<(String, String)>;
+
+/// The status, the headers and the length of a response head, or `None`
+/// while `raw` holds no complete head.
+pub fn parse_head(raw: &[u8]) -> Option<(u16, Fields, usize)> {
+    let mut fields = [httparse::EMPTY_HEADER; 64];
+    let mut response = httparse::Response::new(&mut fields);
+    let httparse::Status::Complete(len) = response.parse(raw).expect("a valid response head")
+    else {
+        return None;
+    };
+    let headers = response
+        .headers
+        .iter()
+        .map(|h| {
+            let value = String::from_utf8_lossy(h.value).trim().to_owned();
+            (h.name.to_ascii_lowercase(), value)
+        })
+        .collect();
+    Some((response.code?, headers, len))
+}
+
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16)
-                .unwrap();
-        data = &data[line_end + 2..];
+        let httparse::Status::Complete((start, size)) =
+            httparse::parse_chunk_size(data).expect("a valid chunk size")
+        else {
+            panic!("a truncated chunked body");
+        };
+        let size = usize::try_from(size).unwrap();
+        data = &data[start..];
         if size == 0 {
             return out;
         }

@@ -3,11 +3,12 @@
 //! format negotiation, profiles and watermarks from storage.
 
 use std::path::Path;
+use std::time::Duration;
 
 use image::{DynamicImage, GenericImageView, Rgba};
 use serde_json::{json, Value};
 
-use crate::harness::{config, now, Media, Server};
+use crate::harness::{config, now, wait_until, Media, Server};
 use crate::tokens::{claims, hs256};
 
 const PHOTO: &[u8] = include_bytes!("../../examples/media/example-image.jpg"); // 1200×800
@@ -37,14 +38,6 @@ fn near(p: Rgba<u8>, want: [u8; 3], tol: u8) -> bool {
 /// How many pixels are close to `want`.
 fn count(img: &DynamicImage, want: [u8; 3]) -> usize {
     img.pixels().filter(|(_, _, p)| near(*p, want, 12)).count()
-}
-
-/// A counter or gauge from `/metrics`.
-fn metric(s: &Server, name: &str) -> u64 {
-    let text = s.admin_get("/metrics").text();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} not in /metrics:\n{text}"))
 }
 
 fn jwt_url(path: &str, args: Value, extra_query: &str) -> String {
@@ -171,7 +164,7 @@ fn cache_hits_coalesced_misses_and_auth_on_every_hit() {
     write(&root, "private/other.jpg", &other.into_inner());
 
     // Miss, then hit with the same bytes.
-    let before = metric(&s, "signet_transforms_total");
+    let before = s.metric("signet_transforms_total");
     let a = s.get("/public/photo.jpg?w=222");
     let b = s.get("/public/photo.jpg?width=222&v=7");
     assert_eq!((a.status, b.status), (200, 200));
@@ -181,8 +174,8 @@ fn cache_hits_coalesced_misses_and_auth_on_every_hit() {
         b.header("etag"),
         "aliases and ignored params share a key"
     );
-    assert_eq!(metric(&s, "signet_transforms_total"), before + 1);
-    assert!(metric(&s, "signet_cache_hits_total") >= 1);
+    assert_eq!(s.metric("signet_transforms_total"), before + 1);
+    assert!(s.metric("signet_cache_hits_total") >= 1);
 
     // Free text cannot forge another option set's cache key.
     let forged = s.get("/public/photo.jpg?text=a%26w%3D50");
@@ -195,8 +188,8 @@ fn cache_hits_coalesced_misses_and_auth_on_every_hit() {
     );
 
     // 50 concurrent identical misses: one transform.
-    let before = metric(&s, "signet_transforms_total");
-    let reads = metric(&s, "signet_storage_reads_total");
+    let before = s.metric("signet_transforms_total");
+    let reads = s.metric("signet_storage_reads_total");
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..50)
             .map(|_| scope.spawn(|| s.get("/public/photo.jpg?w=640&q=90").status))
@@ -204,8 +197,8 @@ fn cache_hits_coalesced_misses_and_auth_on_every_hit() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(statuses.iter().all(|st| *st == 200), "{statuses:?}");
-    assert_eq!(metric(&s, "signet_transforms_total"), before + 1);
-    assert_eq!(metric(&s, "signet_storage_reads_total"), reads + 1);
+    assert_eq!(s.metric("signet_transforms_total"), before + 1);
+    assert_eq!(s.metric("signet_storage_reads_total"), reads + 1);
 
     // Auth runs on hits: the cached variant needs a valid token every time.
     let args = json!({"w": "150"});
@@ -246,7 +239,7 @@ fn the_cache_stays_within_its_byte_budget() {
         let r = s.get(&format!("/public/photo.jpg?w={}&q=95", 300 + w));
         assert_eq!(r.status, 200);
     }
-    let held = metric(&s, "signet_cache_bytes");
+    let held = s.metric("signet_cache_bytes");
     assert!(held > 0 && held <= 300_000, "cache holds {held} bytes");
 }
 
@@ -404,13 +397,11 @@ fn profiles_named_default_and_changed_without_restart() {
     );
 
     write(&root, "Profiles/thumb.json", br#"{"w": 50}"#);
-    std::thread::sleep(std::time::Duration::from_millis(1300));
-    let r = s.get("/public/photo.jpg?profile=thumb");
-    assert_eq!(
-        decode(&r.body).width(),
-        50,
-        "the new profile, same URL, no restart"
-    );
+    // Seen once revalidate_after (1 s) has passed: the same URL, no restart.
+    wait_until(Duration::from_secs(10), "the new profile", || {
+        let r = s.get("/public/photo.jpg?profile=thumb");
+        r.status == 200 && decode(&r.body).width() == 50
+    });
 
     // A source changed behind the server's back is seen within revalidate_after.
     let before = s.get("/public/photo.jpg?w=80");
@@ -420,13 +411,10 @@ fn profiles_named_default_and_changed_without_restart() {
         .write_to(&mut bytes, image::ImageFormat::Png)
         .unwrap();
     write(&root, "public/photo.jpg", &bytes.into_inner());
-    std::thread::sleep(std::time::Duration::from_millis(1300));
+    wait_until(Duration::from_secs(10), "the new source version", || {
+        s.get("/public/photo.jpg?w=80").header("etag") != before.header("etag")
+    });
     let after = s.get("/public/photo.jpg?w=80");
-    assert_ne!(
-        before.header("etag"),
-        after.header("etag"),
-        "new source version"
-    );
     assert_eq!(decode(&after.body).height(), 53, "600×400 source at w=80");
 
     assert_eq!(s.get("/public/photo.jpg?profile=missing").status, 404);
@@ -503,7 +491,7 @@ fn past_the_queue_bound_misses_get_a_fast_503() {
     assert!(refused
         .iter()
         .all(|(_, retry)| retry.as_deref() == Some("5")));
-    assert_eq!(metric(&s, "signet_overloaded_total"), refused.len() as u64);
+    assert_eq!(s.metric("signet_overloaded_total"), refused.len() as u64);
     // Once the burst is over the server serves again.
     assert_eq!(s.get("/public/big.jpg?w=100").status, 200);
 }
@@ -530,6 +518,7 @@ fn abandoned_misses_give_back_their_queue_slots() {
     // Three rounds of two abandoned misses: each round fills the bound (one
     // running, one queued); the clients leave before the answers.
     for round in 0..3 {
+        let misses = s.metric("signet_cache_misses_total");
         let clients: Vec<_> = (0..2)
             .map(|i| {
                 let mut c = std::net::TcpStream::connect(&s.media).unwrap();
@@ -538,10 +527,20 @@ fn abandoned_misses_give_back_their_queue_slots() {
                 c
             })
             .collect();
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        // Both misses reached the engine (one running, one queued) …
+        wait_until(Duration::from_secs(10), "both misses to arrive", || {
+            s.metric("signet_cache_misses_total") >= misses + 2
+        });
         drop(clients);
-        // Let the running transform finish and the queue drain.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+        // … and the transform that started has finished.
+        wait_until(
+            Duration::from_secs(20),
+            "the running transform to end",
+            || {
+                s.metric("signet_transform_duration_seconds_count")
+                    == s.metric("signet_transforms_total")
+            },
+        );
     }
     for i in 0..3 {
         let r = s.get(&format!("/public/big.jpg?w={}", 100 + i));

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::harness::{config, request, Media, Server};
+use crate::harness::{config, parse_head, request, wait_until, Media, Server};
 
 /// Writes `bytes`, then reads until the server closes (or `wait` passes).
 /// Returns what came back, whether the server closed, and when it did.
@@ -28,12 +28,9 @@ fn exchange(addr: &str, bytes: &[u8], wait: Duration) -> (Vec<u8>, bool, Duratio
     }
 }
 
+/// The status of the first response in `response`, 0 when none came.
 fn status_of(response: &[u8]) -> u16 {
-    let text = String::from_utf8_lossy(response);
-    text.split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    parse_head(response).map_or(0, |(status, _, _)| status)
 }
 
 #[test]
@@ -237,11 +234,13 @@ fn sigterm_with_200_requests_in_flight_finishes_every_one() {
     let signalled = Instant::now();
     let terminating = server.terminate_async();
 
-    // Readiness fails at once: /ready is refused (the admin listener is
-    // closed, so a connect fails, or one that landed in its backlog is reset
-    // or closed unanswered) or answers 503. One attempt, no retry: whichever
-    // way the race with the listener's close goes, a 200 fails the test.
-    std::thread::sleep(Duration::from_millis(100));
+    // Once the signal is handled (the media listener refuses connections),
+    // readiness is gone: /ready is refused (the admin listener is closed, so
+    // a connect fails, or one that landed in its backlog is reset or closed
+    // unanswered) or answers 503. One attempt: a 200 fails the test.
+    wait_until(Duration::from_secs(10), "the listeners to close", || {
+        TcpStream::connect(&addr).is_err()
+    });
     if let Some(status) = ready_status_once(&admin) {
         assert_eq!(status, 503, "/ready during the drain");
     }
@@ -249,8 +248,8 @@ fn sigterm_with_200_requests_in_flight_finishes_every_one() {
     let mut complete = 0;
     for c in clients {
         let raw = c.join().unwrap();
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-        assert!(raw.starts_with(b"HTTP/1.1 200"));
+        let (status, _, split) = parse_head(&raw).expect("a response head");
+        assert_eq!(status, 200);
         assert_eq!(raw.len() - split, SIZE, "a truncated body");
         assert!(raw[split..] == body[..], "a corrupted body");
         complete += 1;
@@ -272,7 +271,5 @@ fn ready_status_once(admin: &str) -> Option<u16> {
         .ok()?;
     let mut raw = Vec::new();
     let _ = conn.read_to_end(&mut raw);
-    let line = raw.split(|&b| b == b'\r').next()?;
-    let status = std::str::from_utf8(line).ok()?.split(' ').nth(1)?;
-    Some(status.parse().expect("a numeric status"))
+    parse_head(&raw).map(|(status, _, _)| status)
 }

@@ -27,13 +27,6 @@ fn setup(extra: &str) -> Option<(S3Server, Server)> {
     Some((s3, server))
 }
 
-fn metric(s: &Server, name: &str) -> u64 {
-    let text = s.admin_get("/metrics").text();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} not in /metrics:\n{text}"))
-}
-
 #[test]
 fn originals_ranges_and_odd_keys_on_s3() {
     let Some((_s3, s)) = setup("") else { return };
@@ -104,10 +97,10 @@ fn transforms_and_cache_on_s3() {
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("image/png"));
 
-    let reads = metric(&s, "signet_storage_reads_total");
+    let reads = s.metric("signet_storage_reads_total");
     assert_eq!(s.get("/public/photo.jpg?w=120").status, 200);
     assert_eq!(
-        metric(&s, "signet_storage_reads_total"),
+        s.metric("signet_storage_reads_total"),
         reads,
         "a hit reads nothing"
     );

@@ -1,6 +1,7 @@
 //! The key ring: named secrets, each for one scheme and limited to a scope.
 
 use base64::Engine as _;
+use secrecy::{ExposeSecret, SecretSlice};
 
 /// Secrets shorter than this are accepted (Sirv's own example key is
 /// `topsecret`) but reported by [`KeyRing::weak_keys`] so the server can warn.
@@ -34,24 +35,14 @@ pub enum KeyError {
     CannotSign(String),
 }
 
-/// One secret. Its `Debug` never shows the secret.
-#[derive(Clone)]
+/// One secret. Its `Debug` never shows the secret (`secrecy` redacts it),
+/// and the bytes are zeroed when the key is dropped.
+#[derive(Clone, Debug)]
 pub struct Key {
     id: String,
     kind: KeyKind,
-    secret: Vec<u8>,
+    secret: SecretSlice<u8>,
     scope: String,
-}
-
-impl std::fmt::Debug for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Key")
-            .field("id", &self.id)
-            .field("kind", &self.kind)
-            .field("secret", &"<redacted>")
-            .field("scope", &self.scope)
-            .finish()
-    }
 }
 
 impl Key {
@@ -79,7 +70,7 @@ impl Key {
         Ok(Key {
             id,
             kind,
-            secret,
+            secret: secret.into(),
             scope,
         })
     }
@@ -97,12 +88,12 @@ impl Key {
     }
 
     pub(crate) fn secret(&self) -> &[u8] {
-        &self.secret
+        self.secret.expose_secret()
     }
 
     /// Whether the secret is shorter than [`WEAK_SECRET_BYTES`].
     pub fn is_weak(&self) -> bool {
-        self.secret.len() < WEAK_SECRET_BYTES
+        self.secret.expose_secret().len() < WEAK_SECRET_BYTES
     }
 }
 

@@ -72,22 +72,10 @@ fn committed_pyjwt_vectors() {
     check_all(include_str!("vectors/pyjwt.json"));
 }
 
-fn required() -> bool {
-    std::env::var_os("SIGNET_REQUIRE_PEERS").is_some_and(|v| v == "1")
-}
-
 /// Runs a generator; `None` when its tool is absent and not required.
 fn generate(program: &Path, script: &str, ready: bool) -> Option<String> {
-    if !ready {
-        assert!(
-            !required(),
-            "{} is not installed: run `make test-deps`",
-            program.display()
-        );
-        eprintln!(
-            "skipping fresh vectors: {} not installed",
-            program.display()
-        );
+    let what = program.display().to_string();
+    if !signet_testkit::require_peer(&what, ready, "run `make test-deps`") {
         return None;
     }
     let out = Command::new(program)

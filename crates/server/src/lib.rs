@@ -1,32 +1,27 @@
-//! The signet application as a library: configuration, the command line, the
-//! HTTP server with its auth gate, and the handlers. Only this crate knows HTTP.
+//! The signet application as a library: configuration (`config`), the
+//! shared state (`core`), the HTTP layer both listeners use (`http`), the
+//! media listener's request flow (`media`), the admin listener with the REST
+//! API (`admin`), URL signing (`links`) and the command line (`cli`). Only
+//! this crate knows HTTP. docs/ARCHITECTURE.md maps it.
 
 // Data from clients and buckets must never panic the server.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-mod api;
-mod app;
-mod body;
+pub mod admin;
 pub mod cli;
 pub mod config;
-mod console;
-mod gate;
+pub mod core;
+pub(crate) mod http;
+pub(crate) mod links;
 pub mod logging;
-mod memory;
-mod metrics;
-mod originals;
-mod path;
-mod profiles;
-mod query;
-mod reject;
-pub mod serve;
-mod sniff;
-mod srcset;
-mod urls;
-mod variants;
+pub mod media;
 
-pub use api::RequestBody;
-pub use app::{App, StartError};
-pub use body::Body;
+#[cfg(test)]
+mod tidy;
+
+pub use crate::core::{Core, StartError};
+pub use admin::api::RequestBody;
+pub use admin::Admin;
 pub use config::{Config, ConfigError, Overrides};
-pub use metrics::Metrics;
+pub use http::body::Body;
+pub use media::Media;

@@ -22,6 +22,7 @@ use aws_sdk_s3::Client;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
+use secrecy::ExposeSecret;
 
 use crate::{
     ByteStream, Entry, FolderKey, Listing, ObjectBody, ObjectKey, ObjectMeta, Result, RetryMode,
@@ -64,7 +65,7 @@ impl S3Store {
             (Some(id), Some(secret)) => {
                 loader = loader.credentials_provider(Credentials::new(
                     id,
-                    secret,
+                    secret.expose_secret(),
                     None,
                     None,
                     "signet-config",

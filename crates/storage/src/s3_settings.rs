@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use secrecy::SecretString;
+
 /// S3's smallest part size for every part but the last.
 pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
 
@@ -19,7 +21,8 @@ pub enum RetryMode {
 /// Everything needed to reach a bucket. Empty optional fields fall back to
 /// the standard AWS sources (`AWS_REGION`, `AWS_ENDPOINT_URL`,
 /// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, profiles, instance roles).
-#[derive(Clone)]
+/// Its `Debug` never shows the secret key (`secrecy` redacts it).
+#[derive(Clone, Debug)]
 pub struct S3Settings {
     pub bucket: String,
     /// Key prefix inside the bucket (`""` or `media/`; a missing trailing `/`
@@ -29,7 +32,7 @@ pub struct S3Settings {
     pub region: Option<String>,
     /// Static credentials: both or neither.
     pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
+    pub secret_access_key: Option<SecretString>,
     /// `http://host/bucket/key` instead of `http://bucket.host/key` (MinIO).
     pub force_path_style: bool,
     pub connect_timeout: Duration,
@@ -42,16 +45,4 @@ pub struct S3Settings {
     pub retry_mode: RetryMode,
     /// Upload part size; bodies up to this size are one `PutObject`.
     pub part_size: usize,
-}
-
-impl std::fmt::Debug for S3Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Settings")
-            .field("bucket", &self.bucket)
-            .field("prefix", &self.prefix)
-            .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
-            .field("access_key_id", &self.access_key_id)
-            .finish_non_exhaustive()
-    }
 }

@@ -61,13 +61,11 @@ impl S3Server {
         if let Ok(endpoint) = std::env::var("SIGNET_S3_ENDPOINT") {
             return Some(S3Server::external(endpoint));
         }
-        let Some(binary) = S3Server::binary() else {
-            if std::env::var_os("SIGNET_REQUIRE_PEERS").is_some() {
-                panic!("s3s-fs is not installed: run `make test-deps`");
-            }
-            eprintln!("skipping: s3s-fs is not installed (make test-deps installs it)");
+        let binary = S3Server::binary();
+        if !signet_testkit::require_peer("s3s-fs", binary.is_some(), "run `make test-deps`") {
             return None;
-        };
+        }
+        let binary = binary?;
         let dir = tempfile::tempdir().expect("temp dir for s3s-fs");
         for b in buckets {
             std::fs::create_dir(dir.path().join(b)).expect("bucket folder");

@@ -12,7 +12,9 @@ mod values;
 
 pub use error::TransformError;
 pub use merge::{is_overlay, merge, Layers};
-pub use options::{parse_options, OptionError, Options, OPTION_NAMES};
+pub use options::{
+    canonical_name, canonical_option, parse_options, OptionError, Options, OPTION_NAMES,
+};
 pub use values::{Color, Gravity};
 
 /// File extensions whose files take image options.

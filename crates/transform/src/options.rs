@@ -245,6 +245,27 @@ where
     }
 }
 
+/// The canonical name of an option given by any of its names (`width` and
+/// `scale.width` are `w`), or `None` for a name that is not an option. The
+/// one alias table: no other crate spells aliases out.
+pub fn canonical_name(name: &str) -> Option<&'static str> {
+    find(name).map(|s| s.name)
+}
+
+/// One option checked on its own: its canonical name and value
+/// (`("scale.option", "NOUP")` is `("scale.option", "noup")`).
+pub fn canonical_option(name: &str, value: &str) -> Result<(&'static str, String), OptionError> {
+    let fail = |reason: String| OptionError {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        reason,
+    };
+    let spec = find(name).ok_or_else(|| fail("unknown option".to_owned()))?;
+    check(spec.kind, value)
+        .map(|v| (spec.name, v))
+        .map_err(fail)
+}
+
 fn find(name: &str) -> Option<&'static Spec> {
     SPECS
         .iter()

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use image::{Rgba, RgbaImage};
 use signet_transform::parse_options;
-use signet_transform::pipeline::{negotiate, process, Job, Limits};
+use signet_transform::pipeline::{negotiate, process, Accepts, Job, Limits};
 
 const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
@@ -82,7 +82,7 @@ fn render(src: &[u8], query: &str) -> RgbaImage {
     let mark = mark();
     let job = Job {
         options: &options,
-        target: negotiate(&options, None, false).target,
+        target: negotiate(&options, Accepts::default(), false).target,
         watermark: Some(&mark),
     };
     let out = process(src, &job, &LIMITS).unwrap_or_else(|e| panic!("{query}: {e}"));

@@ -1,5 +1,12 @@
 //! Config layering and error messages.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use secrecy::ExposeSecret;
+use signet_auth::KeyKind;
+
+use super::units::bytesize;
 use super::*;
 
 fn no_env(_: &str) -> Option<String> {
@@ -15,9 +22,10 @@ fn load_text(text: &str) -> Result<Config, ConfigError> {
 #[test]
 fn defaults_match_the_spec() {
     let c = Config::load(None, &no_env, &Overrides::default()).unwrap();
-    assert_eq!(c.listen, "127.0.0.1:8080");
-    assert_eq!(c.admin_listen, "127.0.0.1:8081");
-    assert_eq!(c.storage.kind, "fs");
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.admin_listen.to_string(), "127.0.0.1:8081");
+    assert_eq!(c.storage.kind, StorageKind::Fs);
+    assert_eq!(c.default_format, DefaultFormat::Original);
     assert_eq!(c.storage.root, PathBuf::from("./media"));
     assert_eq!(c.ignore_params, vec!["v"]);
     assert_eq!(c.cache.max_bytes, 512 << 20);
@@ -70,7 +78,7 @@ fn errors_name_file_key_and_reason() {
         ("listen = 5", "test.toml: listen: line 1: invalid type"),
         (
             "listen = \"nowhere\"",
-            "test.toml: listen: `nowhere` is not an address",
+            "test.toml: listen: line 1: `nowhere` is not an address like 127.0.0.1:8080",
         ),
         (
             "[cache]\nmax_bytes = \"lots\"",
@@ -82,12 +90,12 @@ fn errors_name_file_key_and_reason() {
         ),
         (
             "[storage]\nkind = \"ftp\"",
-            "test.toml: storage.kind: `ftp` is not",
+            "test.toml: storage.kind: line 2: unknown variant `ftp`, expected `fs` or `s3`",
         ),
         ("[[keys]]\nid = \"a\"", "test.toml: keys[0].secret: missing"),
         (
             "[[keys]]\nid = \"a\"\nkind = \"rsa\"\nsecret = \"x\"",
-            "test.toml: keys[0].kind: `rsa`",
+            "test.toml: keys[0].kind: line 3: unknown variant `rsa`, expected `jwt` or `md5`",
         ),
         (
             "[[keys]]\nid = \"a\"\nsecret = \"!!\"\nsecret_base64 = true",
@@ -107,9 +115,16 @@ fn errors_name_file_key_and_reason() {
         ),
         (
             "[[protect]]\nprefix = \"/p/\"\naccept = [\"basic\"]",
-            "test.toml: protect[0].accept: `basic`",
+            "test.toml: protect[0].accept[0]: line 3: unknown variant `basic`",
         ),
-        ("default_format = \"bmp\"", "test.toml: default_format: "),
+        (
+            "default_format = \"bmp\"",
+            "test.toml: default_format: line 1: unknown variant `bmp`, expected `original` or `optimal`",
+        ),
+        (
+            "log_format = \"xml\"",
+            "test.toml: log_format: line 1: unknown variant `xml`",
+        ),
         (
             "[storage]\nkind = \"s3\"\nbucket = \"\"",
             "test.toml: storage.bucket: must name a bucket",
@@ -124,7 +139,7 @@ fn errors_name_file_key_and_reason() {
         ),
         (
             "[storage]\nkind = \"s3\"\nretry_mode = \"eager\"",
-            "test.toml: storage.retry_mode: must be",
+            "test.toml: storage.retry_mode: line 3: unknown variant `eager`",
         ),
         (
             "[storage]\nkind = \"s3\"\npart_size = \"1MiB\"",
@@ -169,24 +184,44 @@ fn environment_then_flags_override_the_file() {
         ("SIGNET_MD5_SECRET".to_owned(), "md5-from-env".to_owned()),
     ]));
     let flags = Overrides {
-        admin_listen: Some("127.0.0.1:3001".into()),
+        admin_listen: Some("127.0.0.1:3001".parse().unwrap()),
         ..Overrides::default()
     };
     let c = Config::load(Some(&file), &env, &flags).unwrap();
-    assert_eq!(c.listen, "127.0.0.1:2000");
-    assert_eq!(c.admin_listen, "127.0.0.1:3001");
+    assert_eq!(c.listen.to_string(), "127.0.0.1:2000");
+    assert_eq!(c.admin_listen.to_string(), "127.0.0.1:3001");
     assert_eq!(c.storage.root, PathBuf::from("/env/root"));
     let ring = c.key_ring(&env).unwrap();
     let ids: Vec<_> = ring.keys().iter().map(|k| (k.id(), k.kind())).collect();
     assert_eq!(ids, vec![("env", KeyKind::Jwt), ("env", KeyKind::Md5)]);
     let flags = Overrides {
-        listen: Some("127.0.0.1:4000".into()),
+        listen: Some("127.0.0.1:4000".parse().unwrap()),
         ..Overrides::default()
     };
     assert_eq!(
-        Config::load(Some(&file), &env, &flags).unwrap().listen,
+        Config::load(Some(&file), &env, &flags)
+            .unwrap()
+            .listen
+            .to_string(),
         "127.0.0.1:4000"
     );
+}
+
+/// Was: a bad `SIGNET_LISTEN` was reported against the config file.
+#[test]
+fn a_bad_environment_value_names_the_variable() {
+    for var in ["SIGNET_LISTEN", "SIGNET_ADMIN_LISTEN"] {
+        let env = env_from(BTreeMap::from([(var.to_owned(), "nowhere".to_owned())]));
+        let err = Config::load(None, &env, &Overrides::default()).unwrap_err();
+        assert_eq!(
+            (err.source_name.as_str(), err.key.as_str()),
+            ("environment", var)
+        );
+        assert!(
+            err.reason.starts_with("`nowhere` is not an address"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
@@ -230,11 +265,11 @@ part_size = "16MiB"
     ]));
     let c = Config::load(None, &env, &Overrides::default()).unwrap();
     assert_eq!(
-        (c.storage.kind.as_str(), c.storage.bucket.as_str()),
-        ("s3", "from-env")
+        (c.storage.kind, c.storage.bucket.as_str()),
+        (StorageKind::S3, "from-env")
     );
     assert_eq!(c.public_url, "https://img.example");
-    assert_eq!(c.api.token_secret, "shared");
+    assert_eq!(c.api.token_secret.expose_secret(), "shared");
 }
 
 #[test]

@@ -71,25 +71,18 @@ pub struct Negotiated {
     pub vary_accept: bool,
 }
 
-/// Whether an `Accept` header lists `mime` with a non-zero quality.
-/// Wildcards do not count: browsers name the image formats they decode.
-fn accepts(accept: Option<&str>, mime: &str) -> bool {
-    accept.unwrap_or("").split(',').any(|range| {
-        let mut parts = range.split(';').map(str::trim);
-        let matches = parts.next().is_some_and(|m| m.eq_ignore_ascii_case(mime));
-        let refused = parts.any(|p| {
-            p.strip_prefix("q=")
-                .and_then(|q| q.parse::<f32>().ok())
-                .is_some_and(|q| q <= 0.0)
-        });
-        matches && !refused
-    })
+/// The image formats a client decodes, as the server read them from its
+/// request (the pipeline never parses HTTP).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Accepts {
+    pub avif: bool,
+    pub webp: bool,
 }
 
 /// Picks the output format: `format`, `webp-fallback`, and for `optimal`
 /// (or no `format` when `default_optimal`) AVIF, then WebP, then the
-/// JPEG/PNG family, by `Accept`.
-pub fn negotiate(options: &Options, accept: Option<&str>, default_optimal: bool) -> Negotiated {
+/// JPEG/PNG family, by what the client `accepts`.
+pub fn negotiate(options: &Options, accepts: Accepts, default_optimal: bool) -> Negotiated {
     let fixed = |f| Negotiated {
         target: Target::Exact(f),
         vary_accept: false,
@@ -105,7 +98,7 @@ pub fn negotiate(options: &Options, accept: Option<&str>, default_optimal: bool)
         Some("webp") => match options.get("webp-fallback") {
             None => fixed(Format::WebP),
             Some(fallback) => Negotiated {
-                target: if accepts(accept, "image/webp") {
+                target: if accepts.webp {
                     Target::Exact(Format::WebP)
                 } else if fallback == "png" {
                     Target::Exact(Format::Png)
@@ -116,9 +109,9 @@ pub fn negotiate(options: &Options, accept: Option<&str>, default_optimal: bool)
             },
         },
         Some("optimal") => Negotiated {
-            target: if accepts(accept, "image/avif") {
+            target: if accepts.avif {
                 Target::Exact(Format::Avif)
-            } else if accepts(accept, "image/webp") {
+            } else if accepts.webp {
                 Target::Exact(Format::WebP)
             } else {
                 Target::Family

@@ -15,7 +15,7 @@ fn opts(q: &[(&str, &str)]) -> Options {
 
 /// Runs the pipeline as the server does for a client without `Accept`.
 fn run_with(src: &[u8], options: &Options) -> Result<Output, TransformError> {
-    let target = negotiate(options, None, false).target;
+    let target = negotiate(options, Accepts::default(), false).target;
     let job = Job {
         options,
         target,
@@ -377,31 +377,35 @@ fn embedded_icc_profiles_are_converted_to_srgb() {
 #[test]
 fn accept_negotiation() {
     let o = |q: &[(&str, &str)]| opts(q);
-    let t = |q: &[(&str, &str)], accept: Option<&str>| negotiate(&o(q), accept, false);
+    let t = |q: &[(&str, &str)], accepts: Accepts| negotiate(&o(q), accepts, false);
+    let (none, webp, both) = (
+        Accepts::default(),
+        Accepts {
+            avif: false,
+            webp: true,
+        },
+        Accepts {
+            avif: true,
+            webp: true,
+        },
+    );
     let optimal = [("format", "optimal")];
+    assert_eq!(t(&optimal, both).target, Target::Exact(Format::Avif));
+    assert_eq!(t(&optimal, webp).target, Target::Exact(Format::WebP));
+    assert_eq!(t(&optimal, none).target, Target::Family);
+    assert!(t(&optimal, none).vary_accept);
+    assert_eq!(t(&[], both).target, Target::Source);
+    assert!(!t(&[("format", "png")], both).vary_accept);
+    let fallback = [("format", "webp"), ("webp-fallback", "png")];
+    assert_eq!(t(&fallback, webp).target, Target::Exact(Format::WebP));
+    assert_eq!(t(&fallback, none).target, Target::Exact(Format::Png));
+    assert!(t(&fallback, none).vary_accept);
     assert_eq!(
-        t(&optimal, Some("image/avif,image/webp,*/*")).target,
-        Target::Exact(Format::Avif)
-    );
-    assert_eq!(
-        t(&optimal, Some("image/webp;q=0.9")).target,
+        negotiate(&o(&[]), webp, true).target,
         Target::Exact(Format::WebP)
     );
     assert_eq!(
-        t(&optimal, Some("image/avif;q=0, image/webp")).target,
-        Target::Exact(Format::WebP)
-    );
-    assert_eq!(t(&optimal, Some("image/*")).target, Target::Family);
-    assert_eq!(t(&optimal, None).target, Target::Family);
-    assert!(t(&optimal, None).vary_accept);
-    assert_eq!(t(&[], None).target, Target::Source);
-    assert!(!t(&[("format", "png")], Some("image/avif")).vary_accept);
-    assert_eq!(
-        negotiate(&o(&[]), Some("image/webp"), true).target,
-        Target::Exact(Format::WebP)
-    );
-    assert_eq!(
-        negotiate(&o(&[("format", "original")]), Some("image/webp"), true).target,
+        negotiate(&o(&[("format", "original")]), webp, true).target,
         Target::Source
     );
 }

@@ -32,7 +32,7 @@ fn latency_histogram() -> Histogram {
 }
 
 /// Every series signet exports.
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     pub(crate) requests: Family<RequestLabels, Counter>,
     pub(crate) latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
@@ -172,11 +172,6 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Transforms run so far.
-    pub fn transforms(&self) -> u64 {
-        self.transforms.get()
-    }
-
     /// Counts one answered request.
     pub(crate) fn request(&self, route: &'static str, status: u16, seconds: f64) {
         self.requests

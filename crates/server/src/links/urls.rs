@@ -1,12 +1,9 @@
-//! Building public URLs: `public_url` + percent-encoded path + query, signed
-//! or not. Shared by the CLI and the REST API.
+//! Building public URLs: a base (`public_url`) + percent-encoded path +
+//! query, signed or not, at a time the caller gives.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 use signet_auth::{sign_jwt, sign_md5, KeyKind, KeyRing};
-
-use crate::app::unix_now;
-use crate::config::Config;
 
 /// How a URL is signed.
 pub(crate) enum Signer {
@@ -34,14 +31,15 @@ pub(crate) struct SignedUrl {
 }
 
 impl Signer {
-    /// The full URL of `path` with `params` in its query, signed.
+    /// The full URL of `path` under `base` with `params` in its query,
+    /// signed at unix time `now`.
     pub(crate) fn url(
         &self,
-        config: &Config,
+        base: &str,
         ring: &KeyRing,
         lifetime: &Lifetime,
-        path: &str,
-        params: &[(String, String)],
+        (path, params): (&str, &[(String, String)]),
+        now: i64,
     ) -> Result<SignedUrl, String> {
         let expires_in = lifetime.expires_in;
         let mut query: Vec<String> = params
@@ -64,7 +62,7 @@ impl Signer {
                     .iter()
                     .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                     .collect();
-                let jwt = sign_jwt(key, &audience, unix_now(), expires_in, &claims_args)
+                let jwt = sign_jwt(key, &audience, now, expires_in, &claims_args)
                     .map_err(|e| e.to_string())?;
                 query.push(format!("jwt={jwt}"));
                 token = Some(jwt);
@@ -73,47 +71,43 @@ impl Signer {
                 let key = ring
                     .signing_key(KeyKind::Md5, lifetime.key.as_deref())
                     .map_err(|e| e.to_string())?;
-                let expires_at =
-                    unix_now().saturating_add(i64::try_from(expires_in).unwrap_or(i64::MAX));
+                let expires_at = now.saturating_add(i64::try_from(expires_in).unwrap_or(i64::MAX));
                 let sig = sign_md5(key, path, expires_at).map_err(|e| e.to_string())?;
                 query.push(format!("exp={expires_at}"));
                 query.push(format!("sig={sig}"));
             }
         }
-        let base = base_url(config, path);
+        let plain = base_url(base, path);
         let url = if query.is_empty() {
-            base
+            plain
         } else {
-            format!("{base}?{}", query.join("&"))
+            format!("{plain}?{}", query.join("&"))
         };
         Ok(SignedUrl { url, token })
     }
 }
 
-/// `public_url` + the percent-encoded path.
-pub(crate) fn base_url(config: &Config, path: &str) -> String {
-    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    let base = if config.public_url.is_empty() {
-        format!("http://{}", config.listen)
-    } else {
-        config.public_url.trim_end_matches('/').to_owned()
-    };
-    let encoded: Vec<String> = path[1..]
+/// RFC 3986's unreserved characters stay; everything else is escaped, in
+/// path segments and query names and values alike.
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// `base` + the percent-encoded `path` (which starts with `/`).
+pub(crate) fn base_url(base: &str, path: &str) -> String {
+    let encoded: Vec<String> = path
+        .trim_start_matches('/')
         .split('/')
-        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
+        .map(|s| utf8_percent_encode(s, ESCAPED).to_string())
         .collect();
-    format!("{base}/{}", encoded.join("/"))
+    format!("{}/{}", base.trim_end_matches('/'), encoded.join("/"))
 }
 
-pub(crate) fn query_encode(s: &str) -> String {
-    const VALUE: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    utf8_percent_encode(s, VALUE).to_string()
+fn query_encode(s: &str) -> String {
+    utf8_percent_encode(s, ESCAPED).to_string()
 }
+
+#[cfg(test)]
+mod tests;

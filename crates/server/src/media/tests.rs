@@ -1,15 +1,18 @@
-//! In-process tests of the request flow (no socket).
+//! In-process tests of the media request flow (no socket).
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http::StatusCode;
+use http_body_util::BodyExt;
 use signet_auth::{sign_jwt, sign_md5, KeyKind};
+use signet_storage::FsStore;
 
 use super::*;
 
-fn app(dir: &std::path::Path) -> App {
+fn app(dir: &std::path::Path) -> Media {
     let config = crate::config::test_config("");
     let store = Arc::new(FsStore::new(dir).unwrap());
-    App::with_store(config, store, &|_| None).unwrap()
+    Media::new(Arc::new(
+        Core::with_store(config, store, &|_| None).unwrap(),
+    ))
 }
 
 fn fixture() -> tempfile::TempDir {
@@ -21,9 +24,9 @@ fn fixture() -> tempfile::TempDir {
     dir
 }
 
-async fn get(app: &App, uri: &str) -> (StatusCode, http::HeaderMap, Vec<u8>) {
+async fn get(app: &Media, uri: &str) -> (StatusCode, http::HeaderMap, Vec<u8>) {
     let req = Request::get(uri).body(()).unwrap();
-    let resp = app.media(req).await;
+    let resp = app.handle(req).await;
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = resp
@@ -62,7 +65,7 @@ async fn protected_needs_a_token_and_caps_cache_lifetime() {
     assert_eq!(status, StatusCode::FORBIDDEN, "existence must not leak");
     assert_eq!(h["x-auth-result"], "missing token");
 
-    let key = app.gate.ring().signing_key(KeyKind::Jwt, None).unwrap();
+    let key = app.core.ring.signing_key(KeyKind::Jwt, None).unwrap();
     let token = sign_jwt(
         key,
         &["/private/".to_owned()],
@@ -81,7 +84,7 @@ async fn protected_needs_a_token_and_caps_cache_lifetime() {
         .unwrap();
     assert!((100..=120).contains(&max_age), "{max_age}");
 
-    let md5 = app.gate.ring().signing_key(KeyKind::Md5, None).unwrap();
+    let md5 = app.core.ring.signing_key(KeyKind::Md5, None).unwrap();
     let exp = unix_now() + 60;
     let sig = sign_md5(md5, "/private/secret.txt", exp).unwrap();
     let (status, _, _) = get(&app, &format!("/private/secret.txt?exp={exp}&sig={sig}")).await;
@@ -131,41 +134,10 @@ async fn options_are_validated_after_auth() {
 }
 
 #[tokio::test]
-async fn admin_health_and_ready() {
-    let dir = fixture();
-    let app = app(dir.path());
-    let resp = app
-        .admin(Request::get("/health").body(Empty::<Bytes>::new()).unwrap())
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let resp = app
-        .admin(Request::get("/ready").body(Empty::<Bytes>::new()).unwrap())
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    app.stop_accepting();
-    let resp = app
-        .admin(Request::get("/ready").body(Empty::<Bytes>::new()).unwrap())
-        .await;
-    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let resp = app
-        .admin(
-            Request::get("/hello.txt")
-                .body(Empty::<Bytes>::new())
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(
-        resp.status(),
-        StatusCode::NOT_FOUND,
-        "media is not served on the admin listener"
-    );
-}
-
-#[tokio::test]
 async fn query_overlays_are_dropped_on_jwt_urls_only() {
     let dir = fixture();
     let app = app(dir.path());
-    let key = app.gate.ring().signing_key(KeyKind::Jwt, None).unwrap();
+    let key = app.core.ring.signing_key(KeyKind::Jwt, None).unwrap();
     let token = sign_jwt(key, &["/".to_owned()], unix_now(), 60, &Default::default()).unwrap();
     // On a JWT URL a query overlay is dropped silently: nothing left to apply.
     let (status, _, body) = get(&app, &format!("/hello.txt?text=forged&jwt={token}")).await;
@@ -187,11 +159,11 @@ async fn query_overlays_are_dropped_on_jwt_urls_only() {
 #[tokio::test]
 async fn s3_storage_is_refused_by_a_build_without_it() {
     let storage = crate::config::StorageConfig {
-        kind: "s3".into(),
+        kind: crate::config::StorageKind::S3,
         bucket: "media".into(),
         ..Default::default()
     };
-    let Err(StartError::Storage(e)) = open_store(&storage).await else {
+    let Err(crate::core::StartError::Storage(e)) = crate::core::open_store(&storage).await else {
         panic!("an s3 store opened without the s3 feature");
     };
     assert!(

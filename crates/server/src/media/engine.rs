@@ -18,11 +18,12 @@ use signet_transform::pipeline::{self, Format, Job, Limits, Negotiated};
 use signet_transform::Options;
 use tokio::sync::Semaphore;
 
-use crate::body::{empty, full, Body};
-use crate::metrics::{bump, Metrics};
-use crate::originals::{none_match, Ask};
-use crate::profiles;
-use crate::reject::Reject;
+use crate::admin::metrics::{bump, Metrics};
+use crate::http::body::{empty, full, Body};
+use crate::http::conditional::none_match;
+use crate::http::error::Error;
+use crate::media::originals::Ask;
+use crate::media::profiles;
 
 /// Largest profile document read from storage.
 const MAX_PROFILE_BYTES: u64 = 64 << 10;
@@ -166,17 +167,17 @@ impl Engine {
     }
 
     /// The source's metadata, trusted for `revalidate_after`.
-    async fn source_meta(&self, store: &dyn Store, key: &ObjectKey) -> Result<ObjectMeta, Reject> {
+    async fn source_meta(&self, store: &dyn Store, key: &ObjectKey) -> Result<ObjectMeta, Error> {
         match &self.sources {
             // A plain lookup first: the hit path allocates no key.
             Some(cache) => match cache.get(key.as_str()).await {
                 Some(meta) => Ok(meta),
                 None => cache
                     .try_get_with(key.as_str().to_owned(), async {
-                        store.stat(key).await.map_err(Reject::from)
+                        store.stat(key).await.map_err(Error::from)
                     })
                     .await
-                    .map_err(Reject::Shared),
+                    .map_err(Error::Shared),
             },
             None => Ok(store.stat(key).await?),
         }
@@ -187,19 +188,19 @@ impl Engine {
         &self,
         store: &dyn Store,
         name: &str,
-    ) -> Result<Arc<Profile>, Reject> {
+    ) -> Result<Arc<Profile>, Error> {
         let load = async {
             let key = ObjectKey::from_path(&profiles::path(name))?;
             let bytes = read_all(store, &key, MAX_PROFILE_BYTES, &self.metrics)
                 .await
                 .map_err(|e| match e {
-                    Reject::SourceTooBig { .. } => Reject::BadProfile {
+                    Error::SourceTooBig { .. } => Error::BadProfile {
                         name: name.to_owned(),
                         lines: vec![format!("larger than {MAX_PROFILE_BYTES} bytes")],
                     },
                     other => other,
                 })?;
-            let options = profiles::parse(&bytes).map_err(|lines| Reject::BadProfile {
+            let options = profiles::parse(&bytes).map_err(|lines| Error::BadProfile {
                 name: name.to_owned(),
                 lines,
             })?;
@@ -209,12 +210,12 @@ impl Engine {
             Some(cache) => cache
                 .try_get_with(name.to_owned(), load)
                 .await
-                .map_err(Reject::Shared),
+                .map_err(Error::Shared),
             None => load.await,
         }
     }
 
-    async fn watermark(&self, store: &dyn Store, path: &str) -> Result<Arc<Mark>, Reject> {
+    async fn watermark(&self, store: &dyn Store, path: &str) -> Result<Arc<Mark>, Error> {
         let load = async {
             let key = ObjectKey::from_path(path)?;
             let meta = store.stat(&key).await?;
@@ -229,7 +230,7 @@ impl Engine {
             Some(cache) => cache
                 .try_get_with(path.to_owned(), load)
                 .await
-                .map_err(Reject::Shared),
+                .map_err(Error::Shared),
             None => load.await,
         }
     }
@@ -242,7 +243,7 @@ impl Engine {
         source: Vec<u8>,
         options: &Options,
         negotiated: Negotiated,
-    ) -> Result<pipeline::Output, Reject> {
+    ) -> Result<pipeline::Output, Error> {
         let mark = match options.get("watermark") {
             Some(path) => Some(self.watermark(store, path).await?),
             None => None,
@@ -252,7 +253,7 @@ impl Engine {
             target: negotiated.target,
             watermark: mark.as_ref().map(|m| &m.bytes[..]),
         };
-        pipeline::process(&source, &job, &self.settings.limits).map_err(Reject::Transform)
+        pipeline::process(&source, &job, &self.settings.limits).map_err(Error::Transform)
     }
 
     /// Serves `key` transformed by `options` into the negotiated format.
@@ -263,10 +264,10 @@ impl Engine {
         options: &Options,
         negotiated: Negotiated,
         ask: Ask<'_>,
-    ) -> Result<Response<Body>, Reject> {
+    ) -> Result<Response<Body>, Error> {
         let meta = self.source_meta(store, key).await?;
         if meta.size > self.settings.max_source_bytes {
-            return Err(Reject::SourceTooBig {
+            return Err(Error::SourceTooBig {
                 size: meta.size,
                 limit: self.settings.max_source_bytes,
             });
@@ -313,7 +314,7 @@ impl Engine {
                 self.variants
                     .try_get_with(cache_key, job)
                     .await
-                    .map_err(Reject::Shared)?
+                    .map_err(Error::Shared)?
             }
         };
         set(&mut headers, header::CONTENT_TYPE, variant.format.mime());
@@ -345,72 +346,63 @@ impl Engine {
         options: &Options,
         negotiated: Negotiated,
         mark: Option<Arc<Mark>>,
-    ) -> Result<Arc<Variant>, Reject> {
+    ) -> Result<Arc<Variant>, Error> {
         // Past the queue bound, refuse at once rather than pile up.
         if self.queued.fetch_add(1, Ordering::SeqCst)
             >= self.settings.queue + self.settings.concurrency
         {
             self.queued.fetch_sub(1, Ordering::SeqCst);
             bump(&self.metrics.overloaded);
-            return Err(Reject::Overloaded);
+            return Err(Error::Overloaded);
         }
         // Given back on drop: also when the client hangs up and this future
         // is dropped mid-await.
         let _slot = Slot(&self.queued);
-        let result = self
-            .make_queued(store, key, options, negotiated, mark)
-            .await;
+        let result: Result<Arc<Variant>, Error> = async {
+            let source =
+                read_all(store, key, self.settings.max_source_bytes, &self.metrics).await?;
+            let _permit = self
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| Error::Overloaded)?;
+            bump(&self.metrics.transforms);
+            let options = options.clone();
+            let limits = self.settings.limits;
+            let metrics = self.metrics.clone();
+            let work = tokio::task::spawn_blocking(move || {
+                let job = Job {
+                    options: &options,
+                    target: negotiated.target,
+                    watermark: mark.as_ref().map(|m| &m.bytes[..]),
+                };
+                let started = std::time::Instant::now();
+                let result = pipeline::process(&source, &job, &limits);
+                metrics
+                    .transform_seconds
+                    .observe(started.elapsed().as_secs_f64());
+                result
+            });
+            let output = match tokio::time::timeout(self.settings.timeout, work).await {
+                Err(_) => return Err(Error::TransformTimeout),
+                Ok(Err(join)) => {
+                    tracing::error!(error = %join, "transform task failed");
+                    return Err(Error::Internal);
+                }
+                Ok(Ok(result)) => result.map_err(Error::Transform)?,
+            };
+            Ok(Arc::new(Variant {
+                bytes: output.bytes.into(),
+                format: output.format,
+                width: output.width,
+                height: output.height,
+            }))
+        }
+        .await;
         if result.is_err() {
             bump(&self.metrics.transform_failures);
         }
         result
-    }
-
-    async fn make_queued(
-        &self,
-        store: &dyn Store,
-        key: &ObjectKey,
-        options: &Options,
-        negotiated: Negotiated,
-        mark: Option<Arc<Mark>>,
-    ) -> Result<Arc<Variant>, Reject> {
-        let source = read_all(store, key, self.settings.max_source_bytes, &self.metrics).await?;
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Reject::Overloaded)?;
-        bump(&self.metrics.transforms);
-        let options = options.clone();
-        let limits = self.settings.limits;
-        let metrics = self.metrics.clone();
-        let work = tokio::task::spawn_blocking(move || {
-            let job = Job {
-                options: &options,
-                target: negotiated.target,
-                watermark: mark.as_ref().map(|m| &m.bytes[..]),
-            };
-            let started = std::time::Instant::now();
-            let result = pipeline::process(&source, &job, &limits);
-            metrics
-                .transform_seconds
-                .observe(started.elapsed().as_secs_f64());
-            result
-        });
-        let output = match tokio::time::timeout(self.settings.timeout, work).await {
-            Err(_) => return Err(Reject::TransformTimeout),
-            Ok(Err(join)) => {
-                tracing::error!(error = %join, "transform task failed");
-                return Err(Reject::Internal);
-            }
-            Ok(Ok(result)) => result.map_err(Reject::Transform)?,
-        };
-        Ok(Arc::new(Variant {
-            bytes: output.bytes.into(),
-            format: output.format,
-            width: output.width,
-            height: output.height,
-        }))
     }
 }
 
@@ -442,11 +434,11 @@ pub(crate) async fn read_all(
     key: &ObjectKey,
     limit: u64,
     metrics: &Metrics,
-) -> Result<Vec<u8>, Reject> {
+) -> Result<Vec<u8>, Error> {
     bump(&metrics.storage_reads);
     let mut body = store.read(key, None).await?;
     if body.meta.size > limit {
-        return Err(Reject::SourceTooBig {
+        return Err(Error::SourceTooBig {
             size: body.meta.size,
             limit,
         });
@@ -456,20 +448,33 @@ pub(crate) async fn read_all(
         // The store went away mid-body (a reset connection, a killed
         // server): retryable, like any other unavailability — not a 500.
         let chunk: Bytes = chunk.map_err(|e| {
-            Reject::Storage(StorageError::Unavailable(format!(
+            Error::Storage(StorageError::Unavailable(format!(
                 "reading {} broke off: {e}",
                 key.as_str()
             )))
         })?;
         out.extend_from_slice(&chunk);
         if out.len() as u64 > limit {
-            return Err(Reject::SourceTooBig {
+            return Err(Error::SourceTooBig {
                 size: out.len() as u64,
                 limit,
             });
         }
     }
     Ok(out)
+}
+
+/// The displayed width (after EXIF orientation) of the image at `key`,
+/// read whole (capped at `limit` bytes) and probed from its header.
+pub(crate) async fn source_width(
+    store: &dyn Store,
+    key: &ObjectKey,
+    limit: u64,
+    metrics: &Metrics,
+) -> Result<u32, Error> {
+    let bytes = read_all(store, key, limit, metrics).await?;
+    let (width, _) = pipeline::dimensions(&bytes)?;
+    Ok(width)
 }
 
 fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {

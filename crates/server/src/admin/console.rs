@@ -2,34 +2,31 @@
 //! compiled into the binary (no CDN, works offline) that talk to the REST API
 //! of the same listener. Never routed on the media listener.
 
-use http::{header, HeaderValue, Method, Response, StatusCode};
+use http::{header, HeaderValue, Method, Response};
 
-use crate::body::{empty, full, Body};
 use crate::config::Config;
+use crate::http::body::{empty, full, Body};
+use crate::http::error::Error;
 
-const INDEX: &str = include_str!("../console/index.html");
-const SCRIPT: &str = include_str!("../console/console.js");
-const STYLE: &str = include_str!("../console/console.css");
+const INDEX: &str = include_str!("../../console/index.html");
+const SCRIPT: &str = include_str!("../../console/console.js");
+const STYLE: &str = include_str!("../../console/console.css");
 
 /// The console's answer for `path`, or `None` when the path is not its.
-pub(crate) fn handle(config: &Config, method: &Method, path: &str) -> Option<Response<Body>> {
+pub(crate) fn handle(
+    config: &Config,
+    method: &Method,
+    path: &str,
+) -> Option<Result<Response<Body>, Error>> {
     let (body, content_type) = match path {
         "/console" | "/console/" | "/console/index.html" => (INDEX, "text/html; charset=utf-8"),
         "/console/console.js" => (SCRIPT, "text/javascript; charset=utf-8"),
         "/console/console.css" => (STYLE, "text/css; charset=utf-8"),
-        _ if path.starts_with("/console/") => {
-            let mut r = Response::new(full("not found"));
-            *r.status_mut() = StatusCode::NOT_FOUND;
-            return Some(r);
-        }
+        _ if path.starts_with("/console/") => return Some(Err(Error::NotFound)),
         _ => return None,
     };
     if !matches!(*method, Method::GET | Method::HEAD) {
-        let mut r = Response::new(full("method not allowed"));
-        *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return Some(r);
+        return Some(Err(Error::MethodNotAllowed { allow: "GET, HEAD" }));
     }
     let mut r = Response::new(if *method == Method::HEAD {
         empty()
@@ -45,7 +42,7 @@ pub(crate) fn handle(config: &Config, method: &Method, path: &str) -> Option<Res
     if let Ok(csp) = HeaderValue::from_str(&policy(config)) {
         h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
-    Some(r)
+    Some(Ok(r))
 }
 
 /// Only our own script and style; previews from the media origin; API calls
@@ -58,30 +55,33 @@ fn policy(config: &Config) -> String {
     )
 }
 
-/// `scheme://host[:port]` of `public_url` (where signed URLs point).
+/// `scheme://host[:port]` of `public_url` (where signed URLs point), read
+/// with `http::Uri`; anything but a plain http(s) host gives `'self'`, so
+/// no configured text can add a directive to the policy.
 fn media_origin(config: &Config) -> String {
-    let base = if config.public_url.is_empty() {
-        format!("http://{}", config.listen)
-    } else {
-        config.public_url.clone()
-    };
-    let Some((scheme, rest)) = base.split_once("://") else {
+    let Ok(uri) = config.public_base().parse::<http::Uri>() else {
         return "'self'".to_owned();
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let safe = !authority.is_empty()
-        && authority
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
-    if safe && matches!(scheme, "http" | "https") {
-        format!("{scheme}://{authority}")
-    } else {
-        "'self'".to_owned()
+    let plain_host = |h: &str| {
+        !h.is_empty()
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+    };
+    match (uri.scheme_str(), uri.host()) {
+        (Some(scheme @ ("http" | "https")), Some(host)) if plain_host(host) => {
+            match uri.port_u16() {
+                Some(port) => format!("{scheme}://{host}:{port}"),
+                None => format!("{scheme}://{host}"),
+            }
+        }
+        _ => "'self'".to_owned(),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use http::StatusCode;
+
     use super::*;
 
     #[test]
@@ -93,6 +93,8 @@ mod tests {
             ("http://[::1]:9000/x?y", "http://[::1]:9000"),
             ("https://evil.example; script-src *", "'self'"),
             ("ftp://x", "'self'"),
+            ("https://user@cdn.example.com", "https://cdn.example.com"),
+            ("https://x;script-src:1/", "'self'"),
         ] {
             config.public_url = public.to_owned();
             assert_eq!(media_origin(&config), want, "{public}");
@@ -102,20 +104,19 @@ mod tests {
     #[test]
     fn assets_are_served_with_a_strict_policy() {
         let config = Config::default();
-        let r = handle(&config, &Method::GET, "/console").unwrap();
+        let r = handle(&config, &Method::GET, "/console").unwrap().unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         let csp = r.headers()[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .unwrap();
         assert!(csp.contains("script-src 'self';") && !csp.contains("unsafe"));
+        let status = |method, path| match handle(&config, &method, path) {
+            Some(Err(e)) => e.status(),
+            other => panic!("{path}: {:?}", other.map(|r| r.map(|r| r.status()))),
+        };
+        assert_eq!(status(Method::GET, "/console/x.js"), StatusCode::NOT_FOUND);
         assert_eq!(
-            handle(&config, &Method::GET, "/console/x.js")
-                .unwrap()
-                .status(),
-            StatusCode::NOT_FOUND
-        );
-        assert_eq!(
-            handle(&config, &Method::POST, "/console").unwrap().status(),
+            status(Method::POST, "/console"),
             StatusCode::METHOD_NOT_ALLOWED
         );
         assert!(handle(&config, &Method::GET, "/consoles").is_none());

@@ -9,8 +9,8 @@ use signet_auth::{
     authenticate_jwt, authorize_jwt, verify_md5, Failure, Grant, JwtOptions, KeyRing, VerifiedJwt,
 };
 
-use crate::config::Config;
-use crate::query::Credentials;
+use crate::config::{Config, Scheme};
+use crate::media::query::Credentials;
 
 /// A `[[protect]]` entry.
 #[derive(Debug, Clone)]
@@ -38,7 +38,6 @@ const VERIFIED_FOR: Duration = Duration::from_secs(600);
 
 #[derive(Debug)]
 pub(crate) struct Gate {
-    ring: KeyRing,
     rules: Vec<Rule>,
     jwt: JwtOptions,
     /// Tokens whose header and signature already checked out, by the exact
@@ -52,19 +51,18 @@ pub(crate) struct Gate {
 }
 
 impl Gate {
-    pub(crate) fn new(config: &Config, ring: KeyRing) -> Gate {
+    pub(crate) fn new(config: &Config) -> Gate {
         let rules = config
             .protect
             .iter()
             .map(|p| Rule {
                 prefix: p.prefix.clone(),
-                accept_jwt: p.accept.iter().any(|a| a == "jwt"),
-                accept_md5: p.accept.iter().any(|a| a == "md5"),
+                accept_jwt: p.accept.contains(&Scheme::Jwt),
+                accept_md5: p.accept.contains(&Scheme::Md5),
                 profile: p.profile.clone(),
             })
             .collect();
         Gate {
-            ring,
             rules,
             jwt: JwtOptions {
                 leeway: config.jwt_leeway.as_secs(),
@@ -79,10 +77,6 @@ impl Gate {
         }
     }
 
-    pub(crate) fn ring(&self) -> &KeyRing {
-        &self.ring
-    }
-
     pub(crate) fn is_open(&self) -> bool {
         self.rules.is_empty()
     }
@@ -95,13 +89,15 @@ impl Gate {
             .max_by_key(|r| r.prefix.len())
     }
 
-    /// Checks the credentials of a request for `path` at unix time `now`.
+    /// Checks the credentials of a request for `path` at unix time `now`
+    /// against the keys of `ring`.
     ///
     /// A path under a rule needs a valid token of an accepted scheme (any
     /// other token, or none, is `missing token`). A token on a public path is
     /// still verified, and a bad one is refused.
     pub(crate) fn check(
         &self,
+        ring: &KeyRing,
         path: &str,
         creds: &Credentials,
         now: i64,
@@ -118,7 +114,7 @@ impl Gate {
             let verified = match self.verified.get(token.as_str()) {
                 Some(v) => v,
                 None => {
-                    let v = Arc::new(authenticate_jwt(&self.ring, token)?);
+                    let v = Arc::new(authenticate_jwt(ring, token)?);
                     self.verified.insert(token.clone(), v.clone());
                     v
                 }
@@ -129,7 +125,7 @@ impl Gate {
                 return Err(Failure::MissingToken);
             }
             Some(verify_md5(
-                &self.ring,
+                ring,
                 path,
                 creds.exp.as_deref(),
                 creds.sig.as_deref(),
@@ -152,17 +148,17 @@ mod tests {
 
     const NOW: i64 = 1_700_000_000;
 
-    fn gate() -> Gate {
+    fn gate() -> (Gate, KeyRing) {
         let config = crate::config::test_config(
             "[[protect]]\nprefix = \"/private/jwt-only/\"\naccept = [\"jwt\"]\n\
              [[protect]]\nprefix = \"/md5/\"\naccept = [\"md5\"]\n",
         );
         let ring = config.key_ring(&|_| None).unwrap();
-        Gate::new(&config, ring)
+        (Gate::new(&config), ring)
     }
 
-    fn jwt(g: &Gate, aud: &str) -> Credentials {
-        let key = g.ring().signing_key(KeyKind::Jwt, None).unwrap();
+    fn jwt(ring: &KeyRing, aud: &str) -> Credentials {
+        let key = ring.signing_key(KeyKind::Jwt, None).unwrap();
         let token = sign_jwt(key, &[aud.to_owned()], NOW, 60, &Default::default()).unwrap();
         Credentials {
             jwt: Some(token),
@@ -170,8 +166,8 @@ mod tests {
         }
     }
 
-    fn md5(g: &Gate, path: &str) -> Credentials {
-        let key = g.ring().signing_key(KeyKind::Md5, None).unwrap();
+    fn md5(ring: &KeyRing, path: &str) -> Credentials {
+        let key = ring.signing_key(KeyKind::Md5, None).unwrap();
         let sig = sign_md5(key, path, NOW + 60).unwrap();
         Credentials {
             exp: Some((NOW + 60).to_string()),
@@ -180,8 +176,8 @@ mod tests {
         }
     }
 
-    fn outcome(g: &Gate, path: &str, c: &Credentials) -> &'static str {
-        match g.check(path, c, NOW) {
+    fn outcome((g, ring): &(Gate, KeyRing), path: &str, c: &Credentials) -> &'static str {
+        match g.check(ring, path, c, NOW) {
             Ok(a) if a.grant.is_some() => "granted",
             Ok(_) => "public",
             Err(f) => f.reason(),
@@ -191,23 +187,24 @@ mod tests {
     #[test]
     fn policy_table() {
         let g = gate();
+        let r = &g.1;
         let none = Credentials::default();
         let cases: Vec<(&str, Credentials, &str)> = vec![
             ("/public.jpg", none.clone(), "public"),
             ("/privatex.jpg", none.clone(), "public"),
             ("/private/a.jpg", none.clone(), "missing token"),
-            ("/private/a.jpg", jwt(&g, "/private/"), "granted"),
-            ("/private/a.jpg", md5(&g, "/private/a.jpg"), "granted"),
-            ("/private/jwt-only/a.jpg", jwt(&g, "/"), "granted"),
+            ("/private/a.jpg", jwt(r, "/private/"), "granted"),
+            ("/private/a.jpg", md5(r, "/private/a.jpg"), "granted"),
+            ("/private/jwt-only/a.jpg", jwt(r, "/"), "granted"),
             (
                 "/private/jwt-only/a.jpg",
-                md5(&g, "/private/jwt-only/a.jpg"),
+                md5(r, "/private/jwt-only/a.jpg"),
                 "missing token",
             ),
-            ("/md5/a.mp4", md5(&g, "/md5/a.mp4"), "granted"),
-            ("/md5/a.mp4", jwt(&g, "/"), "missing token"),
-            ("/public.jpg", jwt(&g, "/public.jpg"), "granted"),
-            ("/public.jpg", jwt(&g, "/other.jpg"), "audience mismatch"),
+            ("/md5/a.mp4", md5(r, "/md5/a.mp4"), "granted"),
+            ("/md5/a.mp4", jwt(r, "/"), "missing token"),
+            ("/public.jpg", jwt(r, "/public.jpg"), "granted"),
+            ("/public.jpg", jwt(r, "/other.jpg"), "audience mismatch"),
             (
                 "/public.jpg",
                 Credentials {
@@ -216,7 +213,7 @@ mod tests {
                 },
                 "invalid payload",
             ),
-            ("/public.jpg", md5(&g, "/other.jpg"), "signature mismatch"),
+            ("/public.jpg", md5(r, "/other.jpg"), "signature mismatch"),
             (
                 "/private/a.jpg",
                 Credentials {
@@ -234,7 +231,7 @@ mod tests {
 
     #[test]
     fn longest_prefix_wins() {
-        let g = gate();
+        let (g, _) = gate();
         assert_eq!(
             g.rule_for("/private/jwt-only/x").unwrap().prefix,
             "/private/jwt-only/"
@@ -245,10 +242,10 @@ mod tests {
 
     #[test]
     fn a_remembered_token_is_still_checked_for_path_time_and_signature() {
-        let g = gate();
-        let c = jwt(&g, "/private/jwt-only/a.jpg");
+        let (g, ring) = gate();
+        let c = jwt(&ring, "/private/jwt-only/a.jpg");
         let token = c.jwt.clone().unwrap();
-        let reason = |path: &str, c: &Credentials, now: i64| match g.check(path, c, now) {
+        let reason = |path: &str, c: &Credentials, now: i64| match g.check(&ring, path, c, now) {
             Ok(_) => "granted",
             Err(f) => f.reason(),
         };

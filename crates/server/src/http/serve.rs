@@ -7,45 +7,50 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
-use crate::app::App;
-use crate::sniff::Sniffed;
+use crate::http::body::Body;
+use crate::http::error::Error;
+use crate::http::finish;
+use crate::http::sniff::Sniffed;
 
 /// How long in-flight requests may run after a shutdown signal.
-pub const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 /// Largest request head accepted, in bytes (past it: 431).
 const MAX_HEAD_BYTES: usize = 32 * 1024;
 /// Longest request target accepted, in bytes (past it: 414). Room for an
 /// 8 KiB token and a page of options.
-pub const MAX_URI_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_URI_BYTES: usize = 16 * 1024;
 
-#[derive(Clone, Copy)]
-enum Listener {
-    Media,
-    Admin,
+/// What answers the requests of one listener.
+pub(crate) trait Handler: Send + Sync + 'static {
+    fn call(&self, req: Request<Incoming>) -> impl Future<Output = Response<Body>> + Send;
 }
 
-/// Serves both listeners until `shutdown` resolves, then drains.
-pub async fn run(
-    app: Arc<App>,
-    media: TcpListener,
-    admin: TcpListener,
+/// Serves `media` and `admin` on their listeners until `shutdown` resolves,
+/// then calls `draining` (so `/ready` fails), stops accepting and gives
+/// in-flight requests up to [`DRAIN_DEADLINE`].
+pub(crate) async fn run<M: Handler, A: Handler>(
+    (media, media_listener): (Arc<M>, TcpListener),
+    (admin, admin_listener): (Arc<A>, TcpListener),
+    header_read_timeout: Duration,
     shutdown: impl Future<Output = ()>,
+    draining: impl FnOnce(),
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
-    let header_read_timeout = app.config().limits.header_read_timeout;
     tokio::pin!(shutdown);
     loop {
-        let (accepted, which) = tokio::select! {
+        let (accepted, is_media) = tokio::select! {
             biased;
             () = &mut shutdown => break,
-            r = media.accept() => (r, Listener::Media),
-            r = admin.accept() => (r, Listener::Admin),
+            r = media_listener.accept() => (r, true),
+            r = admin_listener.accept() => (r, false),
         };
         let (stream, _peer) = match accepted {
             Ok(pair) => pair,
@@ -59,22 +64,26 @@ pub async fn run(
         let _ = stream.set_nodelay(true);
         let (stream, verdict) = Sniffed::new(stream);
         let requests = Arc::new(AtomicUsize::new(0));
-        let app = app.clone();
+        let (media, admin) = (media.clone(), admin.clone());
         let service = service_fn(move |req| {
-            let app = app.clone();
+            let (media, admin) = (media.clone(), admin.clone());
             let n = requests.fetch_add(1, Ordering::SeqCst) + 1;
             let ambiguous = verdict.is_ambiguous(n);
             async move {
-                if ambiguous {
-                    let why = "both Content-Length and Transfer-Encoding: ambiguous framing";
-                    return Ok::<_, Infallible>(closing(http::StatusCode::BAD_REQUEST, why));
+                let refusal = if ambiguous {
+                    Some(Error::AmbiguousFraming)
+                } else {
+                    refuse_head(&req)
+                };
+                if let Some(refusal) = refusal {
+                    let mut response = refusal.to_plain();
+                    finish(&mut response);
+                    return Ok::<_, Infallible>(response);
                 }
-                if let Some(refusal) = refuse_head(&req) {
-                    return Ok::<_, Infallible>(refusal);
-                }
-                Ok::<_, Infallible>(match which {
-                    Listener::Media => app.media(req).await,
-                    Listener::Admin => app.admin(req).await,
+                Ok::<_, Infallible>(if is_media {
+                    media.call(req).await
+                } else {
+                    admin.call(req).await
                 })
             }
         });
@@ -90,9 +99,9 @@ pub async fn run(
             }
         });
     }
-    app.stop_accepting();
-    drop(media);
-    drop(admin);
+    draining();
+    drop(media_listener);
+    drop(admin_listener);
     tracing::info!("shutting down: draining in-flight requests");
     match tokio::time::timeout(DRAIN_DEADLINE, graceful.shutdown()).await {
         Ok(()) => tracing::info!("all connections closed"),
@@ -105,13 +114,14 @@ pub async fn run(
 /// close`: a target over [`MAX_URI_BYTES`] (414), header fields over
 /// [`MAX_HEAD_BYTES`] (431; hyper's own bound is only checked between reads).
 /// Ambiguous framing (`Content-Length` with `Transfer-Encoding`) is caught
-/// on the socket by [`Sniffed`], as hyper hides it from handlers.
-fn refuse_head<B>(req: &hyper::Request<B>) -> Option<hyper::Response<crate::Body>> {
-    use http::StatusCode;
+/// on the socket by [`Sniffed`], as hyper drops the `Content-Length` before
+/// a handler could see both.
+fn refuse_head<B>(req: &Request<B>) -> Option<Error> {
     let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri_len > MAX_URI_BYTES {
-        let why = format!("request target longer than {MAX_URI_BYTES} bytes");
-        return Some(closing(StatusCode::URI_TOO_LONG, &why));
+        return Some(Error::UriTooLong {
+            limit: MAX_URI_BYTES,
+        });
     }
     let fields: usize = req
         .headers()
@@ -119,41 +129,15 @@ fn refuse_head<B>(req: &hyper::Request<B>) -> Option<hyper::Response<crate::Body
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
     if fields > MAX_HEAD_BYTES {
-        let why = format!("request header fields longer than {MAX_HEAD_BYTES} bytes");
-        return Some(closing(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &why));
-    }
-    let h = req.headers();
-    if h.contains_key(http::header::CONTENT_LENGTH)
-        && h.contains_key(http::header::TRANSFER_ENCODING)
-    {
-        let why = "both Content-Length and Transfer-Encoding: ambiguous framing";
-        return Some(closing(StatusCode::BAD_REQUEST, why));
+        return Some(Error::HeaderFieldsTooLarge {
+            limit: MAX_HEAD_BYTES,
+        });
     }
     None
 }
 
-/// A plain-text error that closes the connection.
-fn closing(status: http::StatusCode, why: &str) -> hyper::Response<crate::Body> {
-    let mut r = hyper::Response::new(crate::body::full(format!("{why}\n")));
-    *r.status_mut() = status;
-    let h = r.headers_mut();
-    h.insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    h.insert(
-        "x-content-type-options",
-        http::HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        http::header::CONNECTION,
-        http::HeaderValue::from_static("close"),
-    );
-    r
-}
-
 /// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -1,12 +1,13 @@
 //! Responsive-image candidates: a set of widths (listed, or stepped from a
 //! minimum to a maximum by a tolerance), capped at the source's width, each
 //! turned into a (signed) URL. Shared by `signet srcset` and
-//! `POST /v2/files/srcset`.
+//! `POST /v2/files/srcset`. Option names and values are read through
+//! `signet-transform`'s alias table, never spelled out here.
 
 use signet_auth::KeyRing;
+use signet_transform::{canonical_name, canonical_option};
 
-use crate::config::Config;
-use crate::urls::{Lifetime, Signer};
+use crate::links::urls::{Lifetime, Signer};
 
 /// Step between generated widths when none is given: each candidate is at
 /// most 8 % off the width a browser wants (imgix's default).
@@ -87,9 +88,10 @@ fn stepped(min: u32, max: u32, tolerance: f64) -> Vec<u32> {
     out
 }
 
-/// Refuses a width among the options: it would fix every candidate's width.
+/// Refuses a width among the options (under any of its names): it would
+/// fix every candidate's width.
 pub(crate) fn check_no_width(field: &str, params: &[(String, String)]) -> Result<(), String> {
-    match params.iter().find(|(k, _)| is_width(k)) {
+    match params.iter().find(|(k, _)| canonical_name(k) == Some("w")) {
         Some((k, _)) => Err(format!(
             "{field}: `{k}` would give every candidate the same width; the widths come from the request"
         )),
@@ -97,17 +99,13 @@ pub(crate) fn check_no_width(field: &str, params: &[(String, String)]) -> Result
     }
 }
 
-fn is_width(name: &str) -> bool {
-    matches!(name, "w" | "width" | "scale.width")
-}
-
-/// Whether the options ask for upscaling (a `scale.option` other than `noup`):
-/// only then may a candidate be wider than the source.
+/// Whether the options ask for upscaling (a `scale.option` other than
+/// `noup`, in any spelling the option table accepts): only then may a
+/// candidate be wider than the source.
 pub(crate) fn upscales(option_sets: &[&[(String, String)]]) -> bool {
-    option_sets
-        .iter()
-        .flat_map(|set| set.iter())
-        .any(|(k, v)| k == "scale.option" && v != "noup")
+    option_sets.iter().flat_map(|set| set.iter()).any(
+        |(k, v)| matches!(canonical_option(k, v), Ok(("scale.option", value)) if value != "noup"),
+    )
 }
 
 /// Caps every width at the source's and drops the duplicates that makes.
@@ -123,23 +121,34 @@ pub(crate) struct Candidate {
     pub(crate) url: String,
 }
 
-/// One URL per width, `w=` first in each query.
+/// What every candidate of one srcset shares.
+pub(crate) struct Link<'a> {
+    /// `public_url`, or the media listener's address.
+    pub(crate) base: &'a str,
+    pub(crate) ring: &'a KeyRing,
+    pub(crate) signer: &'a Signer,
+    pub(crate) lifetime: &'a Lifetime,
+    pub(crate) path: &'a str,
+    /// Query options of every candidate (after its `w=`).
+    pub(crate) params: &'a [(String, String)],
+}
+
+/// One URL per width, `w=` first in each query, signed at unix time `now`.
 pub(crate) fn candidates(
-    config: &Config,
-    ring: &KeyRing,
-    signer: &Signer,
-    lifetime: &Lifetime,
-    path: &str,
-    params: &[(String, String)],
+    link: &Link<'_>,
     widths: &[u32],
+    now: i64,
 ) -> Result<Vec<Candidate>, String> {
     widths
         .iter()
         .map(|&width| {
-            let mut p = Vec::with_capacity(params.len() + 1);
+            let mut p = Vec::with_capacity(link.params.len() + 1);
             p.push(("w".to_owned(), width.to_string()));
-            p.extend_from_slice(params);
-            let url = signer.url(config, ring, lifetime, path, &p)?.url;
+            p.extend_from_slice(link.params);
+            let url = link
+                .signer
+                .url(link.base, link.ring, link.lifetime, (link.path, &p), now)?
+                .url;
             Ok(Candidate { width, url })
         })
         .collect()
@@ -238,14 +247,43 @@ mod tests {
         }
     }
 
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
     #[test]
     fn widths_are_capped_at_the_source_unless_upscaling() {
         assert_eq!(cap(&[320, 640, 1280, 1920], 1000), vec![320, 640, 1000]);
-        let noup = [("scale.option".to_owned(), "noup".to_owned())];
-        let fill = [("scale.option".to_owned(), "fill".to_owned())];
-        assert!(!upscales(&[&noup, &[]]));
-        assert!(upscales(&[&[], &fill]));
-        assert!(check_no_width("p", &[("width".to_owned(), "3".to_owned())]).is_err());
-        assert!(check_no_width("p", &[("q".to_owned(), "3".to_owned())]).is_ok());
+        let cases: &[(&[(&str, &str)], bool)] = &[
+            (&[], false),
+            (&[("scale.option", "noup")], false),
+            // Validation accepts any case, so the cap must too.
+            (&[("scale.option", "NOUP")], false),
+            (&[("scale.option", " Noup ")], false),
+            (&[("scale.option", "fill")], true),
+            (&[("scale.option", "FIT")], true),
+            (&[("v", "3"), ("scale.option", "ignore")], true),
+        ];
+        for (set, want) in cases {
+            assert_eq!(upscales(&[&pairs(set)]), *want, "{set:?}");
+        }
+        assert!(upscales(&[
+            &pairs(&[]),
+            &pairs(&[("scale.option", "fill")])
+        ]));
+    }
+
+    #[test]
+    fn a_width_under_any_name_is_refused() {
+        for name in ["w", "width", "scale.width"] {
+            assert!(
+                check_no_width("p", &pairs(&[(name, "3")])).is_err(),
+                "{name}"
+            );
+        }
+        assert!(check_no_width("p", &pairs(&[("q", "3"), ("h", "3")])).is_ok());
     }
 }

@@ -1,0 +1,145 @@
+//! The parts every listener and command shares, built once from a `Config`:
+//! the store, the key ring, the transform engine and its caches, the
+//! metrics, and whether the process is draining. Handlers take a `&Core`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use signet_auth::KeyRing;
+use signet_storage::{FsStore, ObjectKey, Store};
+use signet_transform::pipeline::Limits;
+
+use crate::admin::metrics::Metrics;
+use crate::config::{Config, StorageConfig, StorageKind};
+use crate::media::engine::{Engine, Settings};
+
+/// Why signet could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{key}: {reason}")]
+    Config { key: String, reason: String },
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+/// The shared state of one running signet.
+pub struct Core {
+    pub(crate) config: Config,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) ring: KeyRing,
+    pub(crate) engine: Engine,
+    pub(crate) metrics: Arc<Metrics>,
+    draining: AtomicBool,
+}
+
+impl Core {
+    /// Builds the core and opens its store from a validated config.
+    pub async fn open(
+        config: Config,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Core, StartError> {
+        let store = open_store(&config.storage).await?;
+        Core::with_store(config, store, env)
+    }
+
+    /// Builds the core over a given store.
+    pub fn with_store(
+        config: Config,
+        store: Arc<dyn Store>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Core, StartError> {
+        let ring = config
+            .key_ring(env)
+            .map_err(|(key, reason)| StartError::Config { key, reason })?;
+        let limits = &config.limits;
+        let settings = Settings {
+            limits: Limits {
+                max_source_pixels: limits.max_source_pixels,
+                max_output_pixels: limits.max_output_pixels,
+                max_metadata_bytes: limits.max_metadata_bytes,
+            },
+            max_source_bytes: limits.max_source_bytes,
+            timeout: limits.transform_timeout,
+            concurrency: limits.concurrency(),
+            queue: limits.queue(),
+            cache_bytes: config.cache.max_bytes,
+            revalidate_after: config.cache.revalidate_after,
+        };
+        let metrics = Arc::new(Metrics::default());
+        let engine = Engine::new(settings, metrics.clone());
+        Ok(Core {
+            config,
+            store,
+            ring,
+            engine,
+            metrics,
+            draining: AtomicBool::new(false),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Ids of keys whose secrets are shorter than 32 bytes.
+    pub fn weak_key_ids(&self) -> Vec<String> {
+        self.ring.weak_keys().map(str::to_owned).collect()
+    }
+
+    /// Marks the process as draining: `/ready` fails from now on.
+    pub(crate) fn stop_accepting(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Forgets everything cached from `key` (after a write through the API).
+    pub(crate) async fn invalidate(&self, key: &ObjectKey) {
+        self.engine.invalidate(key).await;
+    }
+}
+
+/// Opens the configured store. Nothing is contacted yet for S3: see
+/// [`Store::check`].
+pub(crate) async fn open_store(storage: &StorageConfig) -> Result<Arc<dyn Store>, StartError> {
+    match storage.kind {
+        StorageKind::Fs => Ok(Arc::new(FsStore::new(&storage.root).map_err(|e| {
+            StartError::Storage(format!(
+                "cannot open folder {}: {e}",
+                storage.root.display()
+            ))
+        })?)),
+        StorageKind::S3 => open_s3(storage).await,
+    }
+}
+
+#[cfg(feature = "s3")]
+async fn open_s3(storage: &StorageConfig) -> Result<Arc<dyn Store>, StartError> {
+    let store = signet_storage::S3Store::new(storage.s3_settings())
+        .await
+        .map_err(|e| StartError::Storage(e.to_string()))?;
+    Ok(Arc::new(store))
+}
+
+#[cfg(not(feature = "s3"))]
+async fn open_s3(storage: &StorageConfig) -> Result<Arc<dyn Store>, StartError> {
+    Err(StartError::Storage(format!(
+        "storage kind `s3` (bucket `{}`) is not in this build: it was built without \
+         the `s3` feature",
+        storage.bucket
+    )))
+}
+
+/// Seconds since the Unix epoch: the one clock the request flow reads
+/// (the libraries and `links` take the time as a parameter).
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,262 @@
+//! The media listener: one request's way from URL to response. The path is
+//! normalized (`path`), the query split into token and options (`query`),
+//! the token checked (`gate`) before anything else, the options layered
+//! with the profiles (`layers`), and the file served as stored
+//! (`originals`) or transformed through the variant cache (`engine`).
+
+pub(crate) mod accept;
+pub(crate) mod engine;
+mod gate;
+mod layers;
+mod originals;
+mod path;
+pub(crate) mod profiles;
+pub(crate) mod query;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::{Method, Request, Response};
+use hyper::body::Incoming;
+use signet_auth::{Grant, Scheme};
+use signet_storage::ObjectKey;
+use signet_transform::pipeline::{negotiate, Output};
+use signet_transform::{is_image_key, parse_options, Options};
+
+use crate::admin::metrics::ReasonLabels;
+use crate::config::DefaultFormat;
+use crate::core::unix_now;
+use crate::core::Core;
+use crate::http::body::Body;
+use crate::http::error::Error;
+use crate::http::finish;
+use crate::http::serve::Handler;
+use crate::media::gate::Gate;
+use crate::media::originals::Ask;
+
+/// The media listener's handler.
+pub struct Media {
+    core: Arc<Core>,
+    gate: Gate,
+    ignored: HashSet<String>,
+}
+
+/// What a request's log line and metrics say about it.
+struct Outcome {
+    auth: &'static str,
+    /// `original`, `variant`, or `media` when it failed before either.
+    route: &'static str,
+}
+
+impl Handler for Media {
+    async fn call(&self, req: Request<Incoming>) -> Response<Body> {
+        self.handle(req).await
+    }
+}
+
+impl Media {
+    pub fn new(core: Arc<Core>) -> Media {
+        let gate = Gate::new(&core.config);
+        let ignored = core.config.ignore_params.iter().cloned().collect();
+        Media {
+            core,
+            gate,
+            ignored,
+        }
+    }
+
+    /// Whether no path needs a token.
+    pub fn is_open(&self) -> bool {
+        self.gate.is_open()
+    }
+
+    /// Answers one request: metrics, the access log and the headers every
+    /// response carries around [`Media::flow`].
+    pub async fn handle<B>(&self, req: Request<B>) -> Response<Body> {
+        let started = Instant::now();
+        let mut outcome = Outcome {
+            auth: "public",
+            route: "media",
+        };
+        let metrics = &self.core.metrics;
+        let mut response = match self.flow(&req, &mut outcome).await {
+            Ok(r) => r,
+            Err(error) => {
+                if let Some(reason) = error.auth_label() {
+                    outcome.auth = reason;
+                    metrics
+                        .auth_failures
+                        .get_or_create(&ReasonLabels { reason })
+                        .inc();
+                }
+                if let Some(reason) = error.storage_failure() {
+                    metrics
+                        .storage_errors
+                        .get_or_create(&ReasonLabels { reason })
+                        .inc();
+                }
+                error.to_plain()
+            }
+        };
+        finish(&mut response);
+        let seconds = started.elapsed().as_secs_f64();
+        metrics.request(outcome.route, response.status().as_u16(), seconds);
+        // The path is logged without its query: tokens live there. A variant
+        // is described by what was served (size and format), not by its options.
+        let variant = response
+            .extensions()
+            .get::<engine::Served>()
+            .map(|s| format!("{}x{} {}", s.width, s.height, s.format.name()));
+        tracing::info!(
+            target: "signet::access",
+            method = %req.method(),
+            path = %req.uri().path(),
+            status = response.status().as_u16(),
+            ms = format!("{:.1}", seconds * 1e3),
+            auth = outcome.auth,
+            variant = variant.as_deref(),
+        );
+        response
+    }
+
+    /// SPEC §2, in order: path, token, options, then storage and pixels.
+    async fn flow<B>(
+        &self,
+        req: &Request<B>,
+        outcome: &mut Outcome,
+    ) -> Result<Response<Body>, Error> {
+        let head = match *req.method() {
+            Method::GET => false,
+            Method::HEAD => true,
+            _ => return Err(Error::MethodNotAllowed { allow: "GET, HEAD" }),
+        };
+        let path =
+            path::normalize(req.uri().path()).map_err(|why| Error::BadRequest(why.to_owned()))?;
+        let pairs = query::parse(req.uri().query().unwrap_or("")).map_err(Error::BadRequest)?;
+        let (creds, pairs) = query::split_credentials(pairs)
+            .map_err(|_| Error::Auth(signet_auth::Failure::InvalidPayload))?;
+
+        // The gate runs before anything reads options, cache or storage.
+        let core = self.core.as_ref();
+        let now = unix_now();
+        let access = self
+            .gate
+            .check(&core.ring, &path, &creds, now)
+            .map_err(Error::Auth)?;
+        if let Some(grant) = &access.grant {
+            outcome.auth = grant.scheme.as_str();
+        }
+
+        let query_options = pairs
+            .iter()
+            .filter(|(name, _)| !self.ignored.contains(name));
+        let options = parse_options(query_options.map(|(n, v)| (n.as_str(), v.as_str())))
+            .map_err(|errs| Error::BadOptions(errs.iter().map(ToString::to_string).collect()))?;
+        let secure = access
+            .grant
+            .as_ref()
+            .map(|g| g.args.as_slice())
+            .unwrap_or_default();
+        let secure = parse_options(secure.iter().map(|(n, v)| (n.as_str(), v.as_str()))).map_err(
+            |errs| {
+                Error::BadOptions(
+                    errs.iter()
+                        .map(|e| format!("{e} (in the token's args)"))
+                        .collect(),
+                )
+            },
+        )?;
+
+        if path == "/" {
+            return Err(Error::NotFound);
+        }
+        let key = ObjectKey::from_path(&path)?;
+        let image = is_image_key(key.as_str());
+        let jwt = access
+            .grant
+            .as_ref()
+            .is_some_and(|g| g.scheme == Scheme::Jwt);
+        let store = core.store.as_ref();
+
+        let strict = access.rule.map(|r| r.profile.as_str());
+        let layered = layers::Request {
+            query: &options,
+            secure: &secure,
+            strict,
+            image,
+            jwt,
+        };
+        let effective = layers::effective(core, &layered).await?;
+
+        let ask = Ask {
+            head,
+            headers: req.headers(),
+            cache_control: cache_control(core, access.grant.as_ref(), now),
+        };
+        if !image {
+            if !effective.is_empty() {
+                // Existence first, so a typo'd name gives 404.
+                store.stat(&key).await?;
+                let first = effective.iter().next();
+                let shown = first.map(|(n, v)| format!("{n}={v}")).unwrap_or_default();
+                return Err(Error::BadRequest(format!(
+                    "{shown}: options apply only to images"
+                )));
+            }
+            outcome.route = "original";
+            return originals::serve(store, &key, ask).await;
+        }
+        let default_optimal = core.config.default_format == DefaultFormat::Optimal;
+        if effective.is_empty() && !default_optimal {
+            outcome.route = "original";
+            return originals::serve(store, &key, ask).await;
+        }
+        outcome.route = "variant";
+        let negotiated = negotiate(&effective, accept::of(req.headers()), default_optimal);
+        core.engine
+            .serve(store, &key, &effective, negotiated, ask)
+            .await
+    }
+}
+
+/// `public, max-age=…`, capped at the token's remaining lifetime.
+fn cache_control(core: &Core, grant: Option<&Grant>, now: i64) -> String {
+    let mut max_age = core.config.cache.max_age.as_secs();
+    if let Some(g) = grant {
+        let left = u64::try_from(g.expires_at.saturating_sub(now)).unwrap_or(0);
+        max_age = max_age.min(left);
+    }
+    format!("public, max-age={max_age}")
+}
+
+/// Runs the pipeline on a local file's bytes as a request would (`signet
+/// transform`): the default profile, a named profile and watermarks come
+/// from storage; `params` are the query options; `accept` is the `Accept`
+/// value to negotiate `format=optimal` against.
+pub(crate) async fn transform_local(
+    core: &Core,
+    source: Vec<u8>,
+    params: &[(String, String)],
+    accept: Option<&str>,
+) -> Result<Output, Error> {
+    let options = parse_options(params.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+        .map_err(|errs| Error::BadOptions(errs.iter().map(ToString::to_string).collect()))?;
+    let none = Options::default();
+    let layered = layers::Request {
+        query: &options,
+        secure: &none,
+        strict: None,
+        image: true,
+        jwt: false,
+    };
+    let effective = layers::effective(core, &layered).await?;
+    let default_optimal = core.config.default_format == DefaultFormat::Optimal;
+    let negotiated = negotiate(&effective, accept::parse(accept), default_optimal);
+    core.engine
+        .transform_bytes(core.store.as_ref(), source, &effective, negotiated)
+        .await
+}
+
+#[cfg(test)]
+mod tests;
