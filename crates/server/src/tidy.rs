@@ -283,6 +283,25 @@ fn auth_and_transform_do_no_io() {
 }
 
 #[test]
+fn the_pipeline_reads_a_typed_plan_not_option_names() {
+    let dir = workspace().join("crates/transform/src/pipeline");
+    for file in rust_files(&dir) {
+        let text = read(&file);
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        if file.ends_with("tests.rs") {
+            continue;
+        }
+        for word in ["options.get(", ".get(\""] {
+            assert!(
+                !code.contains(word),
+                "{} looks options up by name ({word})",
+                relative(&file)
+            );
+        }
+    }
+}
+
+#[test]
 fn library_crates_deny_unwrap_on_data() {
     for krate in ["auth", "transform", "storage", "server"] {
         let lib = read(&workspace().join(format!("crates/{krate}/src/lib.rs")));

@@ -8,6 +8,7 @@ mod error;
 mod merge;
 mod options;
 pub mod pipeline;
+pub mod plan;
 mod values;
 
 pub use error::TransformError;

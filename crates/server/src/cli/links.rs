@@ -11,7 +11,7 @@ use crate::core::unix_now;
 use crate::links::srcset::{self, Link, Widths};
 use crate::links::urls::Signer;
 use crate::links::SecureNeedsJwt;
-use crate::media::engine::source_width;
+use crate::media::source::source_width;
 
 /// `/a/b.jpg` from `a/b.jpg` or `/a/b.jpg`, checked like a request path.
 fn clean_path(path: &str) -> Result<String, String> {

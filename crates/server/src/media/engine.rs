@@ -9,11 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use md5::{Digest, Md5};
 use moka::future::Cache;
-use signet_storage::{ObjectKey, ObjectMeta, StorageError, Store};
+use signet_storage::{ObjectKey, ObjectMeta, Store};
 use signet_transform::pipeline::{self, Format, Job, Limits, Negotiated};
 use signet_transform::Options;
 use tokio::sync::Semaphore;
@@ -24,6 +23,8 @@ use crate::http::conditional::none_match;
 use crate::http::error::Error;
 use crate::media::originals::Ask;
 use crate::media::profiles;
+use crate::media::source::read_all;
+use crate::media::weight::weight;
 
 /// Largest profile document read from storage.
 const MAX_PROFILE_BYTES: u64 = 64 << 10;
@@ -42,7 +43,7 @@ pub(crate) struct Settings {
 /// One cached variant.
 #[derive(Debug)]
 pub(crate) struct Variant {
-    bytes: Bytes,
+    pub(super) bytes: Bytes,
     format: Format,
     width: u32,
     height: u32,
@@ -77,36 +78,6 @@ pub(crate) struct Engine {
     profiles: Option<Cache<String, Arc<Profile>>>,
     marks: Option<Cache<String, Arc<Mark>>>,
     pub(crate) metrics: Arc<Metrics>,
-}
-
-/// Bytes a cached variant costs in memory: its body and key as the allocator
-/// rounds them, plus the cache's own bookkeeping per entry (moka's entry,
-/// its queue nodes and the `Arc<Variant>`; measured at under 256 bytes).
-/// Counting what the allocator really hands out keeps `cache.max_bytes` a
-/// bound on memory, not on payload (docs/reliability.md, "Load and soak").
-fn weight(key: &str, v: &Variant) -> u32 {
-    let bytes = allocated_size(v.bytes.len()) + allocated_size(key.len()) + 256;
-    u32::try_from(bytes).unwrap_or(u32::MAX)
-}
-
-/// What a size-class allocator (jemalloc, the binary's) hands out for a
-/// request of `n` bytes: 16-byte steps up to 64, then four classes per
-/// doubling; allocations past 16 KiB also take one more page (jemalloc
-/// offsets large allocations inside a page to spread cache lines).
-fn allocated_size(n: usize) -> usize {
-    const LARGE: usize = 16 << 10;
-    const PAGE: usize = 4 << 10;
-    if n <= 16 {
-        return 16;
-    }
-    let lg = usize::BITS - 1 - (n - 1).leading_zeros();
-    let step = (1usize << lg.saturating_sub(2)).max(16);
-    let class = n.div_ceil(step) * step;
-    if class > LARGE {
-        class + PAGE
-    } else {
-        class
-    }
 }
 
 impl Engine {
@@ -428,55 +399,6 @@ fn etag_of(cache_key: &str) -> String {
     etag
 }
 
-/// Reads a whole object, refusing past `limit` bytes.
-pub(crate) async fn read_all(
-    store: &dyn Store,
-    key: &ObjectKey,
-    limit: u64,
-    metrics: &Metrics,
-) -> Result<Vec<u8>, Error> {
-    bump(&metrics.storage_reads);
-    let mut body = store.read(key, None).await?;
-    if body.meta.size > limit {
-        return Err(Error::SourceTooBig {
-            size: body.meta.size,
-            limit,
-        });
-    }
-    let mut out = Vec::with_capacity(usize::try_from(body.range.end.min(limit)).unwrap_or(0));
-    while let Some(chunk) = body.stream.next().await {
-        // The store went away mid-body (a reset connection, a killed
-        // server): retryable, like any other unavailability — not a 500.
-        let chunk: Bytes = chunk.map_err(|e| {
-            Error::Storage(StorageError::Unavailable(format!(
-                "reading {} broke off: {e}",
-                key.as_str()
-            )))
-        })?;
-        out.extend_from_slice(&chunk);
-        if out.len() as u64 > limit {
-            return Err(Error::SourceTooBig {
-                size: out.len() as u64,
-                limit,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// The displayed width (after EXIF orientation) of the image at `key`,
-/// read whole (capped at `limit` bytes) and probed from its header.
-pub(crate) async fn source_width(
-    store: &dyn Store,
-    key: &ObjectKey,
-    limit: u64,
-    metrics: &Metrics,
-) -> Result<u32, Error> {
-    let bytes = read_all(store, key, limit, metrics).await?;
-    let (width, _) = pipeline::dimensions(&bytes)?;
-    Ok(width)
-}
-
 fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         headers.insert(name, v);
@@ -494,7 +416,7 @@ fn respond(status: StatusCode, headers: HeaderMap, body: Body) -> Response<Body>
 mod tests {
     use md5::{Digest, Md5};
 
-    use super::{allocated_size, etag_of};
+    use super::etag_of;
 
     #[test]
     fn etags_are_the_quoted_hex_of_the_keys_digest() {
@@ -502,30 +424,5 @@ mod tests {
         let want = format!("\"v-{}\"", hex::encode(&digest[..12]));
         assert_eq!(etag_of("photo.jpg\nv1"), want);
         assert_eq!(want.len(), 28);
-    }
-
-    #[test]
-    fn sizes_round_up_to_the_allocators_classes() {
-        let cases = [
-            (0, 16),
-            (1, 16),
-            (16, 16),
-            (17, 32),
-            (33, 48),
-            (64, 64),
-            (65, 80),
-            (129, 160),
-            (1000, 1024),
-            (1025, 1280),
-            (16 << 10, 16 << 10),
-            ((16 << 10) + 1, (20 << 10) + 4096),
-            (17_000, (20 << 10) + 4096),
-            (40_000, (40 << 10) + 4096),
-            (1 << 20, (1 << 20) + 4096),
-            ((1 << 20) + 1, (1280 << 10) + 4096),
-        ];
-        for (n, want) in cases {
-            assert_eq!(allocated_size(n), want, "{n} bytes");
-        }
     }
 }

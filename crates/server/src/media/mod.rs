@@ -2,7 +2,8 @@
 //! normalized (`path`), the query split into token and options (`query`),
 //! the token checked (`gate`) before anything else, the options layered
 //! with the profiles (`layers`), and the file served as stored
-//! (`originals`) or transformed through the variant cache (`engine`).
+//! (`originals`) or transformed through the variant cache (`engine`, with
+//! `source` reading objects whole and `weight` costing cache entries).
 
 pub(crate) mod accept;
 pub(crate) mod engine;
@@ -12,6 +13,8 @@ mod originals;
 mod path;
 pub(crate) mod profiles;
 pub(crate) mod query;
+pub(crate) mod source;
+mod weight;
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -3,48 +3,23 @@
 //! hue and grayscale as one 3×3 matrix; then colorize, blur, sharpen and
 //! opacity. Values are in gamma-encoded sRGB (see docs/url-api.md).
 
-use super::edit::percent;
 use super::pixels::Pixels;
-use crate::{Color, Options};
+use crate::plan::Adjust;
+use crate::Color;
 
-/// The adjustment option names, for quick "nothing to do" checks.
-const NAMES: [&str; 11] = [
-    "brightness",
-    "contrast",
-    "saturation",
-    "lightness",
-    "hue",
-    "grayscale",
-    "colorize.color",
-    "blur",
-    "sharpen",
-    "opacity",
-    "colorize.opacity",
-];
-
-fn int(options: &Options, name: &str) -> i32 {
-    options.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
-}
-
-pub(crate) fn apply(mut p: Pixels, options: &Options) -> Pixels {
-    if NAMES.iter().all(|n| options.get(n).is_none()) {
-        return p;
+pub(crate) fn apply(mut p: Pixels, a: &Adjust) -> Pixels {
+    tone(&mut p, a);
+    colour_matrix(&mut p, a);
+    if let Some((color, opacity)) = a.colorize {
+        colorize(&mut p, color, opacity);
     }
-    tone(&mut p, options);
-    colour_matrix(&mut p, options);
-    if let Some(color) = options.get("colorize.color").and_then(Color::parse) {
-        colorize(&mut p, color, percent(options.get("colorize.opacity"), 50));
+    if a.blur > 0 {
+        p = gaussian(p, f64::from(a.blur) * 0.2);
     }
-    let blur = int(options, "blur");
-    if blur > 0 {
-        p = gaussian(p, f64::from(blur) * 0.2);
+    if a.sharpen > 0 {
+        p = unsharp(p, f64::from(a.sharpen) / 50.0);
     }
-    let sharpen = int(options, "sharpen");
-    if sharpen > 0 {
-        p = unsharp(p, f64::from(sharpen) / 50.0);
-    }
-    if let Some(o) = options.get("opacity") {
-        let o = percent(Some(o), 100);
+    if let Some(o) = a.opacity {
         if o < 100 {
             p = p.into_rgba();
             for px in p.data.chunks_exact_mut(4) {
@@ -64,12 +39,8 @@ fn each_rgb(p: &mut Pixels, mut f: impl FnMut(&mut [u8])) {
 
 /// Brightness (×(1+b/100)), contrast (around mid-grey, ×(1+c/100)) and
 /// lightness (+l×2.55), folded into one lookup table.
-fn tone(p: &mut Pixels, options: &Options) {
-    let (b, c, l) = (
-        int(options, "brightness"),
-        int(options, "contrast"),
-        int(options, "lightness"),
-    );
+fn tone(p: &mut Pixels, a: &Adjust) {
+    let (b, c, l) = (a.brightness, a.contrast, a.lightness);
     if (b, c, l) == (0, 0, 0) {
         return;
     }
@@ -104,10 +75,8 @@ const LUMA: [f64; 3] = [0.299, 0.587, 0.114];
 
 /// Saturation (×(1+s/100) away from luma), hue (rotation by h×1.8° around
 /// the grey axis) and grayscale, as one matrix.
-fn colour_matrix(p: &mut Pixels, options: &Options) {
-    let s = int(options, "saturation");
-    let h = int(options, "hue");
-    let grey = options.get("grayscale") == Some("true");
+fn colour_matrix(p: &mut Pixels, a: &Adjust) {
+    let (s, h, grey) = (a.saturation, a.hue, a.grayscale);
     if s == 0 && h == 0 && !grey {
         return;
     }

@@ -13,7 +13,8 @@ use turbojpeg::{Decompressor, PixelFormat, ScalingFactor};
 use super::markers::jpeg_icc;
 use super::orient::{jpeg_orientation, Orientation};
 use super::Pixels;
-use crate::{Options, TransformError};
+use crate::plan::{Encode, Subsampling};
+use crate::TransformError;
 
 /// An image format signet reads or writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -250,11 +251,12 @@ fn decode_jpeg(
     Ok(p)
 }
 
-/// Encodes to `format` with the `q`, `subsampling` and `progressive` options.
+/// Encodes to `format` with the plan's quality, subsampling and progressive
+/// settings.
 pub(crate) fn encode(
     p: &Pixels,
     format: Format,
-    options: &Options,
+    settings: &Encode,
 ) -> Result<super::Output, TransformError> {
     let fail = |e: String| TransformError::Encode(e);
     let bytes = match format {
@@ -266,15 +268,15 @@ pub(crate) fn encode(
             } else {
                 &p.data
             };
-            let quality = quality(options);
+            let quality = i32::from(settings.quality);
             let mut c = turbojpeg::Compressor::new().map_err(|e| fail(e.to_string()))?;
             c.set_quality(quality).map_err(|e| fail(e.to_string()))?;
-            let subsamp = match options.get("subsampling") {
-                Some("4:4:4") => turbojpeg::Subsamp::None,
-                _ => turbojpeg::Subsamp::Sub2x2,
+            let subsamp = match settings.subsampling {
+                Subsampling::Sub444 => turbojpeg::Subsamp::None,
+                Subsampling::Sub420 => turbojpeg::Subsamp::Sub2x2,
             };
             c.set_subsamp(subsamp).map_err(|e| fail(e.to_string()))?;
-            c.set_progressive(options.get("progressive") == Some("true"))
+            c.set_progressive(settings.progressive)
                 .map_err(|e| fail(e.to_string()))?;
             // Huffman tables fitted to the image (an extra pass over the
             // coefficients, well under a millisecond at web sizes): the same
@@ -312,7 +314,7 @@ pub(crate) fn encode(
             } else {
                 webp::Encoder::from_rgb(&p.data, p.width, p.height)
             };
-            let quality = quality(options) as f32;
+            let quality = f32::from(settings.quality);
             let memory = encoder
                 .encode_simple(false, quality)
                 .map_err(|e| fail(format!("webp: {e:?}")))?;
@@ -321,8 +323,8 @@ pub(crate) fn encode(
         Format::Avif => {
             use rgb::FromSlice;
             let encoder = ravif::Encoder::new()
-                .with_quality(quality(options) as f32)
-                .with_alpha_quality(quality(options) as f32)
+                .with_quality(f32::from(settings.quality))
+                .with_alpha_quality(f32::from(settings.quality))
                 .with_speed(AVIF_SPEED)
                 .with_num_threads(Some(1));
             let (w, h) = (p.width as usize, p.height as usize);
@@ -361,11 +363,6 @@ pub(crate) fn encode(
 
 /// rav1e speed (0 slowest … 10 fastest) for AVIF output.
 const AVIF_SPEED: u8 = 8;
-
-/// The `q` option (default 80).
-fn quality(options: &Options) -> i32 {
-    options.get("q").and_then(|q| q.parse().ok()).unwrap_or(80)
-}
 
 /// RGBA over a white background, for formats without alpha.
 fn flatten_on_white(rgba: &[u8]) -> Vec<u8> {

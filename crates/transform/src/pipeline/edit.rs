@@ -1,9 +1,9 @@
 //! Geometry after scaling: trim (before it), crop, canvas, rotate, flip, flop.
 
-use super::geometry::px_or_pct;
 use super::orient::{self, Orientation};
 use super::pixels::{place, Pixels};
-use crate::{Color, Gravity, Options, TransformError};
+use crate::plan::{Canvas, Crop, Length, Turn};
+use crate::TransformError;
 
 /// How far a channel may differ from the corner colour and still be border.
 const TRIM_TOLERANCE: i16 = 10;
@@ -43,33 +43,23 @@ fn invalid(name: &str, value: &str, reason: &str) -> TransformError {
 
 /// `cx`/`cy`/`cw`/`ch` (px or % of the scaled image); the region is clipped
 /// to the image and must start inside it.
-pub(crate) fn crop(p: Pixels, options: &Options) -> Result<Pixels, TransformError> {
-    let get = |name: &str, of: u32| options.get(name).and_then(|v| px_or_pct(v, of));
-    if ["cx", "cy", "cw", "ch"]
-        .iter()
-        .all(|n| options.get(n).is_none())
-    {
+pub(crate) fn crop(p: Pixels, crop: &Crop) -> Result<Pixels, TransformError> {
+    if !crop.is_set() {
         return Ok(p);
     }
-    let x = get("cx", p.width).unwrap_or(0.0).round() as u64;
-    let y = get("cy", p.height).unwrap_or(0.0).round() as u64;
+    let get = |l: Option<Length>, of: u32| l.map(|l| l.of(of));
+    let shown = |l: Option<Length>| l.map_or(String::new(), |l| l.to_string());
+    let x = get(crop.x, p.width).unwrap_or(0.0).round() as u64;
+    let y = get(crop.y, p.height).unwrap_or(0.0).round() as u64;
     if x >= u64::from(p.width) {
-        return Err(invalid(
-            "cx",
-            options.get("cx").unwrap_or(""),
-            "starts outside the image",
-        ));
+        return Err(invalid("cx", &shown(crop.x), "starts outside the image"));
     }
     if y >= u64::from(p.height) {
-        return Err(invalid(
-            "cy",
-            options.get("cy").unwrap_or(""),
-            "starts outside the image",
-        ));
+        return Err(invalid("cy", &shown(crop.y), "starts outside the image"));
     }
     let (x, y) = (x as u32, y as u32);
-    let cw = get("cw", p.width).map_or(u64::from(p.width - x), |v| v.round().max(1.0) as u64);
-    let ch = get("ch", p.height).map_or(u64::from(p.height - y), |v| v.round().max(1.0) as u64);
+    let cw = get(crop.w, p.width).map_or(u64::from(p.width - x), |v| v.round().max(1.0) as u64);
+    let ch = get(crop.h, p.height).map_or(u64::from(p.height - y), |v| v.round().max(1.0) as u64);
     let cw = cw.min(u64::from(p.width - x)) as u32;
     let ch = ch.min(u64::from(p.height - y)) as u32;
     if (x, y, cw, ch) == (0, 0, p.width, p.height) {
@@ -94,29 +84,19 @@ fn check_size(w: u64, h: u64, max_pixels: u64) -> Result<(), TransformError> {
 /// A canvas smaller than the image crops it around that position.
 pub(crate) fn canvas(
     p: Pixels,
-    options: &Options,
+    canvas: Option<&Canvas>,
     max_pixels: u64,
 ) -> Result<Pixels, TransformError> {
-    let (wv, hv) = (options.get("canvas.width"), options.get("canvas.height"));
-    if wv.is_none() && hv.is_none() {
+    let Some(canvas) = canvas else {
         return Ok(p);
-    }
-    let size = |v: Option<&str>, of: u32| {
-        v.and_then(|v| px_or_pct(v, of))
-            .map_or(u64::from(of), |n| n.round().max(1.0) as u64)
     };
-    let (cw, ch) = (size(wv, p.width), size(hv, p.height));
+    let size =
+        |l: Option<Length>, of: u32| l.map_or(u64::from(of), |l| l.of(of).round().max(1.0) as u64);
+    let (cw, ch) = (size(canvas.width, p.width), size(canvas.height, p.height));
     check_size(cw, ch, max_pixels)?;
-    let color = options
-        .get("canvas.color")
-        .and_then(Color::parse)
-        .unwrap_or(Color::WHITE);
-    let opacity = percent(options.get("canvas.opacity"), 100);
-    let alpha = (u32::from(color.a) * opacity / 100) as u8;
-    let gravity = options
-        .get("canvas.position")
-        .and_then(Gravity::parse)
-        .unwrap_or(Gravity::Center);
+    let color = canvas.color;
+    let alpha = (u32::from(color.a) * canvas.opacity / 100) as u8;
+    let gravity = canvas.position;
     let mut out = Pixels::filled(cw as u32, ch as u32, [color.r, color.g, color.b, alpha]);
     if p.has_alpha() && !out.has_alpha() {
         out = out.into_rgba();
@@ -131,36 +111,25 @@ pub(crate) fn canvas(
     Ok(out.drop_opaque_alpha())
 }
 
-/// An option in 0–100, or `default`.
-pub(crate) fn percent(v: Option<&str>, default: u32) -> u32 {
-    v.and_then(|v| v.parse::<u32>().ok())
-        .unwrap_or(default)
-        .min(100)
-}
-
 /// `rotate` (degrees, positive = clockwise), then `flip` (top↔bottom) and
 /// `flop` (left↔right). Right angles are exact; other angles enlarge the
 /// image to hold the rotated one, with transparent corners (white on JPEG).
 pub(crate) fn orient(
     mut p: Pixels,
-    options: &Options,
+    turn: &Turn,
     max_pixels: u64,
 ) -> Result<Pixels, TransformError> {
-    let angle: i32 = options
-        .get("rotate")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    p = match angle {
+    p = match turn.rotate {
         0 => p,
         90 => orient::apply(p, Orientation(6)),
         -90 => orient::apply(p, Orientation(8)),
         180 | -180 => orient::apply(p, Orientation(3)),
         a => rotate_free(p, f64::from(a), max_pixels)?,
     };
-    if options.get("flip") == Some("true") {
+    if turn.flip {
         p = orient::apply(p, Orientation(4));
     }
-    if options.get("flop") == Some("true") {
+    if turn.flop {
         p = orient::apply(p, Orientation(2));
     }
     Ok(p)

@@ -1,6 +1,6 @@
 //! Output size from the size options (Sirv semantics).
 
-use crate::Options;
+use crate::plan::{Length, ScaleOption, Size};
 
 /// Where scaling lands: the resize size, then an optional centre crop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,26 +13,12 @@ pub struct SizePlan {
     pub height: u32,
 }
 
-/// A length option in pixels, or a percentage of `of`.
-pub(crate) fn px_or_pct(v: &str, of: u32) -> Option<f64> {
-    match v.strip_suffix('%') {
-        Some(pct) => pct.parse::<f64>().ok().map(|p| f64::from(of) * p / 100.0),
-        None => v.parse().ok(),
+/// A length against a source dimension, times `dpr`.
+fn length(value: Option<Length>, source: u32, dpr: f64) -> Option<f64> {
+    match value? {
+        Length::Px(0) => None, // 0 means "not given", as in Sirv
+        length => Some(length.of(source) * dpr),
     }
-}
-
-/// A length option against a source dimension: pixels × dpr, or a percentage.
-fn length(value: Option<&str>, source: u32, dpr: f64) -> Option<f64> {
-    let v = value?;
-    if let Some(pct) = v.strip_suffix('%') {
-        let p: f64 = pct.parse().ok()?;
-        return Some(f64::from(source) * p / 100.0 * dpr);
-    }
-    let px: f64 = v.parse().ok()?;
-    if px == 0.0 {
-        return None; // 0 means "not given", as in Sirv
-    }
-    Some(px * dpr)
 }
 
 fn at_least_one(v: f64) -> u32 {
@@ -42,18 +28,14 @@ fn at_least_one(v: f64) -> u32 {
 }
 
 /// Plans the output size of a `sw`×`sh` (already oriented) source.
-pub fn plan_size(sw: u32, sh: u32, options: &Options) -> SizePlan {
-    let dpr: f64 = options
-        .get("dpr")
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(1.0);
-    let mut bw = length(options.get("w"), sw, dpr);
-    let mut bh = length(options.get("h"), sh, dpr);
-    for square in ["s", "thumbnail"] {
-        if let Some(n) = length(options.get(square), sw.max(sh), dpr) {
-            bw = Some(bw.map_or(n, |w| w.min(n)));
-            bh = Some(bh.map_or(n, |h| h.min(n)));
-        }
+pub fn plan_size(sw: u32, sh: u32, size: &Size) -> SizePlan {
+    let dpr = size.dpr;
+    let mut bw = length(size.w, sw, dpr);
+    let mut bh = length(size.h, sh, dpr);
+    for square in [size.s, size.thumbnail].into_iter().flatten() {
+        let n = f64::from(square) * dpr;
+        bw = Some(bw.map_or(n, |w| w.min(n)));
+        bh = Some(bh.map_or(n, |h| h.min(n)));
     }
     let keep = SizePlan {
         resize_w: sw,
@@ -81,8 +63,8 @@ pub fn plan_size(sw: u32, sh: u32, options: &Options) -> SizePlan {
             height: h,
         }
     };
-    match options.get("scale.option").unwrap_or("fit") {
-        "ignore" => {
+    match size.scale {
+        ScaleOption::Ignore => {
             let (w, h) = (bw.map_or(sw, at_least_one), bh.map_or(sh, at_least_one));
             SizePlan {
                 resize_w: w,
@@ -91,7 +73,7 @@ pub fn plan_size(sw: u32, sh: u32, options: &Options) -> SizePlan {
                 height: h,
             }
         }
-        "fill" => match (bw, bh) {
+        ScaleOption::Fill => match (bw, bh) {
             (Some(w), Some(h)) => {
                 let scale = (w / fw).max(h / fh);
                 SizePlan {
@@ -103,8 +85,8 @@ pub fn plan_size(sw: u32, sh: u32, options: &Options) -> SizePlan {
             }
             _ => fit(false),
         },
-        "noup" => fit(true),
-        _ => fit(false),
+        ScaleOption::NoUp => fit(true),
+        ScaleOption::Fit => fit(false),
     }
 }
 
@@ -112,9 +94,11 @@ pub fn plan_size(sw: u32, sh: u32, options: &Options) -> SizePlan {
 mod tests {
     use super::*;
     use crate::parse_options;
+    use crate::plan::Plan;
 
     fn plan(sw: u32, sh: u32, q: &[(&str, &str)]) -> (u32, u32, u32, u32) {
-        let p = plan_size(sw, sh, &parse_options(q.iter().copied()).unwrap());
+        let options = parse_options(q.iter().copied()).unwrap();
+        let p = plan_size(sw, sh, &Plan::new(&options).size);
         (p.resize_w, p.resize_h, p.width, p.height)
     }
 

@@ -15,6 +15,7 @@ mod resize;
 mod text;
 mod watermark;
 
+use crate::plan::{Fallback, FormatChoice, Plan};
 use crate::{Options, TransformError};
 
 pub use codec::{sniff, Format};
@@ -87,20 +88,21 @@ pub fn negotiate(options: &Options, accepts: Accepts, default_optimal: bool) -> 
         target: Target::Exact(f),
         vary_accept: false,
     };
-    let format = options
-        .get("format")
-        .or(default_optimal.then_some("optimal"));
+    let format = match FormatChoice::of(options) {
+        None if default_optimal => Some(FormatChoice::Optimal),
+        format => format,
+    };
     match format {
-        Some("jpg" | "jpeg") => fixed(Format::Jpeg),
-        Some("png") => fixed(Format::Png),
-        Some("gif") => fixed(Format::Gif),
-        Some("avif") => fixed(Format::Avif),
-        Some("webp") => match options.get("webp-fallback") {
+        Some(FormatChoice::Jpeg) => fixed(Format::Jpeg),
+        Some(FormatChoice::Png) => fixed(Format::Png),
+        Some(FormatChoice::Gif) => fixed(Format::Gif),
+        Some(FormatChoice::Avif) => fixed(Format::Avif),
+        Some(FormatChoice::WebP) => match Fallback::of(options) {
             None => fixed(Format::WebP),
             Some(fallback) => Negotiated {
                 target: if accepts.webp {
                     Target::Exact(Format::WebP)
-                } else if fallback == "png" {
+                } else if fallback == Fallback::Png {
                     Target::Exact(Format::Png)
                 } else {
                     Target::Exact(Format::Jpeg)
@@ -108,7 +110,7 @@ pub fn negotiate(options: &Options, accepts: Accepts, default_optimal: bool) -> 
                 vary_accept: true,
             },
         },
-        Some("optimal") => Negotiated {
+        Some(FormatChoice::Optimal) => Negotiated {
             target: if accepts.avif {
                 Target::Exact(Format::Avif)
             } else if accepts.webp {
@@ -118,7 +120,7 @@ pub fn negotiate(options: &Options, accepts: Accepts, default_optimal: bool) -> 
             },
             vary_accept: true,
         },
-        _ => Negotiated {
+        Some(FormatChoice::Original) | None => Negotiated {
             target: Target::Source,
             vary_accept: false,
         },
@@ -177,40 +179,42 @@ pub fn dimensions(data: &[u8]) -> Result<(u32, u32), TransformError> {
 
 /// Runs the pipeline on a whole source file.
 pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, TransformError> {
-    let options = job.options;
-    let trim = options.get("crop.type") == Some("trim");
+    let plan = Plan::new(job.options);
+    let trim = plan.crop.trim;
     let mut planned = None;
     let (mut p, format) = load(source, limits, |w, h| {
         if trim {
             // The scale depends on the trimmed size: decode in full.
             return (w, h);
         }
-        let plan = plan_size(w, h, options);
-        planned = Some(plan);
-        (plan.resize_w, plan.resize_h)
+        let sizing = plan_size(w, h, &plan.size);
+        planned = Some(sizing);
+        (sizing.resize_w, sizing.resize_h)
     })?;
     if trim {
         p = edit::trim(p);
     }
-    let plan = match planned {
-        Some(plan) if !trim => plan,
-        _ => plan_size(p.width, p.height, options),
+    let sizing = match planned {
+        Some(sizing) if !trim => sizing,
+        _ => plan_size(p.width, p.height, &plan.size),
     };
-    let out_pixels = u64::from(plan.resize_w) * u64::from(plan.resize_h);
+    let out_pixels = u64::from(sizing.resize_w) * u64::from(sizing.resize_h);
     if out_pixels > limits.max_output_pixels {
         return Err(TransformError::OutputTooLarge {
-            width: plan.resize_w.into(),
-            height: plan.resize_h.into(),
+            width: sizing.resize_w.into(),
+            height: sizing.resize_h.into(),
             limit: limits.max_output_pixels,
         });
     }
-    p = resize::resize(p, &plan)?;
-    p = edit::crop(p, options)?;
-    p = edit::canvas(p, options, limits.max_output_pixels)?;
-    p = edit::orient(p, options, limits.max_output_pixels)?;
-    p = adjust::apply(p, options);
-    p = text::draw(p, options);
-    if options.get("watermark").is_some() {
+    p = resize::resize(p, &sizing)?;
+    p = edit::crop(p, &plan.crop)?;
+    p = edit::canvas(p, plan.canvas.as_ref(), limits.max_output_pixels)?;
+    p = edit::orient(p, &plan.turn, limits.max_output_pixels)?;
+    p = adjust::apply(p, &plan.adjust);
+    if let Some(text) = &plan.text {
+        p = text::draw(p, text);
+    }
+    if let Some(settings) = &plan.watermark {
         let bytes = job.watermark.ok_or_else(|| {
             TransformError::Invalid("watermark: the watermark image was not loaded".into())
         })?;
@@ -218,7 +222,7 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
             TransformError::NotAnImage(why) => TransformError::BadWatermark(why),
             other => other,
         })?;
-        p = watermark::draw(p, mark.into_rgba(), options)?;
+        p = watermark::draw(p, mark.into_rgba(), settings)?;
     }
     let out_format = match job.target {
         Target::Exact(f) => f,
@@ -226,7 +230,7 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
         Target::Family if p.has_alpha() => Format::Png,
         Target::Family => Format::Jpeg,
     };
-    codec::encode(&p, out_format, options)
+    codec::encode(&p, out_format, &plan.encode)
 }
 
 /// The pipeline's stages one at a time, for benchmarks (`benches/engine.rs`).
@@ -263,7 +267,8 @@ pub mod stages {
         let q = quality.to_string();
         let options = parse_options([("q", q.as_str())])
             .map_err(|_| TransformError::Invalid(format!("q={quality}: must be from 1 to 100")))?;
-        codec::encode(&image.0, format, &options).map(|o| o.bytes)
+        let plan = crate::plan::Plan::new(&options);
+        codec::encode(&image.0, format, &plan.encode).map(|o| o.bytes)
     }
 
     /// A deterministic photo-like RGB image (smooth gradients, hard edges

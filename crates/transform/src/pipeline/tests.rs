@@ -3,6 +3,11 @@
 use super::*;
 use crate::parse_options;
 
+/// Encoder settings at quality `q`, as the plan reads them from `q=`.
+fn encoding(q: u8) -> crate::plan::Encode {
+    Plan::new(&opts(&[("q", &q.to_string())])).encode
+}
+
 const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_pixels: 40_000_000,
@@ -52,13 +57,13 @@ fn gradient(w: u32, h: u32, channels: u8) -> Pixels {
 }
 
 fn jpeg(w: u32, h: u32) -> Vec<u8> {
-    codec::encode(&gradient(w, h, 3), Format::Jpeg, &opts(&[("q", "95")]))
+    codec::encode(&gradient(w, h, 3), Format::Jpeg, &encoding(95))
         .unwrap()
         .bytes
 }
 
 fn png(w: u32, h: u32, channels: u8) -> Vec<u8> {
-    codec::encode(&gradient(w, h, channels), Format::Png, &Options::default())
+    codec::encode(&gradient(w, h, channels), Format::Png, &encoding(80))
         .unwrap()
         .bytes
 }
@@ -336,7 +341,7 @@ fn swapped_icc() -> Vec<u8> {
 #[test]
 fn embedded_icc_profiles_are_converted_to_srgb() {
     let red = Pixels::filled(32, 32, [255, 0, 0, 255]);
-    let plain = codec::encode(&red, Format::Jpeg, &opts(&[("q", "95")]))
+    let plain = codec::encode(&red, Format::Jpeg, &encoding(95))
         .unwrap()
         .bytes;
     let icc = swapped_icc();
@@ -486,7 +491,7 @@ fn webp_with_icc(simple: &[u8], w: u32, h: u32, icc: &[u8]) -> Vec<u8> {
 fn webp_sources_decode_with_libwebp_like_the_reference() {
     // Lossy, no alpha: the same pixels as the pure-Rust decoder, give or
     // take rounding in chroma upsampling.
-    let lossy = codec::encode(&gradient(96, 64, 3), Format::WebP, &opts(&[("q", "90")]))
+    let lossy = codec::encode(&gradient(96, 64, 3), Format::WebP, &encoding(90))
         .unwrap()
         .bytes;
     let p = decode_whole(&lossy);
@@ -517,7 +522,7 @@ fn webp_sources_decode_with_libwebp_like_the_reference() {
 
     // An embedded profile is applied, as for JPEG.
     let red = Pixels::filled(32, 32, [255, 0, 0, 255]);
-    let plain = codec::encode(&red, Format::WebP, &opts(&[("q", "95")]))
+    let plain = codec::encode(&red, Format::WebP, &encoding(95))
         .unwrap()
         .bytes;
     assert_eq!(&plain[12..16], b"VP8 ", "a simple lossy file");

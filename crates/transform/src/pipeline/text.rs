@@ -9,10 +9,8 @@ use std::sync::OnceLock;
 
 use rusttype::{point, Font, Scale};
 
-use super::edit::percent;
-use super::geometry::px_or_pct;
 use super::pixels::{blend, place, Pixels};
-use crate::{Color, Gravity, Options};
+use crate::plan::{Align, Length, Text};
 
 /// Bundled fonts (DejaVu, see fonts/LICENSE-DejaVu.txt).
 const SANS: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
@@ -44,19 +42,16 @@ fn font(family: Option<&str>) -> Option<&'static Font<'static>> {
     fonts[i].as_ref().or(fonts[0].as_ref())
 }
 
-/// Draws `text` (if set) onto the image.
-pub(crate) fn draw(mut p: Pixels, options: &Options) -> Pixels {
-    let Some(text) = options.get("text").filter(|t| !t.trim().is_empty()) else {
+/// Draws the text overlay onto the image.
+pub(crate) fn draw(mut p: Pixels, t: &Text) -> Pixels {
+    let Some(font) = font(t.font_family.as_deref()) else {
         return p;
     };
-    let Some(font) = font(options.get("text.font.family")) else {
-        return p;
-    };
+    let text = t.text.as_str();
     let (iw, ih) = (p.width, p.height);
-    let size = options
-        .get("text.size")
-        .and_then(|v| px_or_pct(v, iw))
-        .unwrap_or(f64::from(iw) * DEFAULT_SIZE_PCT / 100.0)
+    let size = t
+        .size
+        .map_or(f64::from(iw) * DEFAULT_SIZE_PCT / 100.0, |l| l.of(iw))
         .clamp(4.0, MAX_SIZE) as f32;
     let scale = Scale::uniform(size);
     let vm = font.v_metrics(scale);
@@ -76,11 +71,8 @@ pub(crate) fn draw(mut p: Pixels, options: &Options) -> Pixels {
     let block_w = widths.iter().copied().fold(0.0, f32::max).ceil();
     let block_h = line_h * lines.len() as f32;
 
-    let background = options.get("text.background.color").and_then(Color::parse);
-    let outline_w = options
-        .get("text.outline.width")
-        .and_then(|v| v.parse::<u32>().ok())
-        .unwrap_or(0);
+    let background = t.background;
+    let outline_w = t.outline_width;
     let pad = if background.is_some() {
         (size * 0.25).round() as u32
     } else {
@@ -89,21 +81,12 @@ pub(crate) fn draw(mut p: Pixels, options: &Options) -> Pixels {
     let box_w = block_w as u32 + 2 * pad;
     let box_h = block_h as u32 + 2 * pad;
 
-    let offset = |name: &str, of: u32| {
-        options
-            .get(name)
-            .and_then(|v| px_or_pct(v, of))
-            .map_or(0, |v| v.round() as i64)
-    };
-    let gravity = options
-        .get("text.position")
-        .and_then(Gravity::parse)
-        .unwrap_or(Gravity::Center);
+    let offset = |l: Option<Length>, of: u32| l.map_or(0, |l| l.of(of).round() as i64);
     let (bx, by) = place(
-        gravity,
+        t.position,
         (iw, ih),
         (box_w, box_h),
-        (offset("text.position.x", iw), offset("text.position.y", ih)),
+        (offset(t.x, iw), offset(t.y, ih)),
     );
 
     // The visible part of the box.
@@ -116,9 +99,9 @@ pub(crate) fn draw(mut p: Pixels, options: &Options) -> Pixels {
     }
     let (vw, vh) = ((x1 - x0) as usize, (y1 - y0) as usize);
 
-    let opacity = percent(options.get("text.opacity"), 100);
+    let opacity = t.opacity;
     if let Some(bg) = background {
-        let a = u32::from(bg.a) * percent(options.get("text.background.opacity"), 100) / 100;
+        let a = u32::from(bg.a) * t.background_opacity / 100;
         fill_rect(
             &mut p,
             (x0, y0, x1, y1),
@@ -129,12 +112,11 @@ pub(crate) fn draw(mut p: Pixels, options: &Options) -> Pixels {
 
     // Coverage of the glyphs, in visible-box coordinates.
     let mut cover = vec![0u8; vw * vh];
-    let align = options.get("text.align").unwrap_or("center");
     for (i, (line, width)) in lines.iter().zip(&widths).enumerate() {
-        let shift = match align {
-            "left" => 0.0,
-            "right" => block_w - width,
-            _ => (block_w - width) / 2.0,
+        let shift = match t.align {
+            Align::Left => 0.0,
+            Align::Right => block_w - width,
+            Align::Center => (block_w - width) / 2.0,
         };
         let origin = point(
             (bx + i64::from(pad) - x0) as f32 + shift,
@@ -155,10 +137,7 @@ pub(crate) fn draw(mut p: Pixels, options: &Options) -> Pixels {
         }
     }
 
-    let color = options
-        .get("text.color")
-        .and_then(Color::parse)
-        .unwrap_or(Color::BLACK);
+    let color = t.color;
     let c = usize::from(p.channels);
     let iw_us = iw as usize;
     let mut paint = |mask: &[u8], rgb: [u8; 3], alpha: u32| {
@@ -174,10 +153,7 @@ pub(crate) fn draw(mut p: Pixels, options: &Options) -> Pixels {
         }
     };
     if outline_w > 0 {
-        let oc = options
-            .get("text.outline.color")
-            .and_then(Color::parse)
-            .unwrap_or(Color::WHITE);
+        let oc = t.outline_color;
         let ring = dilate(&cover, vw, vh, outline_w as usize);
         paint(&ring, [oc.r, oc.g, oc.b], u32::from(oc.a) * opacity / 100);
     }

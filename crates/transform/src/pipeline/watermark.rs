@@ -2,28 +2,17 @@
 //! scaled in px or % of the image, placed by gravity with offsets or tiled,
 //! at an opacity.
 
-use super::edit::percent;
-use super::geometry::px_or_pct;
 use super::pixels::{place, Pixels};
 use super::resize;
-use crate::{Gravity, Options, TransformError};
+use crate::plan::{Length, Placement, Watermark};
+use crate::TransformError;
 
-/// Draws the decoded watermark `mark` onto `p` as the options say.
-pub(crate) fn draw(
-    mut p: Pixels,
-    mark: Pixels,
-    options: &Options,
-) -> Result<Pixels, TransformError> {
+/// Draws the decoded watermark `mark` onto `p` as the plan says.
+pub(crate) fn draw(mut p: Pixels, mark: Pixels, w: &Watermark) -> Result<Pixels, TransformError> {
     let (iw, ih) = (p.width, p.height);
     let (mw, mh) = (f64::from(mark.width), f64::from(mark.height));
-    let want_w = options
-        .get("watermark.scale.width")
-        .and_then(|v| px_or_pct(v, iw))
-        .filter(|v| *v > 0.0);
-    let want_h = options
-        .get("watermark.scale.height")
-        .and_then(|v| px_or_pct(v, ih))
-        .filter(|v| *v > 0.0);
+    let want = |l: Option<Length>, of: u32| l.map(|l| l.of(of)).filter(|v| *v > 0.0);
+    let (want_w, want_h) = (want(w.width, iw), want(w.height, ih));
     let (tw, th) = match (want_w, want_h) {
         (Some(w), Some(h)) => (w, h),
         (Some(w), None) => (w, mh * w / mw),
@@ -43,19 +32,11 @@ pub(crate) fn draw(
         resize::to_size(mark, tw, th)?
     };
 
-    let opacity = percent(options.get("watermark.opacity"), 100) * 255 / 100;
-    let offset = |name: &str, of: u32| {
-        options
-            .get(name)
-            .and_then(|v| px_or_pct(v, of))
-            .map_or(0, |v| v.round() as i64)
-    };
-    let (ox, oy) = (
-        offset("watermark.position.x", iw),
-        offset("watermark.position.y", ih),
-    );
-    match options.get("watermark.position") {
-        Some("tile") => {
+    let opacity = w.opacity * 255 / 100;
+    let offset = |l: Option<Length>, of: u32| l.map_or(0, |l| l.of(of).round() as i64);
+    let (ox, oy) = (offset(w.x, iw), offset(w.y, ih));
+    match w.position {
+        Placement::Tile => {
             let (sw, sh) = (i64::from(mark.width), i64::from(mark.height));
             let mut y = oy.rem_euclid(sh) - sh;
             while y < i64::from(ih) {
@@ -67,8 +48,7 @@ pub(crate) fn draw(
                 y += sh;
             }
         }
-        other => {
-            let gravity = other.and_then(Gravity::parse).unwrap_or(Gravity::Center);
+        Placement::At(gravity) => {
             let (x, y) = place(gravity, (iw, ih), (mark.width, mark.height), (ox, oy));
             p.draw(&mark, x, y, opacity);
         }

@@ -14,7 +14,7 @@ use crate::http::error::Error;
 use crate::links::srcset::{self, Link, Widths};
 use crate::links::urls::{Lifetime, Signer};
 use crate::links::{SecureNeedsJwt, SignMode};
-use crate::media::engine::source_width;
+use crate::media::source::source_width;
 
 /// Lifetime of signed URLs when the request names none.
 const DEFAULT_URL_SECS: u64 = 3600;

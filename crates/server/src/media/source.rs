@@ -1,0 +1,59 @@
+//! Reading objects whole for the pipeline: sources, profiles and
+//! watermarks, capped in bytes, and the width of a source for srcsets.
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use signet_storage::{ObjectKey, StorageError, Store};
+use signet_transform::pipeline;
+
+use crate::admin::metrics::{bump, Metrics};
+use crate::http::error::Error;
+
+/// Reads a whole object, refusing past `limit` bytes.
+pub(crate) async fn read_all(
+    store: &dyn Store,
+    key: &ObjectKey,
+    limit: u64,
+    metrics: &Metrics,
+) -> Result<Vec<u8>, Error> {
+    bump(&metrics.storage_reads);
+    let mut body = store.read(key, None).await?;
+    if body.meta.size > limit {
+        return Err(Error::SourceTooBig {
+            size: body.meta.size,
+            limit,
+        });
+    }
+    let mut out = Vec::with_capacity(usize::try_from(body.range.end.min(limit)).unwrap_or(0));
+    while let Some(chunk) = body.stream.next().await {
+        // The store went away mid-body (a reset connection, a killed
+        // server): retryable, like any other unavailability — not a 500.
+        let chunk: Bytes = chunk.map_err(|e| {
+            Error::Storage(StorageError::Unavailable(format!(
+                "reading {} broke off: {e}",
+                key.as_str()
+            )))
+        })?;
+        out.extend_from_slice(&chunk);
+        if out.len() as u64 > limit {
+            return Err(Error::SourceTooBig {
+                size: out.len() as u64,
+                limit,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The displayed width (after EXIF orientation) of the image at `key`,
+/// read whole (capped at `limit` bytes) and probed from its header.
+pub(crate) async fn source_width(
+    store: &dyn Store,
+    key: &ObjectKey,
+    limit: u64,
+    metrics: &Metrics,
+) -> Result<u32, Error> {
+    let bytes = read_all(store, key, limit, metrics).await?;
+    let (width, _) = pipeline::dimensions(&bytes)?;
+    Ok(width)
+}

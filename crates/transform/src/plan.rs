@@ -1,0 +1,482 @@
+//! The typed plan the pipeline reads: a validated option set turned, once,
+//! into the values each stage needs (lengths, gravities, colours, enums),
+//! with the defaults written here and nowhere else. Stages never look an
+//! option up by name.
+
+use crate::values::{Color, Gravity};
+use crate::Options;
+
+/// Pixels, or a percentage of a dimension the stage knows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Length {
+    Px(u32),
+    Percent(f64),
+}
+
+impl Length {
+    /// Reads a canonical length (`400`, `12.5%`).
+    fn parse(v: &str) -> Option<Length> {
+        match v.strip_suffix('%') {
+            Some(pct) => pct.parse().ok().map(Length::Percent),
+            None => v.parse().ok().map(Length::Px),
+        }
+    }
+
+    /// The length in pixels against `whole`.
+    pub fn of(self, whole: u32) -> f64 {
+        match self {
+            Length::Px(n) => f64::from(n),
+            Length::Percent(p) => f64::from(whole) * p / 100.0,
+        }
+    }
+}
+
+/// The canonical spelling, as in the option set (for error messages).
+impl std::fmt::Display for Length {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Length::Px(n) => write!(f, "{n}"),
+            Length::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// `scale.option`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScaleOption {
+    /// Fit inside the box (the default).
+    #[default]
+    Fit,
+    /// Cover the box, then crop to it.
+    Fill,
+    /// Stretch to the box.
+    Ignore,
+    /// Fit, but never larger than the source.
+    NoUp,
+}
+
+/// The size options (SPEC §4 "size").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Size {
+    pub w: Option<Length>,
+    pub h: Option<Length>,
+    /// Longest side.
+    pub s: Option<u32>,
+    /// Fit in N×N.
+    pub thumbnail: Option<u32>,
+    pub scale: ScaleOption,
+    /// Multiplies `w`, `h`, `s` and `thumbnail`.
+    pub dpr: f64,
+}
+
+/// `cx`/`cy`/`cw`/`ch` and `crop.type=trim`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Crop {
+    pub x: Option<Length>,
+    pub y: Option<Length>,
+    pub w: Option<Length>,
+    pub h: Option<Length>,
+    pub trim: bool,
+}
+
+impl Crop {
+    pub fn is_set(&self) -> bool {
+        self.x.is_some() || self.y.is_some() || self.w.is_some() || self.h.is_some()
+    }
+}
+
+/// `canvas.*`; a canvas is drawn when a width or a height is given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Canvas {
+    pub width: Option<Length>,
+    pub height: Option<Length>,
+    pub color: Color,
+    /// 0–100.
+    pub opacity: u32,
+    pub position: Gravity,
+}
+
+/// `rotate`, `flip`, `flop`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Turn {
+    /// Degrees, −180…180, positive clockwise.
+    pub rotate: i32,
+    pub flip: bool,
+    pub flop: bool,
+}
+
+/// The colour and detail adjustments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Adjust {
+    pub brightness: i32,
+    pub contrast: i32,
+    pub saturation: i32,
+    pub lightness: i32,
+    pub hue: i32,
+    pub grayscale: bool,
+    /// The colour and its opacity (0–100, default 50).
+    pub colorize: Option<(Color, u32)>,
+    pub blur: u32,
+    pub sharpen: u32,
+    /// 0–100; `None` leaves alpha alone.
+    pub opacity: Option<u32>,
+}
+
+/// `text.align`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Center,
+    Right,
+}
+
+/// A text overlay (`text` and `text.*`), when `text` has something to draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    pub text: String,
+    pub font_family: Option<String>,
+    /// Font size; `None` is 8 % of the image width.
+    pub size: Option<Length>,
+    pub color: Color,
+    /// 0–100, for text, outline and background.
+    pub opacity: u32,
+    pub position: Gravity,
+    pub x: Option<Length>,
+    pub y: Option<Length>,
+    pub align: Align,
+    pub background: Option<Color>,
+    /// 0–100.
+    pub background_opacity: u32,
+    pub outline_color: Color,
+    pub outline_width: u32,
+}
+
+/// Where a watermark goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    At(Gravity),
+    Tile,
+}
+
+/// A watermark overlay (`watermark` and `watermark.*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watermark {
+    /// The image's path in storage (the server loads it).
+    pub path: String,
+    pub position: Placement,
+    pub x: Option<Length>,
+    pub y: Option<Length>,
+    pub width: Option<Length>,
+    pub height: Option<Length>,
+    /// 0–100.
+    pub opacity: u32,
+}
+
+/// `subsampling` for JPEG output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subsampling {
+    Sub420,
+    Sub444,
+}
+
+/// The encoder settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encode {
+    /// 1–100, default 80.
+    pub quality: u8,
+    pub progressive: bool,
+    pub subsampling: Subsampling,
+}
+
+/// `format`, as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatChoice {
+    Jpeg,
+    Png,
+    Gif,
+    WebP,
+    Avif,
+    Optimal,
+    Original,
+}
+
+impl FormatChoice {
+    /// `format`, read alone (negotiation needs nothing else, per request).
+    pub fn of(options: &Options) -> Option<FormatChoice> {
+        Some(match options.get("format")? {
+            "jpg" | "jpeg" => FormatChoice::Jpeg,
+            "png" => FormatChoice::Png,
+            "gif" => FormatChoice::Gif,
+            "webp" => FormatChoice::WebP,
+            "avif" => FormatChoice::Avif,
+            "optimal" => FormatChoice::Optimal,
+            "original" => FormatChoice::Original,
+            _ => return None,
+        })
+    }
+}
+
+/// `webp-fallback`: what `format=webp` gives a client without WebP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    Jpeg,
+    Png,
+}
+
+impl Fallback {
+    /// `webp-fallback`, read alone.
+    pub fn of(options: &Options) -> Option<Fallback> {
+        options.get("webp-fallback").map(|f| match f {
+            "png" => Fallback::Png,
+            _ => Fallback::Jpeg,
+        })
+    }
+}
+
+/// Everything the pipeline does to one image, in stage order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub size: Size,
+    pub crop: Crop,
+    pub canvas: Option<Canvas>,
+    pub turn: Turn,
+    pub adjust: Adjust,
+    pub text: Option<Text>,
+    pub watermark: Option<Watermark>,
+    pub encode: Encode,
+    pub format: Option<FormatChoice>,
+    pub webp_fallback: Option<Fallback>,
+}
+
+/// Reads options by canonical name; values are validated and canonical, so
+/// a value that does not read (never, in practice) counts as not given.
+struct Reader<'a>(&'a Options);
+
+impl Reader<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name)
+    }
+
+    fn length(&self, name: &str) -> Option<Length> {
+        self.get(name).and_then(Length::parse)
+    }
+
+    fn int(&self, name: &str) -> i32 {
+        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    fn count(&self, name: &str) -> Option<u32> {
+        self.get(name).and_then(|v| v.parse().ok())
+    }
+
+    /// A 0–100 option, or `default`.
+    fn percent(&self, name: &str, default: u32) -> u32 {
+        self.count(name).unwrap_or(default).min(100)
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.get(name) == Some("true")
+    }
+
+    fn color(&self, name: &str) -> Option<Color> {
+        self.get(name).and_then(Color::parse)
+    }
+
+    fn gravity(&self, name: &str) -> Gravity {
+        self.get(name)
+            .and_then(Gravity::parse)
+            .unwrap_or(Gravity::Center)
+    }
+}
+
+impl Plan {
+    /// The plan of a validated option set.
+    pub fn new(options: &Options) -> Plan {
+        let r = Reader(options);
+        let canvas =
+            (r.get("canvas.width").is_some() || r.get("canvas.height").is_some()).then(|| Canvas {
+                width: r.length("canvas.width"),
+                height: r.length("canvas.height"),
+                color: r.color("canvas.color").unwrap_or(Color::WHITE),
+                opacity: r.percent("canvas.opacity", 100),
+                position: r.gravity("canvas.position"),
+            });
+        Plan {
+            size: Size {
+                w: r.length("w"),
+                h: r.length("h"),
+                s: r.count("s"),
+                thumbnail: r.count("thumbnail"),
+                scale: match r.get("scale.option") {
+                    Some("fill") => ScaleOption::Fill,
+                    Some("ignore") => ScaleOption::Ignore,
+                    Some("noup") => ScaleOption::NoUp,
+                    _ => ScaleOption::Fit,
+                },
+                dpr: r.get("dpr").and_then(|d| d.parse().ok()).unwrap_or(1.0),
+            },
+            crop: Crop {
+                x: r.length("cx"),
+                y: r.length("cy"),
+                w: r.length("cw"),
+                h: r.length("ch"),
+                trim: r.get("crop.type") == Some("trim"),
+            },
+            canvas,
+            turn: Turn {
+                rotate: r.int("rotate"),
+                flip: r.flag("flip"),
+                flop: r.flag("flop"),
+            },
+            adjust: Adjust {
+                brightness: r.int("brightness"),
+                contrast: r.int("contrast"),
+                saturation: r.int("saturation"),
+                lightness: r.int("lightness"),
+                hue: r.int("hue"),
+                grayscale: r.flag("grayscale"),
+                colorize: r
+                    .color("colorize.color")
+                    .map(|c| (c, r.percent("colorize.opacity", 50))),
+                blur: r.count("blur").unwrap_or(0),
+                sharpen: r.count("sharpen").unwrap_or(0),
+                opacity: r.get("opacity").map(|_| r.percent("opacity", 100)),
+            },
+            text: text(&r),
+            watermark: r.get("watermark").map(|path| Watermark {
+                path: path.to_owned(),
+                position: match r.get("watermark.position") {
+                    Some("tile") => Placement::Tile,
+                    _ => Placement::At(r.gravity("watermark.position")),
+                },
+                x: r.length("watermark.position.x"),
+                y: r.length("watermark.position.y"),
+                width: r.length("watermark.scale.width"),
+                height: r.length("watermark.scale.height"),
+                opacity: r.percent("watermark.opacity", 100),
+            }),
+            encode: Encode {
+                quality: r
+                    .count("q")
+                    .and_then(|q| u8::try_from(q).ok())
+                    .unwrap_or(80),
+                progressive: r.flag("progressive"),
+                subsampling: match r.get("subsampling") {
+                    Some("4:4:4") => Subsampling::Sub444,
+                    _ => Subsampling::Sub420,
+                },
+            },
+            format: FormatChoice::of(options),
+            webp_fallback: Fallback::of(options),
+        }
+    }
+}
+
+fn text(r: &Reader<'_>) -> Option<Text> {
+    let text = r.get("text").filter(|t| !t.trim().is_empty())?;
+    Some(Text {
+        text: text.to_owned(),
+        font_family: r.get("text.font.family").map(str::to_owned),
+        size: r.length("text.size"),
+        color: r.color("text.color").unwrap_or(Color::BLACK),
+        opacity: r.percent("text.opacity", 100),
+        position: r.gravity("text.position"),
+        x: r.length("text.position.x"),
+        y: r.length("text.position.y"),
+        align: match r.get("text.align") {
+            Some("left") => Align::Left,
+            Some("right") => Align::Right,
+            _ => Align::Center,
+        },
+        background: r.color("text.background.color"),
+        background_opacity: r.percent("text.background.opacity", 100),
+        outline_color: r.color("text.outline.color").unwrap_or(Color::WHITE),
+        outline_width: r.count("text.outline.width").unwrap_or(0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_options;
+
+    fn plan(pairs: &[(&str, &str)]) -> Plan {
+        Plan::new(&parse_options(pairs.iter().copied()).unwrap())
+    }
+
+    #[test]
+    fn defaults_are_written_once() {
+        let p = plan(&[]);
+        assert_eq!(p.size.scale, ScaleOption::Fit);
+        assert_eq!(p.size.dpr, 1.0);
+        assert_eq!((p.size.w, p.canvas, p.text.clone()), (None, None, None));
+        assert_eq!(
+            p.encode,
+            Encode {
+                quality: 80,
+                progressive: false,
+                subsampling: Subsampling::Sub420
+            }
+        );
+        assert_eq!(p.adjust.opacity, None);
+        assert!(!p.crop.is_set() && p.watermark.is_none() && p.format.is_none());
+    }
+
+    #[test]
+    fn every_alias_and_spelling_reads_the_same() {
+        let a = plan(&[
+            ("scale.width", "50%"),
+            ("height", "300px"),
+            ("scale.option", "NOUP"),
+            ("quality", "70"),
+            ("format", "JPEG"),
+            ("crop.x", "10"),
+        ]);
+        let b = plan(&[
+            ("w", "50%"),
+            ("h", "300"),
+            ("scale.option", "noup"),
+            ("q", "70"),
+            ("format", "jpg"),
+            ("cx", "10"),
+        ]);
+        assert_eq!(a, b);
+        assert_eq!(a.size.w, Some(Length::Percent(50.0)));
+        assert_eq!(a.size.h, Some(Length::Px(300)));
+        assert_eq!(a.size.scale, ScaleOption::NoUp);
+        assert_eq!(a.format, Some(FormatChoice::Jpeg));
+        assert_eq!(a.crop.x.map(|l| l.to_string()).as_deref(), Some("10"));
+    }
+
+    #[test]
+    fn overlays_and_adjustments_read_typed() {
+        let p = plan(&[
+            ("text", "Hi"),
+            ("text.color", "red"),
+            ("text.align", "left"),
+            ("text.opacity", "40"),
+            ("watermark", "/w.png"),
+            ("watermark.position", "tile"),
+            ("colorize.color", "00ff00"),
+            ("opacity", "30"),
+            ("canvas.height", "120%"),
+        ]);
+        let text = p.text.unwrap();
+        assert_eq!((text.align, text.opacity), (Align::Left, 40));
+        assert_eq!(text.color, Color::parse("red").unwrap());
+        let mark = p.watermark.unwrap();
+        assert_eq!((mark.position, mark.opacity), (Placement::Tile, 100));
+        assert_eq!(p.adjust.colorize.map(|(_, o)| o), Some(50));
+        assert_eq!(p.adjust.opacity, Some(30));
+        let canvas = p.canvas.unwrap();
+        assert_eq!(
+            (canvas.width, canvas.height),
+            (None, Some(Length::Percent(120.0)))
+        );
+        assert_eq!(canvas.color, Color::WHITE);
+        assert!(
+            plan(&[("text", "   ")]).text.is_none(),
+            "blank text draws nothing"
+        );
+    }
+}
