@@ -10,7 +10,7 @@ TOOLS ?= $(HOME)/.cache/signet-tools
 S3S_FS := $(TOOLS)/bin/s3s-fs
 OHA := $(TOOLS)/bin/oha
 
-.PHONY: run build test test-minio test-deps browser-deps system-deps vectors bench bench-engine bench-deps bench-tools bench-w3-ab fuzz fuzz-deps soak soak-deps lint fmt clean
+.PHONY: run build test test-minio test-deps browser-deps image-tools system-deps vectors bench bench-engine bench-deps bench-tools bench-w3-ab fuzz fuzz-deps soak soak-deps lint fmt clean
 
 # libjpeg-turbo 3 is built from the source vendored in turbojpeg-sys: it needs
 # cmake, and nasm for its SIMD code (Debian's own libturbojpeg is 2.x, too old).
@@ -26,8 +26,13 @@ run: build
 
 # Node jsonwebtoken and PyJWT make fresh token vectors for the auth tests;
 # s3s-fs is the real S3 server the storage and end-to-end tests start.
-# Chromium (Debian's) and playwright-core drive the browser tests.
-test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browser-deps
+# Chromium (Debian's) and playwright-core drive the browser tests; Debian's
+# jpegtran makes progressive JPEGs for the pipeline tests.
+test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browser-deps image-tools
+
+image-tools:
+	@command -v jpegtran >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjpeg-turbo-progs; }
 
 BROWSER := tests/browser
 browser-deps: $(BROWSER)/node_modules/playwright-core

@@ -54,3 +54,11 @@ if len(sys.argv) > 1:
                              check=True, capture_output=True).stdout
         for pick in (0, 6):
             write("pipeline", f"{pathlib.Path(source).stem}-{fmt}-{pick}", bytes([pick]) + out)
+    # Progressive JPEGs from libjpeg-turbo's own scan script, 4:2:0 and 4:4:4.
+    for name, extra in [("420", []), ("444", ["--param", "subsampling=4:4:4"])]:
+        out = subprocess.run([signet, "transform", str(media / "example-image.jpg"), "--param", "w=96",
+                              "--param", "progressive=true", *extra, "-o", "-"],
+                             check=True, capture_output=True).stdout
+        write("progressive", f"example-image-{name}", out)
+    # A baseline JPEG: the rewrite must decline it.
+    write("progressive", "baseline", (HERE / "pipeline" / "example-image-jpg-0").read_bytes()[1:])

@@ -19,6 +19,10 @@
 //!   file, through decode → resize → encode under the production limits.
 //!   Output is non-empty, within the output limit, and a JPEG/PNG/WebP/GIF
 //!   result reads back at the size reported.
+//! - [`progressive`]: a JPEG file. Where the 1/8-scale fast path for
+//!   progressive files takes it and both it and the whole stream decode,
+//!   the two give the very same pixels (differential: our stream rewrite
+//!   against libjpeg-turbo reading every scan).
 //!
 //! `make fuzz` drives them with AFL++ (`src/bin/*.rs`); `tests/replay.rs`
 //! runs every seed and every saved regression through them in `make test`.
@@ -302,5 +306,24 @@ pub fn pipeline(data: &[u8]) -> bool {
         let size = pipeline::dimensions(&out.bytes).expect("our output reads back");
         assert_eq!(size, (out.width, out.height), "reported size differs");
     }
+    true
+}
+
+/// Largest source the progressive target decodes (libjpeg-turbo holds a
+/// progressive file's coefficients for the whole image).
+const PROGRESSIVE_MAX_PIXELS: u64 = 4_000_000;
+
+/// See the module docs.
+pub fn progressive(data: &[u8]) -> bool {
+    let Ok((w, h)) = pipeline::dimensions(data) else {
+        return false;
+    };
+    if u64::from(w) * u64::from(h) > PROGRESSIVE_MAX_PIXELS {
+        return false;
+    }
+    let Some((whole, fast)) = pipeline::stages::eighth_both_ways(data) else {
+        return false;
+    };
+    assert!(whole == fast, "the DC-only rewrite changed the 1/8 image");
     true
 }

@@ -6,12 +6,13 @@ use std::path::Path;
 
 type Target = fn(&[u8]) -> bool;
 
-const TARGETS: [(&str, Target); 5] = [
+const TARGETS: [(&str, Target); 6] = [
     ("jwt", signet_fuzz::jwt),
     ("md5", signet_fuzz::md5),
     ("mask", signet_fuzz::mask),
     ("options", signet_fuzz::options),
     ("pipeline", signet_fuzz::pipeline),
+    ("progressive", signet_fuzz::progressive),
 ];
 
 fn inputs(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -54,6 +55,19 @@ fn valid_seeds_are_accepted_and_hostile_ones_refused() {
         ("jwt", signet_fuzz::jwt, "signed-scoped", true),
         ("md5", signet_fuzz::md5, "valid", true),
         ("md5", signet_fuzz::md5, "expired", false),
+        (
+            "progressive",
+            signet_fuzz::progressive,
+            "example-image-420",
+            true,
+        ),
+        (
+            "progressive",
+            signet_fuzz::progressive,
+            "example-image-444",
+            true,
+        ),
+        ("progressive", signet_fuzz::progressive, "baseline", false),
         ("mask", signet_fuzz::mask, "folder", true),
         ("mask", signet_fuzz::mask, "file", false),
         ("mask", signet_fuzz::mask, "relative", false),

@@ -547,3 +547,46 @@ fn abandoned_misses_give_back_their_queue_slots() {
         assert_eq!(r.status, 200, "slot leaked: {}", r.text());
     }
 }
+
+/// `jpegtran -progressive` keeps every DCT coefficient, so a progressive
+/// copy of a photo must give byte-identical variants to the baseline
+/// original: at 1/8 scale (where only the DC scans are read, scans.rs) and
+/// at any other.
+#[test]
+fn a_progressive_copy_gives_the_very_variants_of_its_baseline_original() {
+    let jpegtran = std::path::Path::new("/usr/bin/jpegtran");
+    let ready = jpegtran.is_file();
+    if !signet_testkit::require_peer(
+        "jpegtran (libjpeg-turbo-progs)",
+        ready,
+        "run `make test-deps`",
+    ) {
+        return;
+    }
+    let (media, s) = setup("");
+    let root = media.root();
+    let made = std::process::Command::new(jpegtran)
+        .args(["-progressive", "-copy", "all", "-outfile"])
+        .arg(root.join("public/progressive.jpg"))
+        .arg(root.join("public/photo.jpg"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // 150 px of 1200 is exactly 1/8 (the fast path), 400 px is 1/2 and 1000
+    // px the full decode.
+    for query in [
+        "w=150",
+        "w=150&format=png",
+        "w=100&h=100&scale.option=fill",
+        "w=400",
+        "w=1000",
+    ] {
+        let baseline = s.get(&format!("/public/photo.jpg?{query}"));
+        let progressive = s.get(&format!("/public/progressive.jpg?{query}"));
+        assert_eq!((baseline.status, progressive.status), (200, 200), "{query}");
+        assert!(
+            baseline.body == progressive.body,
+            "{query}: the variants differ"
+        );
+    }
+}

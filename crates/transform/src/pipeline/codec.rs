@@ -12,6 +12,7 @@ use turbojpeg::{Decompressor, PixelFormat, ScalingFactor};
 
 use super::markers::jpeg_icc;
 use super::orient::{jpeg_orientation, Orientation};
+use super::scans;
 use super::Pixels;
 use crate::plan::{Encode, Subsampling};
 use crate::TransformError;
@@ -229,6 +230,38 @@ fn decode_jpeg(
             s.width as u64 >= u64::from(min_w) && s.height as u64 >= u64::from(min_h)
         })
         .unwrap_or(ScalingFactor::ONE);
+    // At 1/8 only DC terms are read: a progressive file's AC scans can go
+    // unread (scans.rs). Anything that does not fit takes the whole stream.
+    let fast = if scale == ScalingFactor::new(1, 8) {
+        scans::dc_only(data)
+            .ok()
+            .and_then(|dc| decompress(&mut d, &dc, scale, &h).ok())
+    } else {
+        None
+    };
+    let mut p = match fast {
+        Some(p) => p,
+        None => decompress(&mut d, data, scale, &h)?,
+    };
+    debug_assert!(header.width >= p.width);
+    to_srgb(&mut p, jpeg_icc(data).as_deref());
+    Ok(p)
+}
+
+/// A whole JPEG stream at 1/8, as RGB (for the differential fuzz target).
+pub(crate) fn jpeg_at_eighth(data: &[u8]) -> Result<Pixels, TransformError> {
+    let mut d = Decompressor::new().map_err(not_an_image)?;
+    let h = d.read_header(data).map_err(not_an_image)?;
+    decompress(&mut d, data, ScalingFactor::new(1, 8), &h)
+}
+
+/// Decodes a JPEG stream whose header is `h` at `scale`, as RGB.
+fn decompress(
+    d: &mut Decompressor,
+    data: &[u8],
+    scale: ScalingFactor,
+    h: &turbojpeg::DecompressHeader,
+) -> Result<Pixels, TransformError> {
     d.set_scaling_factor(scale).map_err(not_an_image)?;
     let s = h.scaled(scale);
     let mut pixels = vec![0u8; s.width * s.height * 3];
@@ -240,15 +273,12 @@ fn decode_jpeg(
         format: PixelFormat::RGB,
     };
     d.decompress(data, image).map_err(not_an_image)?;
-    debug_assert!(header.width as usize >= s.width);
-    let mut p = Pixels {
+    Ok(Pixels {
         width: dim(s.width)?,
         height: dim(s.height)?,
         channels: 3,
         data: pixels,
-    };
-    to_srgb(&mut p, jpeg_icc(data).as_deref());
-    Ok(p)
+    })
 }
 
 /// Encodes to `format` with the plan's quality, subsampling and progressive

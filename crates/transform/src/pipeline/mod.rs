@@ -12,6 +12,7 @@ mod markers;
 mod orient;
 mod pixels;
 mod resize;
+mod scans;
 mod text;
 mod watermark;
 
@@ -269,6 +270,16 @@ pub mod stages {
             .map_err(|_| TransformError::Invalid(format!("q={quality}: must be from 1 to 100")))?;
         let plan = crate::plan::Plan::new(&options);
         codec::encode(&image.0, format, &plan.encode).map(|o| o.bytes)
+    }
+
+    /// A JPEG's 1/8-scale RGB pixels decoded from the whole stream and from
+    /// the stream without its unread AC scans (scans.rs), when the rewrite
+    /// applies and both decode: the differential fuzz target's two sides.
+    pub fn eighth_both_ways(data: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+        let fast = super::scans::dc_only(data).ok()?;
+        let whole = codec::jpeg_at_eighth(data).ok()?;
+        let fast = codec::jpeg_at_eighth(&fast).ok()?;
+        Some((whole.data, fast.data))
     }
 
     /// A deterministic photo-like RGB image (smooth gradients, hard edges

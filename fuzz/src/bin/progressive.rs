@@ -1,0 +1,7 @@
+//! AFL entry point for [`signet_fuzz::progressive`].
+
+fn main() {
+    afl::fuzz!(|data: &[u8]| {
+        signet_fuzz::progressive(data);
+    });
+}
