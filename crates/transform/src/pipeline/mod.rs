@@ -248,6 +248,11 @@ pub mod stages {
         pub fn size(&self) -> (u32, u32) {
             (self.0.width, self.0.height)
         }
+
+        #[cfg(test)]
+        pub(crate) fn into_pixels(self) -> Pixels {
+            self.0
+        }
     }
 
     /// Decodes, shrinking on load (JPEG) to the smallest DCT scale that

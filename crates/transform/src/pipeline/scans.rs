@@ -429,40 +429,10 @@ mod tests {
 /// without its AC scans.
 #[cfg(test)]
 mod against_libjpeg {
-    use turbojpeg::{Decompressor, ScalingFactor};
-
     use super::*;
-    use crate::pipeline::codec::{decode, encode, probe};
-    use crate::pipeline::{Format, Pixels};
+    use crate::pipeline::codec::{decode, encode, jpeg_at_eighth, probe};
+    use crate::pipeline::{stages, Format};
     use crate::plan::{Encode, Subsampling};
-
-    /// A photo-like picture: gradients, hard edges and noise, so every AC
-    /// band carries data.
-    fn photo(w: u32, h: u32) -> Pixels {
-        let mut seed: u32 = 0x2545_F491;
-        let mut data = Vec::with_capacity((w * h * 3) as usize);
-        for y in 0..h {
-            for x in 0..w {
-                seed ^= seed << 13;
-                seed ^= seed >> 17;
-                seed ^= seed << 5;
-                let noise = (seed % 41) as i32 - 20;
-                let edge = if (x / 37 + y / 23) % 2 == 0 { 60 } else { 0 };
-                let v = |base: u32| (base as i32 + noise + edge).clamp(0, 255) as u8;
-                data.extend_from_slice(&[
-                    v(x * 200 / w),
-                    v(y * 200 / h),
-                    v((x + y) * 100 / (w + h)),
-                ]);
-            }
-        }
-        Pixels {
-            width: w,
-            height: h,
-            channels: 3,
-            data,
-        }
-    }
 
     fn progressive(w: u32, h: u32, subsampling: Subsampling) -> Vec<u8> {
         let settings = Encode {
@@ -470,24 +440,14 @@ mod against_libjpeg {
             progressive: true,
             subsampling,
         };
-        encode(&photo(w, h), Format::Jpeg, &settings).unwrap().bytes
+        // Photo-like (gradients, edges, noise): every AC band carries data.
+        let photo = stages::synthetic(w, h).into_pixels();
+        encode(&photo, Format::Jpeg, &settings).unwrap().bytes
     }
 
     fn at_eighth(data: &[u8]) -> (usize, usize, Vec<u8>) {
-        let mut d = Decompressor::new().unwrap();
-        let eighth = ScalingFactor::new(1, 8);
-        let s = d.read_header(data).unwrap().scaled(eighth);
-        d.set_scaling_factor(eighth).unwrap();
-        let mut pixels = vec![0u8; s.width * s.height * 3];
-        let image = turbojpeg::Image {
-            pixels: pixels.as_mut_slice(),
-            width: s.width,
-            pitch: s.width * 3,
-            height: s.height,
-            format: turbojpeg::PixelFormat::RGB,
-        };
-        d.decompress(data, image).unwrap();
-        (s.width, s.height, pixels)
+        let p = jpeg_at_eighth(data).unwrap();
+        (p.width as usize, p.height as usize, p.data)
     }
 
     #[test]
@@ -537,9 +497,8 @@ mod against_libjpeg {
             progressive: false,
             subsampling: Subsampling::Sub420,
         };
-        let baseline = encode(&photo(320, 240), Format::Jpeg, &settings)
-            .unwrap()
-            .bytes;
+        let photo = stages::synthetic(320, 240).into_pixels();
+        let baseline = encode(&photo, Format::Jpeg, &settings).unwrap().bytes;
         assert_eq!(dc_only(&baseline), Err(Unfit::NotProgressive));
     }
 }
