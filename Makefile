@@ -112,8 +112,8 @@ bench-deps: system-deps bench-tools $(BENCH_STAMP) $(SHARP)
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvips-tools; }
 
 bench-tools:
-	@command -v nginx >/dev/null && command -v wrk >/dev/null || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk; }
+	@command -v nginx >/dev/null && command -v wrk >/dev/null && command -v jpegtran >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk libjpeg-turbo-progs; }
 
 # W3 (cache hits with a JWT on every request) of BASE, an older signet
 # binary, side by side with this tree's in ABBA halves: a change's

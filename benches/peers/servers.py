@@ -18,6 +18,9 @@ Workloads (see the issue and docs/benchmarks.md):
   W4 a 200 MB original: whole-file GETs and 1 MiB Range requests vs nginx
   W5 peak RSS of each server during W1 at concurrency 8
   W6 signet's time from 0.5 to 24 MP sources, and throughput at concurrency 1–32
+  W12 progressive JPEG sources (jpegtran -progressive copies of the corpus
+      photos) to fit 400x400 and 1024x1024, signet vs sharp at concurrency 2,
+      with signet on the baseline twins for reference
 
 Benchmark code only: no part of signet runs it.
 """
@@ -42,6 +45,7 @@ ROOT = HERE.parents[1]
 LINKS = 10_000  # names per source for uncached runs: /u/{source}-NNNN.{ext}
 BIG_MB = 200
 JWT_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+PROGRESSIVE = ("2.7mp", "12mp", "24mp")  # W12 sources
 
 
 def free_port():
@@ -251,7 +255,16 @@ def prepare(args):
         os.link(f, media / f.name)
     # Unique names for uncached runs: hard links, so every server reads the
     # same bytes from the page cache and no URL repeats within a run.
-    for stem in ("0.5mp.jpg", "2.7mp.jpg", "12mp.jpg", "24mp.jpg", "2.7mp.png", "2.7mp.webp"):
+    # W12: progressive copies (lossless: the same DCT coefficients) by
+    # Debian's jpegtran, written once per corpus generation.
+    for source in PROGRESSIVE:
+        made = corpus / f"{source}-prog.jpg"
+        if not made.exists() or made.stat().st_mtime < (corpus / f"{source}.jpg").stat().st_mtime:
+            subprocess.run(["jpegtran", "-progressive", "-copy", "all", "-outfile", str(made),
+                            str(corpus / f"{source}.jpg")], check=True)
+        os.link(made, media / made.name)
+    for stem in ("0.5mp.jpg", "2.7mp.jpg", "12mp.jpg", "24mp.jpg", "2.7mp.png", "2.7mp.webp",
+                 *(f"{s}-prog.jpg" for s in PROGRESSIVE)):
         name, ext = stem.rsplit(".", 1)
         for i in range(LINKS):
             os.link(corpus / stem, media / "u" / f"{name}-{i:04d}.{ext}")
@@ -435,7 +448,7 @@ def main():
     ap.add_argument("--corpus", default=str(ROOT / "target/bench-corpus"))
     ap.add_argument("--out", default=str(ROOT / "target/bench"))
     ap.add_argument("--seconds", type=int, default=6, help="per measured cell")
-    ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6")
+    ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6,W12")
     ap.add_argument("--baseline", help="an older signet binary: W3 then measures it side by side "
                     "with --signet (ABBA), for before/after figures of a change")
     args = ap.parse_args()
@@ -549,6 +562,22 @@ def run(args, only, work, media, servers):
                 cell = w6[f"conc {conc}"] = cells[f"conc {conc}"]
                 print(f"W6 2.7mp c={conc}: {cell['rps']:.1f} req/s p99 {cell['p99']:.0f} ms",
                       flush=True)
+        stopped(sharp)
+        stopped(signet)
+
+    if "W12" in only:
+        signet = started(start_signet(args, work, media, "signet-uncached", "1KiB"))
+        sharp = started(start_sharp(media))
+        w12 = r.setdefault("W12", {})
+        for source in PROGRESSIVE:
+            for box in (400, 1024):
+                cells = [("signet", signet, url_signet(signet, f"{source}-prog", "jpg", w=box, h=box)),
+                         ("sharp", sharp, url_sharp(sharp, f"{source}-prog", "jpg", w=box, h=box)),
+                         ("signet baseline", signet, url_signet(signet, source, "jpg", w=box, h=box))]
+                for name, cell in compare(args, cells, 2).items():
+                    w12[f"{source} {box} {name}"] = cell
+                    print(f"W12 {source} {box} {name}: {cell['rps']:.1f} req/s "
+                          f"cpu {cell['cpu_ms']:.1f} ms rss {cell['rss']:.0f} MiB", flush=True)
         stopped(sharp)
         stopped(signet)
 
@@ -670,6 +699,18 @@ def report(r):
                 f"| baseline signet (JWT) | {b['rps']:.0f} | {b['p50']:.2f} | {b['p99']:.2f} | {b['cpu_ms']:.3f} |",
                 f"| this build / baseline | {ratio(s['rps'], b['rps']):.2f}× | | | "
                 f"{ratio(s['cpu_ms'], b['cpu_ms']):.2f}× |"]
+    if "W12" in r:
+        w12 = r["W12"]
+        lines += ["### W12 — progressive JPEG sources (jpegtran -progressive), concurrency 2", "",
+                  "| source | fit | signet ms CPU | sharp ms CPU | signet / sharp | signet on the baseline twin | progressive / baseline |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for source in PROGRESSIVE:
+            for box in (400, 1024):
+                a, b, c = (w12[f"{source} {box} {n}"] for n in ("signet", "sharp", "signet baseline"))
+                lines.append(f"| {source} | {box} | {a['cpu_ms']:.1f} | {b['cpu_ms']:.1f} | "
+                             f"{ratio(a['cpu_ms'], b['cpu_ms']):.2f}× | {c['cpu_ms']:.1f} | "
+                             f"{ratio(a['cpu_ms'], c['cpu_ms']):.2f}× |")
+        lines.append("")
     if "W4" in r:
         w4 = r["W4"]
         lines += [f"### W4 — a {BIG_MB} MB original", "",
