@@ -27,12 +27,13 @@ run: build
 # Node jsonwebtoken and PyJWT make fresh token vectors for the auth tests;
 # s3s-fs is the real S3 server the storage and end-to-end tests start.
 # Chromium (Debian's) and playwright-core drive the browser tests; Debian's
-# jpegtran makes progressive JPEGs for the pipeline tests.
+# jpegtran makes progressive JPEGs for the pipeline tests, and its ffmpeg
+# makes and plays the HLS streams of the video tests.
 test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browser-deps image-tools
 
 image-tools:
-	@command -v jpegtran >/dev/null || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjpeg-turbo-progs; }
+	@command -v jpegtran >/dev/null && command -v ffmpeg >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjpeg-turbo-progs ffmpeg; }
 
 BROWSER := tests/browser
 browser-deps: $(BROWSER)/node_modules/playwright-core

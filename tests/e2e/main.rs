@@ -19,3 +19,4 @@ mod protocol;
 mod s3;
 mod tokens;
 mod variants;
+mod video;

@@ -47,6 +47,8 @@ pub(crate) enum Error {
         name: String,
         lines: Vec<String>,
     },
+    /// An HLS playlist that signet will not sign (one line saying why).
+    BadPlaylist(String),
     Transform(TransformError),
     Storage(StorageError),
     TransformTimeout,
@@ -113,7 +115,7 @@ impl Error {
             Error::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Error::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::HeaderFieldsTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Error::SourceTooBig { .. } | Error::BadProfile { .. } => {
+            Error::SourceTooBig { .. } | Error::BadProfile { .. } | Error::BadPlaylist(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Error::Transform(e) => match e {
@@ -143,9 +145,10 @@ impl Error {
     /// failed for a 5xx (the cause is logged, see [`Error::log`]).
     pub(crate) fn text(&self) -> String {
         match self {
-            Error::BadRequest(why) | Error::NoRoute(why) | Error::PayloadTooLarge(why) => {
-                why.clone()
-            }
+            Error::BadRequest(why)
+            | Error::NoRoute(why)
+            | Error::PayloadTooLarge(why)
+            | Error::BadPlaylist(why) => why.clone(),
             Error::BadOptions(lines) => lines.join("\n"),
             Error::Auth(failure) => format!("forbidden: {}", failure.reason()),
             Error::Unauthorized(why) => (*why).to_owned(),

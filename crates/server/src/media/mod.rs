@@ -8,6 +8,7 @@
 pub(crate) mod accept;
 pub(crate) mod engine;
 mod gate;
+mod hls;
 mod layers;
 mod originals;
 mod path;
@@ -20,9 +21,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use http::{Method, Request, Response};
+use http::{header, HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
-use signet_auth::{Grant, Scheme};
+use signet_auth::{sign_jwt, sign_md5, Grant, KeyKind, Scheme};
 use signet_storage::ObjectKey;
 use signet_transform::pipeline::{negotiate, Output};
 use signet_transform::{is_image_key, parse_options, Options};
@@ -197,6 +198,13 @@ impl Media {
             headers: req.headers(),
             cache_control: cache_control(core, access.grant.as_ref(), now),
         };
+        if let Some(grant) = access.grant.as_ref() {
+            if hls::is_playlist(key.as_str()) && effective.is_empty() {
+                // A token opened the playlist: every file it names gets one.
+                outcome.route = "playlist";
+                return self.signed_playlist(&key, &path, grant, ask, now).await;
+            }
+        }
         if !image {
             if !effective.is_empty() {
                 // Existence first, so a typo'd name gives 404.
@@ -220,6 +228,74 @@ impl Media {
         core.engine
             .serve(store, &key, &effective, negotiated, ask)
             .await
+    }
+}
+
+impl Media {
+    /// The playlist at `key` with every URI it names signed for its own
+    /// file, by the scheme and key of `grant`, expiring with it.
+    async fn signed_playlist(
+        &self,
+        key: &ObjectKey,
+        path: &str,
+        grant: &Grant,
+        ask: Ask<'_>,
+        now: i64,
+    ) -> Result<Response<Body>, Error> {
+        let core = self.core.as_ref();
+        let store = core.store.as_ref();
+        let bytes = source::read_all(store, key, hls::MAX_PLAYLIST_BYTES, &core.metrics)
+            .await
+            .map_err(|e| match e {
+                Error::SourceTooBig { limit, .. } => {
+                    Error::BadPlaylist(format!("playlists are limited to {limit} bytes"))
+                }
+                other => other,
+            })?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::BadPlaylist("the playlist is not UTF-8".to_owned()))?;
+        let kind = match grant.scheme {
+            Scheme::Jwt => KeyKind::Jwt,
+            Scheme::Md5 => KeyKind::Md5,
+        };
+        let signer = core
+            .ring
+            .signing_key(kind, Some(&grant.key_id))
+            .map_err(|e| {
+                tracing::error!(error = %e, "the key that verified a token cannot sign");
+                Error::Internal
+            })?;
+        let expires_at = grant.expires_at;
+        let mut token = |file: &str| -> Result<String, String> {
+            match grant.scheme {
+                Scheme::Md5 => sign_md5(signer, file, expires_at)
+                    .map(|sig| format!("exp={expires_at}&sig={sig}")),
+                Scheme::Jwt => {
+                    let left = u64::try_from(expires_at.saturating_sub(now))
+                        .unwrap_or(0)
+                        .max(1);
+                    sign_jwt(signer, &[file.to_owned()], now, left, &Default::default())
+                        .map(|jwt| format!("jwt={jwt}"))
+                }
+            }
+            .map_err(|e| e.to_string())
+        };
+        let body = hls::rewrite(text, path, &mut token).map_err(Error::BadPlaylist)?;
+        let mut r = Response::new(if ask.head {
+            crate::http::body::empty()
+        } else {
+            crate::http::body::full(body.clone())
+        });
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd.apple.mpegurl"),
+        );
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        if let Ok(v) = HeaderValue::from_str(&ask.cache_control) {
+            h.insert(header::CACHE_CONTROL, v);
+        }
+        Ok(r)
     }
 }
 

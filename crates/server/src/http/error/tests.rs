@@ -103,6 +103,12 @@ fn table() -> Vec<Row> {
             &[],
         ),
         row(
+            Error::BadPlaylist("playlist line 3: a `data:` URI is refused".into()),
+            422,
+            "playlist line 3: a `data:` URI is refused",
+            &[],
+        ),
+        row(
             Error::Transform(TransformError::NotAnImage("truncated".into())),
             422,
             "source is not a decodable image: truncated",
@@ -356,6 +362,7 @@ fn every_variant_is_in_the_table() {
         "RangeNotSatisfiable",
         "SourceTooBig",
         "BadProfile",
+        "BadPlaylist",
         "Transform",
         "Storage",
         "TransformTimeout",
@@ -384,6 +391,7 @@ fn variant(e: &Error) -> &'static str {
         Error::RangeNotSatisfiable { .. } => "RangeNotSatisfiable",
         Error::SourceTooBig { .. } => "SourceTooBig",
         Error::BadProfile { .. } => "BadProfile",
+        Error::BadPlaylist(_) => "BadPlaylist",
         Error::Transform(_) => "Transform",
         Error::Storage(_) => "Storage",
         Error::TransformTimeout => "TransformTimeout",

@@ -1,0 +1,280 @@
+//! Protected video the JW Player way: an HLS stream made by Debian's ffmpeg
+//! at test time (a master playlist, a TS variant and an fMP4 variant) under
+//! a protected folder. One signed playlist URL must play the whole stream
+//! in real clients (ffprobe, ffmpeg), while every segment needs its own
+//! token.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::harness::{config, now, Media, Resp, Server};
+use crate::tokens::{claims, hs256, md5_sig};
+
+const SECONDS: u32 = 4;
+
+/// Makes `private/stream/` with `master.m3u8`, `ts/index.m3u8` and
+/// `fmp4/index.m3u8` (with `EXT-X-MAP`), one-second segments.
+fn make_stream(root: &Path) {
+    let dir = root.join("private/stream");
+    for variant in ["ts", "fmp4"] {
+        std::fs::create_dir_all(dir.join(variant)).unwrap();
+        let mut cmd = Command::new("ffmpeg");
+        cmd.args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+            .arg(format!("testsrc=duration={SECONDS}:size=160x120:rate=10"))
+            .args([
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-g",
+                "10",
+                "-f",
+                "hls",
+            ])
+            .args(["-hls_time", "1", "-hls_playlist_type", "vod"]);
+        if variant == "fmp4" {
+            cmd.args([
+                "-hls_segment_type",
+                "fmp4",
+                "-hls_fmp4_init_filename",
+                "init.mp4",
+            ]);
+            cmd.arg("-hls_segment_filename")
+                .arg(dir.join("fmp4/seg%03d.m4s"));
+        } else {
+            cmd.arg("-hls_segment_filename")
+                .arg(dir.join("ts/seg%03d.ts"));
+        }
+        let status = cmd
+            .arg(dir.join(variant).join("index.m3u8"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "ffmpeg made the {variant} variant");
+    }
+    std::fs::write(
+        dir.join("master.m3u8"),
+        "#EXTM3U\n#EXT-X-VERSION:7\n\
+         #EXT-X-STREAM-INF:BANDWIDTH=200000,RESOLUTION=160x120\nts/index.m3u8\n\
+         #EXT-X-STREAM-INF:BANDWIDTH=210000,RESOLUTION=160x120\nfmp4/index.m3u8\n",
+    )
+    .unwrap();
+}
+
+fn ffmpeg_ready() -> bool {
+    let ready = ["ffmpeg", "ffprobe"].iter().all(|t| {
+        Command::new(t)
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    signet_testkit::require_peer("Debian's ffmpeg and ffprobe", ready, "run `make test-deps`")
+}
+
+/// The URIs a playlist names (URI lines and `URI="…"` attributes).
+fn uris(playlist: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in playlist.lines() {
+        if line.starts_with("#EXT") {
+            let mut rest = line;
+            while let Some(at) = rest.find("URI=\"") {
+                let value = &rest[at + 5..];
+                let end = value.find('"').unwrap();
+                out.push(value[..end].to_owned());
+                rest = &value[end..];
+            }
+        } else if !line.starts_with('#') && !line.trim().is_empty() {
+            out.push(line.trim().to_owned());
+        }
+    }
+    out
+}
+
+/// Every file the stream reaches from `master` (a signed target), fetched
+/// as a client resolves them; returns (path, response) pairs.
+fn walk(s: &Server, master: &str) -> Vec<(String, Resp)> {
+    let mut seen = Vec::new();
+    let mut queue = vec![master.to_owned()];
+    while let Some(target) = queue.pop() {
+        let r = s.get(&target);
+        assert_eq!(r.status, 200, "{target}: {}", r.text());
+        let path = target.split('?').next().unwrap().to_owned();
+        if path.ends_with(".m3u8") {
+            assert_eq!(
+                r.header("content-type"),
+                Some("application/vnd.apple.mpegurl")
+            );
+            let folder = &path[..path.rfind('/').unwrap() + 1];
+            for uri in uris(&r.text()) {
+                assert!(
+                    uri.contains("jwt=") || (uri.contains("exp=") && uri.contains("sig=")),
+                    "{path} names {uri} without a token"
+                );
+                queue.push(format!("{folder}{uri}"));
+            }
+        }
+        seen.push((path, r));
+    }
+    seen
+}
+
+fn md5_target(path: &str, exp: i64) -> String {
+    format!(
+        "{path}?exp={exp}&sig={}",
+        md5_sig(&path[1..], exp, "jwsecret")
+    )
+}
+
+fn jwt_target(path: &str, exp_in: i64) -> String {
+    let mut c = claims(json!(path), now());
+    c["exp"] = json!(now() + exp_in);
+    format!("{path}?jwt={}", hs256(c, "topsecret"))
+}
+
+#[test]
+fn one_signed_playlist_url_plays_the_whole_stream_and_each_token_opens_one_file() {
+    if !ffmpeg_ready() {
+        return;
+    }
+    let media = Media::new();
+    make_stream(&media.root());
+    let s = Server::start(&config(&media.root(), ""));
+    let master = "/private/stream/master.m3u8";
+
+    for (scheme, signed) in [
+        ("md5", md5_target(master, now() + 600)),
+        ("jwt", jwt_target(master, 600)),
+    ] {
+        let files = walk(&s, &signed);
+        let segments: Vec<&(String, Resp)> = files
+            .iter()
+            .filter(|(p, _)| !p.ends_with(".m3u8"))
+            .collect();
+        // 2 variants × 4 one-second segments, plus the fMP4 init segment.
+        assert!(
+            segments.len() > 2 * SECONDS as usize,
+            "{scheme}: {} files",
+            segments.len()
+        );
+        assert!(
+            files.iter().any(|(p, _)| p.ends_with("init.mp4")),
+            "{scheme}: EXT-X-MAP"
+        );
+        for (path, _) in &segments {
+            let bare = s.get(path);
+            assert_eq!(
+                (bare.status, bare.auth()),
+                (403, Some("missing token")),
+                "{path}"
+            );
+        }
+        // A real HLS client plays the signed URL to the end.
+        let url = format!("http://{}{signed}", s.media);
+        let probe = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "format=duration",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&url)
+            .output()
+            .unwrap();
+        assert!(
+            probe.status.success(),
+            "{scheme}: {}",
+            String::from_utf8_lossy(&probe.stderr)
+        );
+        let duration: f64 = String::from_utf8_lossy(&probe.stdout)
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(
+            (duration - f64::from(SECONDS)).abs() < 0.5,
+            "{scheme}: {duration} s"
+        );
+        let play = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&url)
+            .args(["-f", "null", "-"])
+            .output()
+            .unwrap();
+        assert!(
+            play.status.success(),
+            "{scheme}: {}",
+            String::from_utf8_lossy(&play.stderr)
+        );
+    }
+}
+
+#[test]
+fn segment_tokens_are_for_their_own_file_and_expire_with_the_playlist() {
+    if !ffmpeg_ready() {
+        return;
+    }
+    let media = Media::new();
+    make_stream(&media.root());
+    let s = Server::start(&config(&media.root(), ""));
+    let exp = now() + 120;
+    let r = s.get(&md5_target("/private/stream/ts/index.m3u8", exp));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r
+        .header("cache-control")
+        .unwrap()
+        .starts_with("public, max-age="));
+    let names = uris(&r.text());
+    let (first, second) = (&names[0], &names[1]);
+    // The segment tokens expire with the playlist's token.
+    assert!(first.contains(&format!("exp={exp}&")), "{first}");
+    // One segment's token on another segment.
+    let query = first.split_once('?').unwrap().1;
+    let other = second.split('?').next().unwrap();
+    let r = s.get(&format!("/private/stream/ts/{other}?{query}"));
+    assert_eq!((r.status, r.auth()), (403, Some("signature mismatch")));
+    // An expired playlist token opens nothing.
+    let r = s.get(&md5_target("/private/stream/master.m3u8", now() - 1));
+    assert_eq!((r.status, r.auth()), (403, Some("expired key")));
+    // A playlist on a public path is served as stored when no token comes.
+    std::fs::create_dir_all(media.root().join("public/stream")).unwrap();
+    std::fs::write(
+        media.root().join("public/stream/a.m3u8"),
+        "#EXTM3U\nseg.ts\n",
+    )
+    .unwrap();
+    let r = s.get("/public/stream/a.m3u8");
+    assert_eq!((r.status, r.text().as_str()), (200, "#EXTM3U\nseg.ts\n"));
+}
+
+#[test]
+fn playlists_signet_will_not_sign_are_a_clear_422() {
+    let media = Media::new();
+    let dir = media.root().join("private/bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "data.m3u8",
+            "#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI=\"data:,k\"\nseg.ts\n",
+            "data:",
+        ),
+        ("dots.m3u8", "#EXTM3U\n../../public/notes.txt\n", ". or .."),
+        ("file.m3u8", "#EXTM3U\nfile:///etc/passwd\n", "file:"),
+        ("text.m3u8", "hello\n", "#EXTM3U"),
+    ];
+    for (name, body, _) in &cases {
+        std::fs::write(dir.join(name), body).unwrap();
+    }
+    std::fs::write(
+        dir.join("huge.m3u8"),
+        format!("#EXTM3U\n{}\n", "a".repeat(20_000)),
+    )
+    .unwrap();
+    let s = Server::start(&config(&media.root(), ""));
+    for (name, _, says) in cases.iter().chain([&("huge.m3u8", "", "longer than")]) {
+        let r = s.get(&md5_target(&format!("/private/bad/{name}"), now() + 60));
+        assert_eq!(r.status, 422, "{name}: {}", r.text());
+        assert!(r.text().contains(says), "{name}: {}", r.text());
+    }
+}
