@@ -41,6 +41,12 @@ write("mask", "folder", b"/a/\n/a/b.jpg")
 write("mask", "file", b"/a/b.jpg\n/a/b.jpg.bak")
 write("mask", "relative", b"a\n/a/../b")
 
+write("playlist", "master", b"#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",URI=\"a/en.m3u8\"\n"
+      b"#EXT-X-STREAM-INF:BANDWIDTH=800000,AUDIO=\"a\"\nlow/index.m3u8\nhttps://cdn.example/x.m3u8\n")
+write("playlist", "media-fmp4", b"#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXT-X-KEY:METHOD=AES-128,URI=\"k.bin\"\n"
+      b"#EXTINF:1.0,\n#EXT-X-BYTERANGE:100@0\nseg0.m4s\n#EXTINF:1.0,\nseg%201.m4s?x=1#f\n#EXT-X-ENDLIST\n")
+write("playlist", "data-key", b"#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI=\"data:,k\"\nseg.ts\n")
+
 write("options", "overlay-in-query", b"\x00w=100&q=50&text=hi&text.color=red\nw=200&text=SECURE")
 write("options", "strict", b"\x01format=png&watermark=/x.png&watermark.opacity=10\nq=70&crop.width=50%")
 

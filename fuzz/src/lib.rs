@@ -23,6 +23,9 @@
 //!   progressive files takes it and both it and the whole stream decode,
 //!   the two give the very same pixels (differential: our stream rewrite
 //!   against libjpeg-turbo reading every scan).
+//! - [`playlist`]: an HLS playlist, rewritten as for a signed stream. A
+//!   rewritten playlist has as many lines as the original, and every URI
+//!   line is either an `http(s)` URL left alone or carries the query.
 //!
 //! `make fuzz` drives them with AFL++ (`src/bin/*.rs`); `tests/replay.rs`
 //! runs every seed and every saved regression through them in `make test`.
@@ -325,5 +328,38 @@ pub fn progressive(data: &[u8]) -> bool {
         return false;
     };
     assert!(whole == fast, "the DC-only rewrite changed the 1/8 image");
+    true
+}
+
+/// See the module docs.
+pub fn playlist(data: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    let mut query = |raw: &str| -> Result<String, String> {
+        if raw.split('/').any(|s| s == ".." || s == ".") {
+            return Err("dot segment".to_owned());
+        }
+        Ok("tok=1".to_owned())
+    };
+    let Ok(out) = signet_hls::rewrite(text, "/v/s/index.m3u8", &mut query) else {
+        return false;
+    };
+    assert_eq!(
+        out.split('\n').count(),
+        text.split('\n').count(),
+        "lines lost or added"
+    );
+    for line in out.split('\n').map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let lower = line.to_ascii_lowercase();
+        let absolute = lower.starts_with("http://") || lower.starts_with("https://");
+        assert!(
+            absolute || line.contains("tok=1"),
+            "a URI line without its query: {line}"
+        );
+    }
     true
 }

@@ -6,13 +6,14 @@ use std::path::Path;
 
 type Target = fn(&[u8]) -> bool;
 
-const TARGETS: [(&str, Target); 6] = [
+const TARGETS: [(&str, Target); 7] = [
     ("jwt", signet_fuzz::jwt),
     ("md5", signet_fuzz::md5),
     ("mask", signet_fuzz::mask),
     ("options", signet_fuzz::options),
     ("pipeline", signet_fuzz::pipeline),
     ("progressive", signet_fuzz::progressive),
+    ("playlist", signet_fuzz::playlist),
 ];
 
 fn inputs(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -68,6 +69,9 @@ fn valid_seeds_are_accepted_and_hostile_ones_refused() {
             true,
         ),
         ("progressive", signet_fuzz::progressive, "baseline", false),
+        ("playlist", signet_fuzz::playlist, "master", true),
+        ("playlist", signet_fuzz::playlist, "media-fmp4", true),
+        ("playlist", signet_fuzz::playlist, "data-key", false),
         ("mask", signet_fuzz::mask, "folder", true),
         ("mask", signet_fuzz::mask, "file", false),
         ("mask", signet_fuzz::mask, "relative", false),
