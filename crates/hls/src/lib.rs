@@ -111,6 +111,12 @@ fn signed(
 ) -> Result<String, String> {
     let end = uri.find(['?', '#']).unwrap_or(uri.len());
     let (target, tail) = uri.split_at(end);
+    // Only a full `http(s)://` URL is another host's; `http:seg.ts` and
+    // every other scheme are refused.
+    let head = target.get(..8).unwrap_or(target).to_ascii_lowercase();
+    if head.starts_with("http://") || head.starts_with("https://") {
+        return Ok(uri.to_owned());
+    }
     if let Some(colon) = target.find(':') {
         let scheme = &target[..colon];
         let is_scheme = !scheme.is_empty()
@@ -119,9 +125,6 @@ fn signed(
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
         if is_scheme {
-            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") {
-                return Ok(uri.to_owned());
-            }
             return Err(format!("a `{scheme}:` URI is refused"));
         }
     }

@@ -17,7 +17,7 @@ fn every_uri_of_a_master_playlist_gets_its_own_query() {
         #EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=80000,URI=\"low/iframes.m3u8\"\r\n\
         # a comment, kept\r\n\
         \r\n\
-        https://cdn.example.com/other.m3u8\r\n\
+        HTTPS://cdn.example.com/other.m3u8\r\n\
         /videos/abs/index.m3u8?lang=en\r\n";
     let out = by_path(master, "/videos/s/master.m3u8").unwrap();
     let want = "#EXTM3U\n\
@@ -28,7 +28,7 @@ fn every_uri_of_a_master_playlist_gets_its_own_query() {
         #EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=80000,URI=\"low/iframes.m3u8?t=/videos/s/low/iframes.m3u8\"\n\
         # a comment, kept\n\
         \n\
-        https://cdn.example.com/other.m3u8\n\
+        HTTPS://cdn.example.com/other.m3u8\n\
         /videos/abs/index.m3u8?lang=en&t=/videos/abs/index.m3u8\n";
     assert_eq!(out, want);
 }
@@ -68,6 +68,7 @@ fn schemes_other_hosts_and_bad_tags_refuse_the_playlist() {
         ),
         ("#EXTM3U\nfile:///etc/passwd\n", "`file:`"),
         ("#EXTM3U\njavascript:alert(1)\n", "`javascript:`"),
+        ("#EXTM3U\nhttp:seg.ts\n", "`http:`"),
         ("#EXTM3U\n//evil.example/x.ts\n", "names no file"),
         ("#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\n", "not closed"),
         ("not a playlist\nseg.ts\n", "#EXTM3U"),

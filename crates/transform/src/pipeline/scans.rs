@@ -67,6 +67,11 @@ pub(crate) fn dc_only(data: &[u8]) -> Result<Vec<u8>, Unfit> {
                 if !dc_first {
                     return Err(Unfit::Unusual);
                 }
+                // A band the file never completes would make the whole
+                // decode smooth that component (and the rewrite would not).
+                if !frame.ac_complete() {
+                    return Err(Unfit::Unusual);
+                }
                 if !skipped {
                     return Err(Unfit::NothingToSkip);
                 }
@@ -84,6 +89,7 @@ pub(crate) fn dc_only(data: &[u8]) -> Result<Vec<u8>, Unfit> {
             .ok_or(Unfit::Unusual)?;
         let segment = data.get(i..i + 2 + len).ok_or(Unfit::Unusual)?;
         match marker {
+            0xC2 if frame.is_some() => return Err(Unfit::Unusual),
             0xC2 => frame = Some(Frame::parse(&segment[4..]).ok_or(Unfit::Unusual)?),
             // Every other start of frame: baseline, extended, lossless,
             // hierarchical, arithmetic.
@@ -105,8 +111,11 @@ pub(crate) fn dc_only(data: &[u8]) -> Result<Vec<u8>, Unfit> {
         }
         let band = scan_band(&segment[4..]).ok_or(Unfit::Unusual)?;
         let end = entropy_end(data, i + 2 + len).ok_or(Unfit::Unusual)?;
-        let frame = frame.as_ref().ok_or(Unfit::NotProgressive)?;
+        let frame = frame.as_mut().ok_or(Unfit::NotProgressive)?;
         let unread = band.start > 0 && frame.dc_only(band.component) == Some(true);
+        if band.start > 0 && band.last_bit {
+            frame.complete(band.component, band.start, band.end);
+        }
         if band.start == 0 {
             if band.end != 0 {
                 // A DC scan must carry DC alone (T.81 G.1.1.1.1).
@@ -138,6 +147,8 @@ struct Component {
     /// subsampled component up through the IDCT rather than the upsampler:
     /// at 1/8, 4:2:0 chroma gets a 2×2 IDCT, which reads AC terms.
     dc_only: bool,
+    /// Bit k: AC coefficient k (zig-zag, 1–63) has had its last bit sent.
+    complete: u64,
 }
 
 impl Frame {
@@ -148,6 +159,23 @@ impl Frame {
             .iter()
             .find(|c| c.id == id)
             .map(|c| c.dc_only)
+    }
+
+    /// Notes that a scan sent the last bit of band `start..=end` of `id`.
+    fn complete(&mut self, id: u8, start: u8, end: u8) {
+        if let Some(c) = self.components.iter_mut().find(|c| c.id == id) {
+            for k in start..=end.min(63) {
+                c.complete |= 1 << k;
+            }
+        }
+    }
+
+    /// Whether every component read as DC only got all 63 AC bands.
+    fn ac_complete(&self) -> bool {
+        const ALL_AC: u64 = !1;
+        self.components
+            .iter()
+            .all(|c| !c.dc_only || c.complete == ALL_AC)
     }
 }
 
@@ -189,6 +217,7 @@ impl Frame {
                     id: c[0],
                     blocks: cw.div_ceil(8) * ch.div_ceil(8),
                     dc_only: !scaled_up,
+                    complete: 0,
                 }
             })
             .collect();
@@ -275,6 +304,8 @@ struct Band {
     start: u8,
     end: u8,
     refinement: bool,
+    /// It sends the last bit of its coefficients (`Al` = 0).
+    last_bit: bool,
     component: u8,
 }
 
@@ -294,6 +325,7 @@ fn scan_band(header: &[u8]) -> Option<Band> {
         start,
         end,
         refinement: approx >> 4 != 0,
+        last_bit: approx & 15 == 0,
         component: header[1],
     })
 }
@@ -363,6 +395,7 @@ mod tests {
                 id: 1,
                 blocks: 190_512,
                 dc_only: true,
+                complete: 0,
             }],
         };
         let mut out = Vec::new();
@@ -375,7 +408,10 @@ mod tests {
     #[test]
     fn streams_that_do_not_fit_fall_back() {
         let cases: &[(Vec<u8>, Unfit)] = &[
-            (stream(&[(0, 0, 0)]), Unfit::NothingToSkip),
+            // No AC band at all, or one band never sent: the whole decode
+            // would smooth, so the rewrite must not run.
+            (stream(&[(0, 0, 0)]), Unfit::Unusual),
+            (stream(&[(0, 0, 0), (1, 5, 0)]), Unfit::Unusual),
             (stream(&[(1, 5, 0)]), Unfit::Unusual),
             (stream(&[(0, 5, 0), (6, 63, 0)]), Unfit::Unusual),
             (b"not a jpeg".to_vec(), Unfit::Unusual),
