@@ -161,7 +161,15 @@ fn one_signed_playlist_url_plays_the_whole_stream_and_each_token_opens_one_file(
             files.iter().any(|(p, _)| p.ends_with("init.mp4")),
             "{scheme}: EXT-X-MAP"
         );
-        for (path, _) in &segments {
+        for (path, r) in &segments {
+            let want = if path.ends_with(".ts") {
+                "video/mp2t"
+            } else if path.ends_with(".m4s") {
+                "video/iso.segment"
+            } else {
+                "video/mp4"
+            };
+            assert_eq!(r.header("content-type"), Some(want), "{path}");
             let bare = s.get(path);
             assert_eq!(
                 (bare.status, bare.auth()),
@@ -246,6 +254,10 @@ fn segment_tokens_are_for_their_own_file_and_expire_with_the_playlist() {
     .unwrap();
     let r = s.get("/public/stream/a.m3u8");
     assert_eq!((r.status, r.text().as_str()), (200, "#EXTM3U\nseg.ts\n"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.apple.mpegurl")
+    );
 }
 
 #[test]

@@ -116,10 +116,51 @@ pub trait Store: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
+/// Streaming types `mime_guess` gets wrong or lacks, as HLS and DASH
+/// players expect them (RFC 8216 §4, ISO/IEC 23009-1): it says
+/// `audio/x-mpegurl` for `.m3u8`, `video/vnd.dlna.mpeg-tts` for `.ts` and
+/// nothing for `.m4s`.
+const STREAMING_TYPES: [(&str, &str); 4] = [
+    ("m3u8", "application/vnd.apple.mpegurl"),
+    ("ts", "video/mp2t"),
+    ("m4s", "video/iso.segment"),
+    ("mpd", "application/dash+xml"),
+];
+
 /// Guesses a content type from a key's extension.
 pub fn guess_content_type(key: &str) -> String {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    if let Some((_, ext)) = name.rsplit_once('.') {
+        if let Some((_, t)) = STREAMING_TYPES
+            .iter()
+            .find(|(e, _)| e.eq_ignore_ascii_case(ext))
+        {
+            return (*t).to_owned();
+        }
+    }
     mime_guess::from_path(key)
         .first_raw()
         .unwrap_or("application/octet-stream")
         .to_owned()
+}
+
+#[cfg(test)]
+mod content_type_tests {
+    use super::guess_content_type;
+
+    #[test]
+    fn streaming_files_get_the_types_players_expect() {
+        for (key, want) in [
+            ("v/master.m3u8", "application/vnd.apple.mpegurl"),
+            ("v/ts/seg000.TS", "video/mp2t"),
+            ("v/fmp4/seg001.m4s", "video/iso.segment"),
+            ("v/init.mp4", "video/mp4"),
+            ("v/manifest.mpd", "application/dash+xml"),
+            ("v/subs.vtt", "text/vtt"),
+            ("a.jpg", "image/jpeg"),
+            ("noext", "application/octet-stream"),
+        ] {
+            assert_eq!(guess_content_type(key), want, "{key}");
+        }
+    }
 }

@@ -526,6 +526,45 @@ mod against_libjpeg {
         assert_eq!((p.width, p.height), (400, 300));
     }
 
+    /// A luma AC scan pointed at an undefined Huffman table: libjpeg-turbo
+    /// fails on it, so only a decode that never reads that scan succeeds.
+    fn with_a_broken_luma_ac_scan(mut data: Vec<u8>) -> Vec<u8> {
+        let mut i = 2;
+        while i + 4 < data.len() {
+            let (marker, len) = (
+                data[i + 1],
+                usize::from(u16::from_be_bytes([data[i + 2], data[i + 3]])),
+            );
+            if marker == 0xDA {
+                let (ns, component) = (data[i + 4], data[i + 5]);
+                let ss = data[i + 5 + 2 * usize::from(ns)];
+                if ns == 1 && component == 1 && ss > 0 {
+                    data[i + 6] = 0x03; // Td 0, Ta 3: no such table
+                    return data;
+                }
+                i = entropy_end(&data, i + 2 + len).unwrap();
+            } else {
+                i += 2 + len;
+            }
+        }
+        panic!("no luma AC scan");
+    }
+
+    #[test]
+    fn at_an_eighth_the_luma_ac_scans_are_never_read() {
+        let broken = with_a_broken_luma_ac_scan(progressive(1600, 1200, Subsampling::Sub420));
+        let header = probe(&broken, Format::Jpeg).unwrap();
+        // 1/8: the broken scan is left out, the image decodes …
+        let p = decode(&broken, Format::Jpeg, &header, 200, 150).unwrap();
+        assert_eq!((p.width, p.height), (200, 150));
+        // … at 1/4 every scan is read and libjpeg-turbo refuses the file.
+        assert!(decode(&broken, Format::Jpeg, &header, 201, 150).is_err());
+        assert!(
+            jpeg_at_eighth(&broken).is_err(),
+            "the whole stream is refused at 1/8 too"
+        );
+    }
+
     #[test]
     fn baseline_files_are_left_alone() {
         let settings = Encode {
