@@ -14,9 +14,13 @@ OHA := $(TOOLS)/bin/oha
 
 # libjpeg-turbo 3 is built from the source vendored in turbojpeg-sys: it needs
 # cmake, and nasm for its SIMD code (Debian's own libturbojpeg is 2.x, too old).
+# cmake and nasm build libjpeg-turbo and libheif; libheif (HEIC, AVIF
+# sources) links Debian's libde265 (HEVC) and dav1d/libaom (AV1).
+HEIF_DEV := libde265-dev libdav1d-dev libaom-dev
 system-deps:
-	@command -v cmake >/dev/null && command -v nasm >/dev/null || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake nasm; }
+	@command -v cmake >/dev/null && command -v nasm >/dev/null && command -v pkg-config >/dev/null \
+		&& pkg-config --exists libde265 dav1d aom || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake nasm pkg-config $(HEIF_DEV); }
 
 build: system-deps
 	$(CARGO) build $(CARGO_FLAGS) --bin signet
@@ -31,9 +35,18 @@ run: build
 # makes and plays the HLS streams of the video tests.
 test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browser-deps image-tools
 
+# Tools that make the test media at test time: jpegtran, ffmpeg, and for
+# the source-format corpus ImageMagick, libavif's avifenc, libheif's
+# heif-enc, libjxl's cjxl, exiftool, a real photo (MATE's wallpapers) and
+# colord's RGB profiles (Adobe RGB, ProPhoto).
+IMAGE_TOOLS := libjpeg-turbo-progs ffmpeg imagemagick libavif-bin libheif-examples libjxl-tools \
+	libimage-exiftool-perl mate-backgrounds colord-data
 image-tools:
-	@command -v jpegtran >/dev/null && command -v ffmpeg >/dev/null || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjpeg-turbo-progs ffmpeg; }
+	@command -v jpegtran >/dev/null && command -v ffmpeg >/dev/null && command -v avifenc >/dev/null \
+		&& command -v heif-enc >/dev/null && command -v cjxl >/dev/null && command -v exiftool >/dev/null \
+		&& test -x /usr/bin/convert && test -f /usr/share/backgrounds/mate/nature/LadyBird.jpg \
+		&& test -f /usr/share/color/icc/colord/AdobeRGB1998.icc || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(IMAGE_TOOLS); }
 
 BROWSER := tests/browser
 browser-deps: $(BROWSER)/node_modules/playwright-core

@@ -111,6 +111,108 @@ def avif_lying() -> bytes:
     return ftyp + meta + box(b"mdat", bytes(32))
 
 
+def tiff_lying(width: int, height: int) -> bytes:
+    """A little-endian TIFF whose IFD claims width×height 8-bit RGB, one strip of 16 bytes."""
+    entries = [
+        (256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, 1),
+        (262, 3, 1, 2), (273, 4, 1, 8 + 2 + 12 * 10 + 4), (277, 3, 1, 3),
+        (278, 4, 1, height), (279, 4, 1, 16), (284, 3, 1, 1),
+    ]
+    ifd = struct.pack("<H", len(entries)) + b"".join(
+        struct.pack("<HHII", tag, kind, count, value) if kind == 4
+        else struct.pack("<HHIHH", tag, kind, count, value, 0)
+        for tag, kind, count, value in entries) + struct.pack("<I", 0)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + bytes(16)
+
+
+def bmp_lying(width: int, height: int) -> bytes:
+    """A BITMAPINFOHEADER claiming width×height at 24 bits, with 64 bytes of pixels."""
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, 0, 2835, 2835, 0, 0)
+    pixels = bytes(64)
+    head = b"BM" + struct.pack("<IHHI", 14 + len(info) + len(pixels), 0, 0, 14 + len(info))
+    return head + info + pixels
+
+
+def ico_lying() -> bytes:
+    """An ICO directory saying 16×16 around a PNG whose header says 60000×60000."""
+    inner = png(60000, 60000, zlib.compress(bytes(100)))
+    entry = struct.pack("<BBBBHHII", 16, 16, 0, 0, 1, 32, len(inner), 6 + 16)
+    return struct.pack("<HHH", 0, 1, 1) + entry + inner
+
+
+def heif_box(kind: bytes, data: bytes, full: bool = False) -> bytes:
+    if full:
+        data = b"\x00\x00\x00\x00" + data  # version 0, flags 0
+    return struct.pack(">I", 8 + len(data)) + kind + data
+
+
+def heic_huge_grid() -> bytes:
+    """A HEIC whose primary item is a 255×255-tile grid of 65535×65535 pixels."""
+    hdlr = heif_box(b"hdlr", bytes(4) + b"pict" + bytes(12) + b"\x00", full=True)
+    pitm = heif_box(b"pitm", struct.pack(">H", 1), full=True)
+    infe = struct.pack(">I", 0x02000000) + struct.pack(">HH", 1, 0) + b"grid" + b"\x00"
+    iinf = heif_box(b"iinf", struct.pack(">H", 1) + heif_box(b"infe", infe), full=True)
+    grid = struct.pack(">BBBBHH", 0, 0, 254, 254, 65535, 65535)
+    ispe = heif_box(b"ispe", struct.pack(">II", 65535, 65535), full=True)
+    ipma = heif_box(b"ipma", struct.pack(">IHBB", 1, 1, 1, 0x81), full=True)
+    iprp = heif_box(b"iprp", heif_box(b"ipco", ispe) + ipma)
+    ftyp = heif_box(b"ftyp", b"heic" + struct.pack(">I", 0) + b"mif1heic")
+
+    def iloc(offset: int) -> bytes:
+        return heif_box(b"iloc", struct.pack(">BBHHHHII", 0x44, 0x00, 1, 1, 0, 1, offset,
+                                             len(grid)), full=True)
+
+    tiles = 255 * 255
+    dimg = heif_box(b"dimg", struct.pack(">HH", 1, tiles)
+                    + b"".join(struct.pack(">H", 2 + i % 60000) for i in range(tiles)))
+    iref = heif_box(b"iref", dimg, full=True)
+
+    def meta(offset: int) -> bytes:
+        return heif_box(b"meta", hdlr + pitm + iinf + iloc(offset) + iref + iprp, full=True)
+
+    head = ftyp + meta(0)
+    return ftyp + meta(len(head) + 8) + heif_box(b"mdat", grid)
+
+
+def jxl_huge() -> bytes:
+    """A JPEG XL codestream whose size header says 100000×100000, then nothing."""
+    bits = []
+
+    def put(value: int, n: int) -> None:
+        bits.extend((value >> i) & 1 for i in range(n))
+
+    put(0, 1)                 # div8: no
+    put(3, 2); put(99999, 30)  # height - 1, 30-bit form
+    put(0, 3)                 # no aspect ratio: width follows
+    put(3, 2); put(99999, 30)  # width - 1
+    put(1, 1)                 # image metadata: all default
+    bits.extend([0] * (-len(bits) % 8))
+    body = bytes(sum(bits[i + j] << j for j in range(8)) for i in range(0, len(bits), 8))
+    return b"\xff\x0a" + body + bytes(4000)
+
+
+SVG_NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+
+
+def svg_laughs() -> bytes:
+    ents = ['<!ENTITY l0 "lol">'] + [
+        f'<!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10}">' for i in range(1, 10)]
+    return (f'<?xml version="1.0"?><!DOCTYPE svg [{"".join(ents)}]>'
+            f'<svg {SVG_NS} width="10" height="10"><text y="9">&l9;</text></svg>').encode()
+
+
+def svg_use_bomb() -> bytes:
+    parts = [f'<svg {SVG_NS} width="10" height="10"><defs><rect id="a0" width="1" height="1"/>']
+    for i in range(1, 10):
+        parts.append(f'<g id="a{i}">' + f'<use xlink:href="#a{i - 1}"/>' * 10 + "</g>")
+    parts.append('</defs><use xlink:href="#a9"/></svg>')
+    return "".join(parts).encode()
+
+
+def svg_with(body: str, size: str = 'width="10" height="10"') -> bytes:
+    return f'<svg {SVG_NS} {size}>{body}</svg>'.encode()
+
+
 def gif_frames(count: int, screen: int) -> bytes:
     """A GIF89a with `count` 1×1 frames on a `screen`×`screen` canvas."""
     head = b"GIF89a" + struct.pack("<HH", screen, screen) + b"\x80\x00\x00"  # 2-colour table
@@ -148,7 +250,7 @@ def main() -> None:
     add("webp-lying.webp", webp_lying(), "w=10", 422,
         "VP8X says 100×100, the bitstream 16384×16384, then garbage")
     add("avif-lying.avif", avif_lying(), "w=10", 422,
-        "AVIF claiming 65535×65535 with no image data (AVIF is not a source format)")
+        "AVIF claiming 65535×65535 with no image data")
     add("gif-10000-frames.gif", gif_frames(10000, 1000), "w=10", 422,
         "10 000 frames on a 1000×1000 canvas: every frame counts against the pixel limit")
     add("truncated.jpg", photo[: len(photo) // 3], "w=10", 422, "the first third of a JPEG")
@@ -170,6 +272,41 @@ def main() -> None:
     add("tall-1x1000000.png", png(1, 1_000_000, tall, color_type=0),
         "w=4000&h=4000&scale.option=fill", 400,
         "1×1 000 000 asked to fill 4000×4000: a 4000×4 000 000 000 resize")
+    add("tiff-65535.tif", tiff_lying(65535, 65535), "w=10", 422,
+        "a TIFF whose IFD claims 65535×65535 RGB over 16 bytes of pixels")
+    add("tiff-truncated.tif", tiff_lying(64, 64)[:40], "w=10", 422, "a TIFF cut inside its IFD")
+    add("bmp-60000.bmp", bmp_lying(60000, 60000), "w=10", 422,
+        "a BMP header claiming 60000×60000 over 64 bytes")
+    add("bmp-negative.bmp", bmp_lying(-5, 4), "w=10", 422, "a BMP with a negative width")
+    add("ico-lying.ico", ico_lying(), "w=10", 422,
+        "an ICO entry saying 16×16 around a PNG claiming 60000×60000")
+    add("heic-huge-grid.heic", heic_huge_grid(), "w=10", 422,
+        "a HEIC grid referencing 255×255 tiles, claiming 65535×65535")
+    add("avif-as-heic.heic", avif_lying(), "w=10", 422,
+        "an AVIF container claiming 65535×65535, named .heic")
+    add("jxl-100000.jxl", jxl_huge(), "w=10", 422,
+        "a JPEG XL size header claiming 100000×100000, no frame")
+    add("jxl-truncated.jxl", b"\xff\x0a\x00", "w=10", 422, "a JPEG XL signature and one byte")
+    add("svg-laughs.svg", svg_laughs(), "w=10", 422, "billion laughs: 10⁹ characters of entities")
+    add("svg-use-bomb.svg", svg_use_bomb(), "w=10", 422,
+        "nine levels of ten <use> each: 10⁹ elements once expanded")
+    add("svg-deep.svg", svg_with("<g>" * 20000 + "</g>" * 20000), "w=10", 422,
+        "20 000 nested groups (the renderer recurses)")
+    add("svg-passwd.svg", svg_with('<image xlink:href="/etc/passwd" width="10" height="10"/>'),
+        "w=10", 422, "an <image> naming /etc/passwd: nothing is read")
+    add("svg-file-url.svg", svg_with('<image href="file:///etc/passwd" width="10" height="10"/>'),
+        "w=10", 422, "an <image> naming file:///etc/passwd")
+    add("svg-http.svg",
+        svg_with('<image href="http://169.254.169.254/latest/meta-data" width="9" height="9"/>'),
+        "w=10", 422, "an <image> naming a metadata-service URL: nothing is fetched")
+    add("svg-use-external.svg", svg_with('<use xlink:href="other.svg#a"/>'), "w=10", 422,
+        "a <use> of another file")
+    add("svg-viewbox.svg", svg_with('<rect width="9" height="9"/>', 'viewBox="0 0 100000 100000"'),
+        "w=10", 422, "a 100000×100000 viewBox: over the pixel limit from the header")
+    add("svg-truncated.svg", svg_with('<rect width="9" height="9"/>')[:40], "w=10", 422,
+        "an SVG cut in its first tag")
+    add("svg-ok.svg", svg_with('<rect width="9" height="9" fill="red"/>'), "w=20", 200,
+        "control: a valid SVG, rasterised")
     add("ok.png", small_png(), "w=4", 200, "control: a valid 8×8 PNG")
 
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")

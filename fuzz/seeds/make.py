@@ -68,3 +68,42 @@ if len(sys.argv) > 1:
         write("progressive", f"example-image-{name}", out)
     # A baseline JPEG: the rewrite must decline it.
     write("progressive", "baseline", (HERE / "pipeline" / "example-image-jpg-0").read_bytes()[1:])
+
+# Per-decoder seeds, made from a 64×40 crop of the example photo by the
+# tools `make test-deps` installs (ImageMagick, avifenc, heif-enc, cjxl).
+if len(sys.argv) > 1:
+    import tempfile
+    photo = HERE.parents[1] / "examples" / "media" / "example-image.jpg"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        plain = ["-define", "png:exclude-chunks=gAMA,cHRM,sRGB,bKGD,date,tIME"]
+        def tool(*args):
+            subprocess.run([str(a) for a in args], check=True, capture_output=True, cwd=tmp)
+        tool("convert", photo, "-resize", "64x40!", *plain, "small.png")
+        tool("convert", "small.png", "-alpha", "set", "-channel", "A", "-fx", "i/w", "+channel",
+             "-depth", "16", *plain, "alpha.png")
+        tool("avifenc", "-s", "10", "small.png", "photo.avif")
+        tool("avifenc", "-s", "10", "-d", "10", "alpha.png", "alpha-10bit.avif")
+        tool("heif-enc", "-q", "50", "small.png", "-o", "photo.heic")
+        tool("cjxl", "small.png", "lossy.jxl", "-d", "2")
+        tool("cjxl", "alpha.png", "lossless.jxl", "-d", "0")
+        tool("convert", "small.png", "-compress", "LZW", "lzw.tif")
+        tool("convert", "alpha.png", "-depth", "8", "bmp:rgba.bmp")
+        tool("convert", "small.png", "-resize", "32x20", "icon.ico")
+        for target, names in [("heif", ["photo.avif", "alpha-10bit.avif", "photo.heic"]),
+                              ("jxl", ["lossy.jxl", "lossless.jxl"]),
+                              ("raster", ["lzw.tif", "rgba.bmp", "icon.ico"])]:
+            (HERE / target).mkdir(exist_ok=True)
+            for name in names:
+                write(target, name, (tmp / name).read_bytes())
+    ns = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+    (HERE / "svg").mkdir(exist_ok=True)
+    write("svg", "shapes.svg", (
+        f'<svg {ns} width="64" height="40" viewBox="0 0 64 40"><defs><linearGradient id="g">'
+        '<stop offset="0" stop-color="#f80"/><stop offset="1" stop-color="#08f"/></linearGradient>'
+        '<circle id="c" r="6"/></defs><rect width="64" height="40" fill="url(#g)"/>'
+        '<use xlink:href="#c" x="12" y="20" fill="red"/><path d="M30 5 L60 35 L30 35 Z" opacity=".5"/>'
+        '<text x="4" y="36" font-size="9" font-family="serif">Hi</text>'
+        '<g transform="rotate(20 50 10)"><ellipse cx="50" cy="10" rx="8" ry="3" stroke="#000"/></g>'
+        '</svg>').encode())
+    write("svg", "external.svg", f'<svg {ns} width="9" height="9"><image xlink:href="/etc/passwd"/></svg>'.encode())

@@ -27,6 +27,12 @@
 //!   rewritten playlist has as many lines as the original, and every URI
 //!   line is either an `http(s)` URL left alone or carries the query.
 //!
+//! - [`heif`], [`jxl`], [`svg`], [`raster`] (TIFF, BMP, ICO): a source file
+//!   of that family (by its first bytes; others are declined) through the
+//!   pipeline at `w=48` as PNG under tighter limits (4 MP sources): the
+//!   same output properties as [`pipeline`]. One target per decoder, so
+//!   each corpus stays on its own code.
+//!
 //! `make fuzz` drives them with AFL++ (`src/bin/*.rs`); `tests/replay.rs`
 //! runs every seed and every saved regression through them in `make test`.
 
@@ -300,16 +306,66 @@ pub fn pipeline(data: &[u8]) -> bool {
     let Ok(out) = pipeline::process(source, &job, &LIMITS) else {
         return false;
     };
+    check_output(&out, &LIMITS);
+    true
+}
+
+/// Non-empty, within the output limit, and reads back at the size reported.
+fn check_output(out: &pipeline::Output, limits: &Limits) {
     assert!(!out.bytes.is_empty(), "empty output");
     assert!(
-        u64::from(out.width) * u64::from(out.height) <= LIMITS.max_output_pixels,
+        u64::from(out.width) * u64::from(out.height) <= limits.max_output_pixels,
         "output over the pixel limit"
     );
-    if out.format != Format::Avif {
-        let size = pipeline::dimensions(&out.bytes).expect("our output reads back");
-        assert_eq!(size, (out.width, out.height), "reported size differs");
+    let size = pipeline::dimensions(&out.bytes).expect("our output reads back");
+    assert_eq!(size, (out.width, out.height), "reported size differs");
+}
+
+/// Limits of the per-decoder targets: small enough that a fuzzed header
+/// cannot make one run slow.
+const DECODER_LIMITS: Limits = Limits {
+    max_source_pixels: 4_000_000,
+    max_output_pixels: 4_000_000,
+    max_metadata_bytes: 1 << 20,
+};
+
+/// A source of one of `family` through the pipeline at `w=48`, as PNG.
+fn source_of(data: &[u8], family: &[Format]) -> bool {
+    if !pipeline::sniff(data).is_some_and(|f| family.contains(&f)) {
+        return false;
     }
+    let options = parse_options([("w", "48"), ("format", "png")]).expect("fixed options");
+    let job = Job {
+        options: &options,
+        target: negotiate(&options, Accepts::default(), false).target,
+        watermark: None,
+    };
+    let Ok(out) = pipeline::process(data, &job, &DECODER_LIMITS) else {
+        return false;
+    };
+    assert_eq!(out.format, Format::Png, "asked for PNG");
+    check_output(&out, &DECODER_LIMITS);
     true
+}
+
+/// See the module docs.
+pub fn heif(data: &[u8]) -> bool {
+    source_of(data, &[Format::Avif, Format::Heic])
+}
+
+/// See the module docs.
+pub fn jxl(data: &[u8]) -> bool {
+    source_of(data, &[Format::Jxl])
+}
+
+/// See the module docs.
+pub fn svg(data: &[u8]) -> bool {
+    source_of(data, &[Format::Svg])
+}
+
+/// See the module docs.
+pub fn raster(data: &[u8]) -> bool {
+    source_of(data, &[Format::Tiff, Format::Bmp, Format::Ico])
 }
 
 /// Largest source the progressive target decodes (libjpeg-turbo holds a

@@ -6,7 +6,7 @@ use std::path::Path;
 
 type Target = fn(&[u8]) -> bool;
 
-const TARGETS: [(&str, Target); 7] = [
+const TARGETS: [(&str, Target); 11] = [
     ("jwt", signet_fuzz::jwt),
     ("md5", signet_fuzz::md5),
     ("mask", signet_fuzz::mask),
@@ -14,6 +14,10 @@ const TARGETS: [(&str, Target); 7] = [
     ("pipeline", signet_fuzz::pipeline),
     ("progressive", signet_fuzz::progressive),
     ("playlist", signet_fuzz::playlist),
+    ("heif", signet_fuzz::heif),
+    ("jxl", signet_fuzz::jxl),
+    ("svg", signet_fuzz::svg),
+    ("raster", signet_fuzz::raster),
 ];
 
 fn inputs(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -90,6 +94,17 @@ fn valid_seeds_are_accepted_and_hostile_ones_refused() {
             true,
         ),
         ("pipeline", signet_fuzz::pipeline, "logo-png-6", true),
+        ("heif", signet_fuzz::heif, "photo.avif", true),
+        ("heif", signet_fuzz::heif, "alpha-10bit.avif", true),
+        ("heif", signet_fuzz::heif, "photo.heic", true),
+        ("jxl", signet_fuzz::jxl, "lossy.jxl", true),
+        ("jxl", signet_fuzz::jxl, "lossless.jxl", true),
+        ("svg", signet_fuzz::svg, "shapes.svg", true),
+        ("svg", signet_fuzz::svg, "external.svg", false),
+        ("raster", signet_fuzz::raster, "lzw.tif", true),
+        ("raster", signet_fuzz::raster, "rgba.bmp", true),
+        ("raster", signet_fuzz::raster, "icon.ico", true),
+        ("raster", signet_fuzz::raster, "../heif/photo.avif", false),
     ];
     for (dir, target, file, want) in cases {
         let data = std::fs::read(root.join(dir).join(file)).expect("seed exists");

@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod faults;
+mod formats;
 mod harness;
 mod hostile_images;
 mod hostile_tokens;

@@ -18,15 +18,25 @@ pub use options::{
 };
 pub use values::{Color, Gravity};
 
-/// File extensions whose files take image options.
-pub const IMAGE_EXTENSIONS: [&str; 8] =
-    ["jpg", "jpeg", "png", "webp", "gif", "avif", "tif", "tiff"];
+/// File extensions whose files take image options (the pipeline then
+/// types the file by its first bytes, never by this name).
+pub const IMAGE_EXTENSIONS: [&str; 15] = [
+    "jpg", "jpeg", "jfif", "png", "webp", "gif", "avif", "heic", "heif", "tif", "tiff", "bmp",
+    "ico", "jxl", "svg",
+];
+
+fn extension(key: &str) -> Option<&str> {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    name.rsplit_once('.').map(|(_, ext)| ext)
+}
 
 /// Whether a key names an image (by extension, case-insensitively).
 pub fn is_image_key(key: &str) -> bool {
-    let name = key.rsplit('/').next().unwrap_or(key);
-    match name.rsplit_once('.') {
-        Some((_, ext)) => IMAGE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext)),
-        None => false,
-    }
+    extension(key).is_some_and(|ext| IMAGE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext)))
+}
+
+/// Whether a key names a vector image, which is served as it is when no
+/// option asks for pixels (also under `default_format = "optimal"`).
+pub fn is_vector_key(key: &str) -> bool {
+    extension(key).is_some_and(|ext| ext.eq_ignore_ascii_case("svg"))
 }

@@ -26,7 +26,7 @@ use hyper::body::Incoming;
 use signet_auth::{sign_jwt, sign_md5, Grant, KeyKind, Scheme};
 use signet_storage::ObjectKey;
 use signet_transform::pipeline::{negotiate, Output};
-use signet_transform::{is_image_key, parse_options, Options};
+use signet_transform::{is_image_key, is_vector_key, parse_options, Options};
 
 use crate::admin::metrics::ReasonLabels;
 use crate::config::DefaultFormat;
@@ -219,7 +219,7 @@ impl Media {
             return originals::serve(store, &key, ask).await;
         }
         let default_optimal = core.config.default_format == DefaultFormat::Optimal;
-        if effective.is_empty() && !default_optimal {
+        if effective.is_empty() && (!default_optimal || is_vector_key(key.as_str())) {
             outcome.route = "original";
             return originals::serve(store, &key, ask).await;
         }

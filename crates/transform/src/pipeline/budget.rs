@@ -66,7 +66,7 @@ pub(crate) fn measure(
         Format::Png => png(data, cap),
         Format::Gif => gif(data),
         Format::WebP => webp(data),
-        Format::Avif => Cost::default(),
+        _ => Cost::default(),
     };
     if cost.metadata > cap {
         return Err(TransformError::MetadataTooLarge {

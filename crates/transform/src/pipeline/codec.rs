@@ -5,11 +5,11 @@
 //! `ravif`/rav1e, PNG and GIF through `image`).
 
 use std::io::Cursor;
-use std::sync::OnceLock;
 
 use image::{ImageDecoder, ImageEncoder, ImageFormat, ImageReader};
 use turbojpeg::{Decompressor, PixelFormat, ScalingFactor};
 
+use super::colour;
 use super::markers::jpeg_icc;
 use super::orient::{jpeg_orientation, Orientation};
 use super::scans;
@@ -17,7 +17,8 @@ use super::Pixels;
 use crate::plan::{Encode, Subsampling};
 use crate::TransformError;
 
-/// An image format signet reads or writes.
+/// An image format signet reads (all of them) or writes (see
+/// [`Format::is_output`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     Jpeg,
@@ -25,6 +26,13 @@ pub enum Format {
     Gif,
     WebP,
     Avif,
+    /// HEIC/HEIF (HEVC in an ISO-BMFF container), as phones save them.
+    Heic,
+    Tiff,
+    Bmp,
+    Ico,
+    Jxl,
+    Svg,
 }
 
 impl Format {
@@ -35,6 +43,12 @@ impl Format {
             Format::Gif => "gif",
             Format::WebP => "webp",
             Format::Avif => "avif",
+            Format::Heic => "heic",
+            Format::Tiff => "tiff",
+            Format::Bmp => "bmp",
+            Format::Ico => "ico",
+            Format::Jxl => "jxl",
+            Format::Svg => "svg",
         }
     }
 
@@ -45,7 +59,23 @@ impl Format {
             Format::Gif => "image/gif",
             Format::WebP => "image/webp",
             Format::Avif => "image/avif",
+            Format::Heic => "image/heic",
+            Format::Tiff => "image/tiff",
+            Format::Bmp => "image/bmp",
+            Format::Ico => "image/vnd.microsoft.icon",
+            Format::Jxl => "image/jxl",
+            Format::Svg => "image/svg+xml",
         }
+    }
+
+    /// Whether signet encodes this format. A source in any other format
+    /// asked for as itself (`format=original`) is written as JPEG, or PNG
+    /// when it has transparency.
+    pub fn is_output(self) -> bool {
+        matches!(
+            self,
+            Format::Jpeg | Format::Png | Format::Gif | Format::WebP | Format::Avif
+        )
     }
 }
 
@@ -56,11 +86,44 @@ pub fn sniff(data: &[u8]) -> Option<Format> {
         [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some(Format::Png),
         [b'G', b'I', b'F', b'8', ..] => Some(Format::Gif),
         [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(Format::WebP),
-        [_, _, _, _, b'f', b't', b'y', b'p', b'a', b'v', b'i', b'f' | b's', ..] => {
-            Some(Format::Avif)
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => heif_brand(data),
+        [b'I', b'I', 0x2A, 0x00, ..] | [b'M', b'M', 0x00, 0x2A, ..] => Some(Format::Tiff),
+        // BITMAPFILEHEADER: "BM", file size, two reserved zero words.
+        [b'B', b'M', _, _, _, _, 0, 0, 0, 0, ..] => Some(Format::Bmp),
+        // ICONDIR: reserved 0, type 1 (icon), at least one image.
+        [0, 0, 1, 0, n0, n1, ..] if (*n0, *n1) != (0, 0) => Some(Format::Ico),
+        // A bare codestream, or the ISO-BMFF container's signature box.
+        [0xFF, 0x0A, ..] | [0, 0, 0, 0x0C, b'J', b'X', b'L', b' ', 0x0D, 0x0A, 0x87, 0x0A, ..] => {
+            Some(Format::Jxl)
         }
+        _ if super::svg::looks_like_svg(data) => Some(Format::Svg),
         _ => None,
     }
+}
+
+/// AVIF or HEIC from an ISO-BMFF `ftyp` box's major and compatible brands:
+/// any AV1 brand makes it AVIF (libavif writes `mif1` first), any HEVC or
+/// generic HEIF brand HEIC.
+fn heif_brand(data: &[u8]) -> Option<Format> {
+    let size = usize::try_from(u32::from_be_bytes(data.get(..4)?.try_into().ok()?)).ok()?;
+    let ftyp = data.get(8..size.min(data.len()).min(4096))?;
+    // major brand, minor version, then compatible brands
+    let brands = ftyp
+        .chunks_exact(4)
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .map(|(_, b)| b);
+    let mut heif = false;
+    for brand in brands {
+        match brand {
+            b"avif" | b"avis" => return Some(Format::Avif),
+            b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" | b"mif1" | b"msf1" => {
+                heif = true
+            }
+            _ => {}
+        }
+    }
+    heif.then_some(Format::Heic)
 }
 
 /// What the header says, read without decoding pixels.
@@ -74,39 +137,61 @@ fn not_an_image(e: impl std::fmt::Display) -> TransformError {
     TransformError::NotAnImage(e.to_string())
 }
 
-fn image_format(f: Format) -> Result<ImageFormat, TransformError> {
+/// The formats decoded by `image`.
+fn image_format(f: Format) -> Option<ImageFormat> {
     match f {
-        Format::Jpeg => Ok(ImageFormat::Jpeg),
-        Format::Png => Ok(ImageFormat::Png),
-        Format::Gif => Ok(ImageFormat::Gif),
-        Format::WebP => Ok(ImageFormat::WebP),
-        Format::Avif => Err(not_an_image(
-            "AVIF sources cannot be decoded by this build (AVIF is an output format only)",
-        )),
+        Format::Png => Some(ImageFormat::Png),
+        Format::Gif => Some(ImageFormat::Gif),
+        Format::WebP => Some(ImageFormat::WebP),
+        Format::Tiff => Some(ImageFormat::Tiff),
+        Format::Bmp => Some(ImageFormat::Bmp),
+        Format::Ico => Some(ImageFormat::Ico),
+        Format::Jpeg | Format::Avif | Format::Heic | Format::Jxl | Format::Svg => None,
     }
 }
 
 pub(crate) fn probe(data: &[u8], format: Format) -> Result<Header, TransformError> {
-    if format == Format::Jpeg {
-        let h = turbojpeg::read_header(data).map_err(not_an_image)?;
-        let (width, height) = (dim(h.width)?, dim(h.height)?);
-        return Ok(Header {
-            width,
-            height,
-            orientation: jpeg_orientation(data),
-        });
-    }
-    let mut reader = ImageReader::new(Cursor::new(data));
-    reader.set_format(image_format(format)?);
-    let (width, height) = reader.into_dimensions().map_err(not_an_image)?;
+    let (width, height, orientation) = match format {
+        Format::Jpeg => {
+            let h = turbojpeg::read_header(data).map_err(not_an_image)?;
+            (dim(h.width)?, dim(h.height)?, jpeg_orientation(data))
+        }
+        // These decoders apply the file's own orientation (irot/imir, the
+        // JXL header): their size is the displayed one.
+        Format::Avif | Format::Heic => with_normal(super::heif::size(data)?),
+        Format::Jxl => with_normal(super::jxl::size(data)?),
+        Format::Svg => with_normal(super::svg::size(data)?),
+        _ => image_header(data, format)?,
+    };
     if width == 0 || height == 0 {
         return Err(not_an_image("zero-sized image"));
     }
     Ok(Header {
         width,
         height,
-        orientation: Orientation::NORMAL,
+        orientation,
     })
+}
+
+fn with_normal((w, h): (u32, u32)) -> (u32, u32, Orientation) {
+    (w, h, Orientation::NORMAL)
+}
+
+/// Size, and for TIFF its `Orientation` tag (the other formats `image`
+/// reads are shown as stored, as before).
+fn image_header(data: &[u8], format: Format) -> Result<(u32, u32, Orientation), TransformError> {
+    let kind = image_format(format).ok_or_else(|| not_an_image("no decoder"))?;
+    let mut reader = ImageReader::new(Cursor::new(data));
+    reader.set_format(kind);
+    let mut decoder = reader.into_decoder().map_err(not_an_image)?;
+    let (w, h) = decoder.dimensions();
+    let orientation = match format {
+        Format::Tiff => decoder
+            .orientation()
+            .map_or(Orientation::NORMAL, |o| Orientation(o.to_exif())),
+        _ => Orientation::NORMAL,
+    };
+    Ok((w, h, orientation))
 }
 
 fn dim(v: usize) -> Result<u32, TransformError> {
@@ -117,24 +202,30 @@ fn dim(v: usize) -> Result<u32, TransformError> {
 }
 
 /// Decodes, for JPEG at the smallest DCT scale (1/8, 1/4, 1/2) whose result
-/// still covers `min_w`×`min_h` in stored axes.
+/// still covers `min_w`×`min_h` in stored axes, for SVG rendered to cover
+/// it in at most `max_pixels`.
 pub(crate) fn decode(
     data: &[u8],
     format: Format,
     header: &Header,
-    min_w: u32,
-    min_h: u32,
+    (min_w, min_h): (u32, u32),
+    max_pixels: u64,
 ) -> Result<Pixels, TransformError> {
-    if format == Format::Jpeg {
-        return decode_jpeg(data, header, min_w, min_h);
-    }
-    if format == Format::WebP {
-        if let Some(p) = decode_still_webp(data, header) {
-            return Ok(p);
+    match format {
+        Format::Jpeg => return decode_jpeg(data, header, min_w, min_h),
+        Format::Avif | Format::Heic => return super::heif::decode(data, header),
+        Format::Jxl => return super::jxl::decode(data, header),
+        Format::Svg => return super::svg::render(data, (min_w, min_h), max_pixels),
+        Format::WebP => {
+            if let Some(p) = decode_still_webp(data, header) {
+                return Ok(p);
+            }
         }
+        _ => {}
     }
+    let kind = image_format(format).ok_or_else(|| not_an_image("no decoder"))?;
     let mut reader = ImageReader::new(Cursor::new(data));
-    reader.set_format(image_format(format)?);
+    reader.set_format(kind);
     let mut decoder = reader.into_decoder().map_err(not_an_image)?;
     let has_alpha = decoder.color_type().has_alpha();
     let icc = decoder.icc_profile().ok().flatten();
@@ -151,7 +242,7 @@ pub(crate) fn decode(
         channels,
         data,
     };
-    to_srgb(&mut p, icc.as_deref());
+    colour::to_srgb(&mut p, icc.as_deref());
     Ok(p)
 }
 
@@ -182,36 +273,8 @@ pub(crate) fn decode_still_webp(data: &[u8], header: &Header) -> Option<Pixels> 
     let icc = super::markers::webp_chunks(data)
         .find(|(kind, _, _)| *kind == b"ICCP")
         .map(|(_, _, payload)| payload);
-    to_srgb(&mut p, icc);
+    colour::to_srgb(&mut p, icc);
     Some(p)
-}
-
-/// Converts pixels from an embedded ICC profile to sRGB in place. Profiles
-/// that are missing, unreadable or not RGB leave the pixels as they are
-/// (read as sRGB), which is what browsers do too.
-pub(crate) fn to_srgb(p: &mut Pixels, icc: Option<&[u8]>) {
-    static SRGB: OnceLock<Box<qcms::Profile>> = OnceLock::new();
-    let Some(icc) = icc else { return };
-    // An RGB profile's colour space field.
-    if icc.get(16..20) != Some(b"RGB ") {
-        return;
-    }
-    let Some(input) = qcms::Profile::new_from_slice(icc, false) else {
-        return;
-    };
-    let output = SRGB.get_or_init(|| {
-        let mut p = qcms::Profile::new_sRGB();
-        p.precache_output_transform();
-        p
-    });
-    let ty = if p.channels == 4 {
-        qcms::DataType::RGBA8
-    } else {
-        qcms::DataType::RGB8
-    };
-    if let Some(t) = qcms::Transform::new(&input, output, ty, qcms::Intent::Perceptual) {
-        t.apply(&mut p.data);
-    }
 }
 
 fn decode_jpeg(
@@ -244,8 +307,21 @@ fn decode_jpeg(
         None => decompress(&mut d, data, scale, &h)?,
     };
     debug_assert!(header.width >= p.width);
-    to_srgb(&mut p, jpeg_icc(data).as_deref());
+    let icc = jpeg_icc(data);
+    if p.channels == 4 {
+        // CMYK or YCCK, which libjpeg-turbo gives as CMYK.
+        return Ok(colour::cmyk_to_rgb(p, icc.as_deref(), adobe_marker(data)));
+    }
+    colour::to_srgb(&mut p, icc.as_deref());
     Ok(p)
+}
+
+/// Whether the JPEG has an Adobe `APP14` segment. Photoshop, ImageMagick
+/// and libjpeg write one with every CMYK file and store the inks inverted
+/// (255 = no ink), which is how browsers read such files too.
+fn adobe_marker(data: &[u8]) -> bool {
+    super::markers::jpeg_segments(data)
+        .any(|(marker, payload)| marker == 0xEE && payload.starts_with(b"Adobe"))
 }
 
 /// A whole JPEG stream at 1/8, as RGB (for the differential fuzz target).
@@ -255,7 +331,8 @@ pub(crate) fn jpeg_at_eighth(data: &[u8]) -> Result<Pixels, TransformError> {
     decompress(&mut d, data, ScalingFactor::new(1, 8), &h)
 }
 
-/// Decodes a JPEG stream whose header is `h` at `scale`, as RGB.
+/// Decodes a JPEG stream whose header is `h` at `scale`: as RGB, or for a
+/// CMYK/YCCK file as its four inks (`channels` 4, not alpha).
 fn decompress(
     d: &mut Decompressor,
     data: &[u8],
@@ -264,19 +341,23 @@ fn decompress(
 ) -> Result<Pixels, TransformError> {
     d.set_scaling_factor(scale).map_err(not_an_image)?;
     let s = h.scaled(scale);
-    let mut pixels = vec![0u8; s.width * s.height * 3];
+    let (format, channels) = match h.colorspace {
+        turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK => (PixelFormat::CMYK, 4),
+        _ => (PixelFormat::RGB, 3),
+    };
+    let mut pixels = vec![0u8; s.width * s.height * channels];
     let image = turbojpeg::Image {
         pixels: pixels.as_mut_slice(),
         width: s.width,
-        pitch: s.width * 3,
+        pitch: s.width * channels,
         height: s.height,
-        format: PixelFormat::RGB,
+        format,
     };
     d.decompress(data, image).map_err(not_an_image)?;
     Ok(Pixels {
         width: dim(s.width)?,
         height: dim(s.height)?,
-        channels: 3,
+        channels: channels as u8,
         data: pixels,
     })
 }
@@ -381,6 +462,9 @@ pub(crate) fn encode(
                     .map_err(|e| fail(e.to_string()))?;
             }
             out
+        }
+        Format::Heic | Format::Tiff | Format::Bmp | Format::Ico | Format::Jxl | Format::Svg => {
+            return Err(fail(format!("{} is not an output format", format.name())));
         }
     };
     Ok(super::Output {

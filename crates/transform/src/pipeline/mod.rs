@@ -6,13 +6,17 @@
 mod adjust;
 mod budget;
 mod codec;
+mod colour;
 mod edit;
 mod geometry;
+mod heif;
+mod jxl;
 mod markers;
 mod orient;
 mod pixels;
 mod resize;
 mod scans;
+mod svg;
 mod text;
 mod watermark;
 
@@ -166,7 +170,13 @@ fn load(
     let (want_w, want_h) = shrink_to(ow, oh);
     // Shrink-on-load wants the size in stored (pre-orientation) axes.
     let (stored_w, stored_h) = header.orientation.oriented(want_w, want_h);
-    let decoded = codec::decode(data, format, &header, stored_w, stored_h)?;
+    let decoded = codec::decode(
+        data,
+        format,
+        &header,
+        (stored_w, stored_h),
+        limits.max_source_pixels,
+    )?;
     Ok((orient::apply(decoded, header.orientation), format))
 }
 
@@ -227,9 +237,9 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
     }
     let out_format = match job.target {
         Target::Exact(f) => f,
-        Target::Source => format,
-        Target::Family if p.has_alpha() => Format::Png,
-        Target::Family => Format::Jpeg,
+        Target::Source if format.is_output() => format,
+        Target::Source | Target::Family if p.has_alpha() => Format::Png,
+        Target::Source | Target::Family => Format::Jpeg,
     };
     codec::encode(&p, out_format, &plan.encode)
 }
@@ -261,7 +271,7 @@ pub mod stages {
         let format = super::sniff(data)
             .ok_or_else(|| TransformError::NotAnImage("unknown file signature".into()))?;
         let header = codec::probe(data, format)?;
-        let p = codec::decode(data, format, &header, cover_w, cover_h)?;
+        let p = codec::decode(data, format, &header, (cover_w, cover_h), u64::MAX)?;
         Ok(Decoded(orient::apply(p, header.orientation)))
     }
 

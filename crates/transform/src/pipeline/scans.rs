@@ -517,12 +517,12 @@ mod against_libjpeg {
         let header = probe(&full, Format::Jpeg).unwrap();
         // 200x150 is exactly 1/8: the fast path, and the very pixels of the
         // whole stream at 1/8.
-        let p = decode(&full, Format::Jpeg, &header, 200, 150).unwrap();
+        let p = decode(&full, Format::Jpeg, &header, (200, 150), u64::MAX).unwrap();
         let (w, h, whole) = at_eighth(&full);
         assert_eq!((p.width as usize, p.height as usize), (w, h));
         assert!(p.data == whole, "the fast path's pixels differ");
         // One pixel more needs 1/4: every scan is decoded.
-        let p = decode(&full, Format::Jpeg, &header, 201, 150).unwrap();
+        let p = decode(&full, Format::Jpeg, &header, (201, 150), u64::MAX).unwrap();
         assert_eq!((p.width, p.height), (400, 300));
     }
 
@@ -555,10 +555,10 @@ mod against_libjpeg {
         let broken = with_a_broken_luma_ac_scan(progressive(1600, 1200, Subsampling::Sub420));
         let header = probe(&broken, Format::Jpeg).unwrap();
         // 1/8: the broken scan is left out, the image decodes …
-        let p = decode(&broken, Format::Jpeg, &header, 200, 150).unwrap();
+        let p = decode(&broken, Format::Jpeg, &header, (200, 150), u64::MAX).unwrap();
         assert_eq!((p.width, p.height), (200, 150));
         // … at 1/4 every scan is read and libjpeg-turbo refuses the file.
-        assert!(decode(&broken, Format::Jpeg, &header, 201, 150).is_err());
+        assert!(decode(&broken, Format::Jpeg, &header, (201, 150), u64::MAX).is_err());
         assert!(
             jpeg_at_eighth(&broken).is_err(),
             "the whole stream is refused at 1/8 too"

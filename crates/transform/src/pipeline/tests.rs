@@ -73,13 +73,13 @@ fn decode_any(bytes: &[u8]) -> image::DynamicImage {
         Format::Png => image::ImageFormat::Png,
         Format::Gif => image::ImageFormat::Gif,
         Format::WebP => image::ImageFormat::WebP,
-        Format::Avif => panic!("no AVIF decoder here: check AVIF output by its header"),
         Format::Jpeg => {
             let img = turbojpeg::decompress(bytes, turbojpeg::PixelFormat::RGB).unwrap();
             let buf =
                 image::RgbImage::from_raw(img.width as u32, img.height as u32, img.pixels).unwrap();
             return image::DynamicImage::ImageRgb8(buf);
         }
+        other => panic!("{other:?}: decode it with the pipeline's own decoder"),
     };
     image::load_from_memory_with_format(bytes, fmt).unwrap()
 }
@@ -119,7 +119,7 @@ fn shrink_on_load_picks_the_smallest_scale_that_covers_the_target() {
         ((900, 10), 1600),
     ];
     for ((w, h), decoded_width) in cases {
-        let p = codec::decode(&data, Format::Jpeg, &header, w, h).unwrap();
+        let p = codec::decode(&data, Format::Jpeg, &header, (w, h), u64::MAX).unwrap();
         assert_eq!(p.width, decoded_width, "target {w}x{h}");
     }
 }
@@ -462,7 +462,7 @@ fn decode_whole(bytes: &[u8]) -> Pixels {
         codec::decode_still_webp(bytes, &header).is_some(),
         "libwebp declined"
     );
-    codec::decode(bytes, format, &header, 1, 1).unwrap()
+    codec::decode(bytes, format, &header, (1, 1), u64::MAX).unwrap()
 }
 
 /// A still WebP rewrapped as VP8X with an `ICCP` chunk before its bitstream.
@@ -541,4 +541,120 @@ fn webp_sources_decode_with_libwebp_like_the_reference() {
     );
     let reference = webp_by_image(&tagged);
     assert_eq!(reference.width(), 32, "the rewrapped file is valid WebP");
+}
+
+#[test]
+fn sources_are_typed_by_their_first_bytes() {
+    let ftyp = |brands: &[u8]| {
+        let mut b = ((8 + brands.len()) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(b"ftyp");
+        b.extend_from_slice(brands);
+        b
+    };
+    let cases: [(&[u8], Option<Format>); 12] = [
+        (b"II*\0\x08\0\0\0", Some(Format::Tiff)),
+        (b"MM\0*\0\0\0\x08", Some(Format::Tiff)),
+        (b"BM\x36\0\0\0\0\0\0\0\x36\0", Some(Format::Bmp)),
+        (b"BMP is a word", None),
+        (b"\0\0\x01\0\x01\0\x10\x10", Some(Format::Ico)),
+        (b"\0\0\x01\0\0\0", None),
+        (b"\xff\x0a\xfa", Some(Format::Jxl)),
+        (b"\0\0\0\x0cJXL \r\n\x87\n", Some(Format::Jxl)),
+        (
+            b"\xef\xbb\xbf  <?xml version=\"1.0\"?>\n<svg xmlns=\"a\"/>",
+            Some(Format::Svg),
+        ),
+        (b"<html><body>no svg here</body></html>", None),
+        (b"text that mentions <svg later", None),
+        (b"", None),
+    ];
+    for (bytes, want) in cases {
+        assert_eq!(sniff(bytes), want, "{:?}", String::from_utf8_lossy(bytes));
+    }
+    // libavif writes mif1 first; any AV1 brand makes it AVIF.
+    assert_eq!(
+        sniff(&ftyp(b"mif1\0\0\0\0mif1avifmiaf")),
+        Some(Format::Avif)
+    );
+    assert_eq!(sniff(&ftyp(b"avis\0\0\0\0")), Some(Format::Avif));
+    assert_eq!(sniff(&ftyp(b"heic\0\0\0\0mif1heic")), Some(Format::Heic));
+    assert_eq!(sniff(&ftyp(b"mif1\0\0\0\0mif1")), Some(Format::Heic));
+    // An MP4 video is not an image.
+    assert_eq!(sniff(&ftyp(b"isom\0\0\x02\0isomiso2mp41")), None);
+}
+
+#[test]
+fn avif_output_decodes_as_a_source() {
+    let avif = run(&jpeg(320, 240), &[("w", "160"), ("format", "avif")])
+        .unwrap()
+        .bytes;
+    assert_eq!(sniff(&avif), Some(Format::Avif));
+    let out = run(&avif, &[("w", "80"), ("format", "png")]).unwrap();
+    assert_eq!((out.format, out.width, out.height), (Format::Png, 80, 60));
+    // format=original for a source signet cannot write: AVIF it can.
+    let same = run(&avif, &[("w", "40")]).unwrap();
+    assert_eq!(same.format, Format::Avif);
+}
+
+#[test]
+fn sources_signet_cannot_write_come_out_as_jpeg_or_png() {
+    let mut tiff = Vec::new();
+    image::RgbImage::from_pixel(40, 30, image::Rgb([200, 30, 30]))
+        .write_to(
+            &mut std::io::Cursor::new(&mut tiff),
+            image::ImageFormat::Tiff,
+        )
+        .unwrap();
+    assert_eq!(sniff(&tiff), Some(Format::Tiff));
+    let out = run(&tiff, &[("w", "20")]).unwrap();
+    assert_eq!((out.format, out.width, out.height), (Format::Jpeg, 20, 15));
+    let mut bmp = Vec::new();
+    image::RgbaImage::from_pixel(40, 30, image::Rgba([0, 0, 255, 100]))
+        .write_to(&mut std::io::Cursor::new(&mut bmp), image::ImageFormat::Bmp)
+        .unwrap();
+    let out = run(&bmp, &[("w", "20"), ("format", "original")]).unwrap();
+    assert_eq!(out.format, Format::Png);
+    let px = decode_any(&out.bytes).to_rgba8();
+    let p = px.get_pixel(10, 7).0;
+    assert!(close(p[2], 255, 2) && close(p[3], 100, 2), "{p:?}");
+}
+
+#[test]
+fn cmyk_inks_follow_the_device_formula_without_a_profile() {
+    // Adobe-inverted inks: 255 - value. Cyan 100 %, black 0 → (0, 255, 255).
+    let inks = Pixels {
+        width: 2,
+        height: 1,
+        channels: 4,
+        data: vec![0, 255, 255, 255, 255, 255, 255, 127],
+    };
+    let rgb = super::colour::cmyk_to_rgb(inks, None, true);
+    assert_eq!(rgb.channels, 3);
+    assert_eq!(&rgb.data[..3], &[0, 255, 255]);
+    // No ink but 50 % black: mid grey.
+    assert!(
+        rgb.data[3..].iter().all(|&v| close(v, 128, 1)),
+        "{:?}",
+        rgb.data
+    );
+}
+
+#[test]
+fn cicp_colour_other_than_srgb_is_converted() {
+    let red = || Pixels {
+        width: 1,
+        height: 1,
+        channels: 3,
+        data: vec![200, 40, 40],
+    };
+    let mut srgb = red();
+    super::colour::cicp_to_srgb(&mut srgb, 1, 13);
+    assert_eq!(srgb.data, vec![200, 40, 40]);
+    let mut unspecified = red();
+    super::colour::cicp_to_srgb(&mut unspecified, 2, 2);
+    assert_eq!(unspecified.data, vec![200, 40, 40]);
+    // Display P3 (primaries 12) red is more saturated than sRGB's.
+    let mut p3 = red();
+    super::colour::cicp_to_srgb(&mut p3, 12, 13);
+    assert!(p3.data[0] > 200 && p3.data[1] < 40, "{:?}", p3.data);
 }

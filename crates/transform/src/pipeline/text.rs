@@ -13,9 +13,9 @@ use super::pixels::{blend, place, Pixels};
 use crate::plan::{Align, Length, Text};
 
 /// Bundled fonts (DejaVu, see fonts/LICENSE-DejaVu.txt).
-const SANS: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
-const SERIF: &[u8] = include_bytes!("../../fonts/DejaVuSerif.ttf");
-const MONO: &[u8] = include_bytes!("../../fonts/DejaVuSansMono.ttf");
+pub(super) const SANS: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
+pub(super) const SERIF: &[u8] = include_bytes!("../../fonts/DejaVuSerif.ttf");
+pub(super) const MONO: &[u8] = include_bytes!("../../fonts/DejaVuSansMono.ttf");
 
 /// Default size: this share of the image width.
 const DEFAULT_SIZE_PCT: f64 = 8.0;
