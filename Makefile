@@ -121,7 +121,7 @@ bench: system-deps
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 SHARP := benches/peers/sharp/node_modules/sharp
-bench-deps: system-deps bench-tools $(BENCH_STAMP) $(SHARP)
+bench-deps: system-deps bench-tools image-tools $(BENCH_STAMP) $(SHARP)
 	@command -v vipsthumbnail >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvips-tools; }
 

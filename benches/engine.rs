@@ -11,7 +11,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use signet_bench_corpus::{corpus, SIZES};
 use signet_transform::parse_options;
-use signet_transform::pipeline::{self, stages, Format, Job, Limits, Target};
+use signet_transform::pipeline::{self, stages, Encoders, Format, Job, Limits, Target};
 
 const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
@@ -98,6 +98,7 @@ fn whole(c: &mut Criterion) {
                     options: &options,
                     target: Target::Exact(Format::Jpeg),
                     watermark: None,
+                    encoders: Encoders::default(),
                 };
                 pipeline::process(black_box(&source), &job, &LIMITS).unwrap()
             })

@@ -19,8 +19,9 @@ out=$target_dir/out
 cargo afl config --build >/dev/null 2>&1 || true
 
 # Thin LTO and debug info only slow the instrumented build down. No
-# `--cfg fuzzing`: rav1e would then link libfuzzer-sys, whose coverage hooks
-# clash with AFL++'s runtime (nothing of ours depends on that cfg).
+# `--cfg fuzzing`: nothing of ours depends on that cfg, and a dependency that
+# reads it may link libfuzzer-sys, whose coverage hooks clash with AFL++'s
+# runtime (rav1e did, when it was the AVIF encoder).
 AFL_NO_CFG_FUZZING=1 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_DEBUG=false \
 	cargo afl build --release -j2 --locked -p signet-fuzz --features afl --bins \
 	--target-dir "$target_dir"

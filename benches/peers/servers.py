@@ -18,6 +18,13 @@ Workloads (see the issue and docs/benchmarks.md):
   W4 a 200 MB original: whole-file GETs and 1 MiB Range requests vs nginx
   W5 peak RSS of each server during W1 at concurrency 8
   W6 signet's time from 0.5 to 24 MP sources, and throughput at concurrency 1–32
+  W7 AVIF output (fit 800x800) from the 2.7 and 12 MP sources: signet at
+      q50/q60 (libaom speed 9) against sharp at q50, effort 0 and its
+      default; CPU per image at concurrency 2, bytes, PSNR/SSIM
+  W8 AVIF, HEIC, TIFF and JPEG XL sources (made from the corpus by avifenc,
+      heif-enc, ImageMagick and cjxl) to a 512 px JPEG: signet vs sharp at
+      concurrency 2 where sharp reads the format, and `signet transform` vs
+      `vipsthumbnail` (Debian's libvips) as whole processes
   W12 progressive JPEG sources (jpegtran -progressive copies of the corpus
       photos) to fit 400x400 and 1024x1024, signet vs sharp at concurrency 2,
       with signet on the baseline twins for reference
@@ -46,6 +53,7 @@ LINKS = 10_000  # names per source for uncached runs: /u/{source}-NNNN.{ext}
 BIG_MB = 200
 JWT_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 PROGRESSIVE = ("2.7mp", "12mp", "24mp")  # W12 sources
+W8_FORMATS = ("avif", "heic", "tif", "jxl")  # W8 source formats, made from the JPEGs
 
 
 def free_port():
@@ -262,9 +270,29 @@ def prepare(args):
         if not made.exists() or made.stat().st_mtime < (corpus / f"{source}.jpg").stat().st_mtime:
             subprocess.run(["jpegtran", "-progressive", "-copy", "all", "-outfile", str(made),
                             str(corpus / f"{source}.jpg")], check=True)
-        os.link(made, media / made.name)
+        if not (media / made.name).exists():
+            os.link(made, media / made.name)
+    # W8: the same photos in the other source formats, by Debian's tools.
+    for source in ("2.7mp", "12mp"):
+        jpg = corpus / f"{source}.jpg"
+        for ext in W8_FORMATS:
+            made = corpus / f"{source}.{ext}"
+            if made.exists() and made.stat().st_mtime >= jpg.stat().st_mtime:
+                if not (media / made.name).exists():
+                    os.link(made, media / made.name)
+                continue
+            png = corpus / f"{source}-w8.png"
+            subprocess.run(["convert", str(jpg), str(png)], check=True)
+            cmd = {"avif": ["avifenc", "-s", "6", "--min", "15", "--max", "30", str(png), str(made)],
+                   "heic": ["heif-enc", "-q", "80", str(png), "-o", str(made)],
+                   "tif": ["convert", str(png), "-compress", "LZW", str(made)],
+                   "jxl": ["cjxl", str(png), str(made), "-d", "1"]}[ext]
+            subprocess.run(cmd, check=True, capture_output=True)
+            png.unlink()
+            os.link(made, media / made.name)
     for stem in ("0.5mp.jpg", "2.7mp.jpg", "12mp.jpg", "24mp.jpg", "2.7mp.png", "2.7mp.webp",
-                 *(f"{s}-prog.jpg" for s in PROGRESSIVE)):
+                 *(f"{s}-prog.jpg" for s in PROGRESSIVE),
+                 *(f"{s}.{e}" for s in ("2.7mp", "12mp") for e in W8_FORMATS)):
         name, ext = stem.rsplit(".", 1)
         for i in range(LINKS):
             os.link(corpus / stem, media / "u" / f"{name}-{i:04d}.{ext}")
@@ -357,12 +385,14 @@ http {{
 
 
 # "{n}" stands for the link number (see wrk()).
-def url_signet(server, source, ext, fmt="jpg", w=512, h=512):
-    return f"http://127.0.0.1:{server.port}/u/{source}-{{n}}.{ext}?w={w}&h={h}&q=80&format={fmt}"
+def url_signet(server, source, ext, fmt="jpg", w=512, h=512, q=80):
+    return f"http://127.0.0.1:{server.port}/u/{source}-{{n}}.{ext}?w={w}&h={h}&q={q}&format={fmt}"
 
 
-def url_sharp(server, source, ext, fmt="jpeg", w=512, h=512):
-    return f"http://127.0.0.1:{server.port}/u/{source}-{{n}}.{ext}?w={w}&h={h}&q=80&format={fmt}"
+def url_sharp(server, source, ext, fmt="jpeg", w=512, h=512, q=80, effort=None):
+    extra = "" if effort is None else f"&effort={effort}"
+    return (f"http://127.0.0.1:{server.port}/u/{source}-{{n}}.{ext}?w={w}&h={h}&q={q}"
+            f"&format={fmt}{extra}")
 
 
 def url_thumbor(server, source, ext, w=512, h=512):
@@ -421,7 +451,8 @@ def ssim(np, x, y):
 
 
 def whole_process(args, corpus, source, runs=5):
-    """`signet transform` vs `vipsthumbnail` on one file: mean wall ms."""
+    """`signet transform` vs `vipsthumbnail` on one file: mean wall ms
+    (None for a tool that cannot read the file)."""
     path = str(pathlib.Path(corpus) / source)
     cmds = {
         "signet transform": [args.signet, "transform", path, "--param", "w=512", "--param", "h=512",
@@ -430,7 +461,9 @@ def whole_process(args, corpus, source, runs=5):
     }
     out = {}
     for name, cmd in cmds.items():
-        subprocess.run(cmd, check=True, capture_output=True)
+        if subprocess.run(cmd, capture_output=True).returncode != 0:
+            out[name] = None
+            continue
         t = time.perf_counter()
         for _ in range(runs):
             subprocess.run(cmd, check=True, capture_output=True)
@@ -448,7 +481,7 @@ def main():
     ap.add_argument("--corpus", default=str(ROOT / "target/bench-corpus"))
     ap.add_argument("--out", default=str(ROOT / "target/bench"))
     ap.add_argument("--seconds", type=int, default=6, help="per measured cell")
-    ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6,W12")
+    ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6,W7,W8,W12")
     ap.add_argument("--baseline", help="an older signet binary: W3 then measures it side by side "
                     "with --signet (ABBA), for before/after figures of a change")
     args = ap.parse_args()
@@ -476,7 +509,7 @@ def machine():
 
 
 def run(args, only, work, media, servers):
-    if only & {"W1", "W2", "W5", "W6"}:
+    if only & {"W1", "W2", "W5", "W6", "W7"}:
         # Quality figures need numpy and libvips (the bench venv); W3 and W4
         # run with the system Python.
         import numpy as np
@@ -562,6 +595,44 @@ def run(args, only, work, media, servers):
                 cell = w6[f"conc {conc}"] = cells[f"conc {conc}"]
                 print(f"W6 2.7mp c={conc}: {cell['rps']:.1f} req/s p99 {cell['p99']:.0f} ms",
                       flush=True)
+        stopped(sharp)
+        stopped(signet)
+
+    if only & {"W7", "W8"}:
+        signet = started(start_signet(args, work, media, "signet-uncached", "1KiB"))
+        sharp = started(start_sharp(media))
+    if "W7" in only:
+        w7 = r.setdefault("W7", {})
+        for source in ("2.7mp", "12mp"):
+            variants = [("signet q50", url_signet(signet, source, "jpg", "avif", 800, 800, 50)),
+                        ("signet q60", url_signet(signet, source, "jpg", "avif", 800, 800, 60)),
+                        ("sharp q50 effort 0", url_sharp(sharp, source, "jpg", "avif", 800, 800, 50, 0)),
+                        ("sharp q50 default", url_sharp(sharp, source, "jpg", "avif", 800, 800, 50))]
+            cells = compare(args, [(name, signet if name.startswith("signet") else sharp, url)
+                                   for name, url in variants], 2, seconds=args.seconds * 2)
+            for name, url in variants:
+                cell = w7[f"{source} {name}"] = cells[name]
+                _, body = fetch(one(url))
+                cell["quality"] = quality(vips, np, media / f"{source}.jpg", body)
+                print(f"W7 {source} {name}: cpu {cell['cpu_ms']:.1f} ms, {cell['quality'][2]} bytes, "
+                      f"PSNR {cell['quality'][0]:.2f} dB SSIM {cell['quality'][1]:.4f}", flush=True)
+    if "W8" in only:
+        w8 = r.setdefault("W8", {})
+        for source in ("2.7mp", "12mp"):
+            for ext in W8_FORMATS:
+                cells = [("signet", signet, url_signet(signet, source, ext)),
+                         ("sharp", sharp, url_sharp(sharp, source, ext))]
+                # sharp's prebuilt libvips has no HEVC and no JPEG XL.
+                try:
+                    readable = fetch(one(cells[1][2]))[1][:3] == b"\xff\xd8\xff"
+                except urllib.error.HTTPError:
+                    readable = False
+                for name, cell in compare(args, cells if readable else cells[:1], 2).items():
+                    w8[f"{source}.{ext} {name}"] = cell
+                    print(f"W8 {source}.{ext} {name}: cpu {cell['cpu_ms']:.1f} ms", flush=True)
+                w8[f"{source}.{ext} process"] = whole_process(args, media, f"{source}.{ext}")
+                print(f"W8 {source}.{ext} process: {w8[f'{source}.{ext} process']}", flush=True)
+    if only & {"W7", "W8"}:
         stopped(sharp)
         stopped(signet)
 
@@ -699,6 +770,37 @@ def report(r):
                 f"| baseline signet (JWT) | {b['rps']:.0f} | {b['p50']:.2f} | {b['p99']:.2f} | {b['cpu_ms']:.3f} |",
                 f"| this build / baseline | {ratio(s['rps'], b['rps']):.2f}× | | | "
                 f"{ratio(s['cpu_ms'], b['cpu_ms']):.2f}× |"]
+    if "W7" in r:
+        w7 = r["W7"]
+        lines += ["### W7 — AVIF output, fit 800×800, concurrency 2", "",
+                  "| source | encoder | ms CPU / image | bytes | PSNR dB | SSIM | CPU / sharp effort 0 |",
+                  "|---|---|---:|---:|---:|---:|---:|"]
+        for source in ("2.7mp", "12mp"):
+            base = w7[f"{source} sharp q50 effort 0"]["cpu_ms"]
+            for name in ("signet q50", "signet q60", "sharp q50 effort 0", "sharp q50 default"):
+                c = w7[f"{source} {name}"]
+                psnr, ssim_, size, _ = c["quality"]
+                lines.append(f"| {source} | {name} | {c['cpu_ms']:.1f} | {size} | {psnr:.2f} | "
+                             f"{ssim_:.4f} | {ratio(c['cpu_ms'], base):.2f}× |")
+        lines.append("")
+    if "W8" in r:
+        w8 = r["W8"]
+        lines += ["### W8 — other source formats to a 512 px JPEG q80", "",
+                  "| source | signet ms CPU | sharp ms CPU | signet / sharp | signet transform ms | "
+                  "vipsthumbnail ms | ratio |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for source in ("2.7mp", "12mp"):
+            for ext in W8_FORMATS:
+                a = w8[f"{source}.{ext} signet"]
+                b = w8.get(f"{source}.{ext} sharp")
+                p = w8[f"{source}.{ext} process"]
+                s_, v = p["signet transform"], p["vipsthumbnail"]
+                fmt = lambda v, f="{:.1f}": "cannot read" if v is None else f.format(v)
+                sharp_ms = None if b is None else b["cpu_ms"]
+                by_sharp = "—" if b is None else f"{ratio(a['cpu_ms'], sharp_ms):.2f}×"
+                by_vips = "—" if None in (s_, v) else f"{ratio(s_, v):.2f}×"
+                lines.append(f"| {source}.{ext} | {a['cpu_ms']:.1f} | {fmt(sharp_ms)} | {by_sharp} | "
+                             f"{fmt(s_)} | {fmt(v)} | {by_vips} |")
+        lines.append("")
     if "W12" in r:
         w12 = r["W12"]
         lines += ["### W12 — progressive JPEG sources (jpegtran -progressive), concurrency 2", "",

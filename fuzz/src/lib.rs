@@ -47,7 +47,7 @@ use signet_auth::{
     mask_matches, md5_signature, scope_matches, verify_jwt, verify_md5, JwtOptions, Key, KeyKind,
     KeyRing,
 };
-use signet_transform::pipeline::{self, negotiate, Accepts, Format, Job, Limits};
+use signet_transform::pipeline::{self, negotiate, Accepts, Encoders, Format, Job, Limits};
 use signet_transform::{is_overlay, merge, parse_options, Layers, Options};
 
 /// The clock for token targets.
@@ -302,6 +302,7 @@ pub fn pipeline(data: &[u8]) -> bool {
         options: &options,
         target: negotiate(&options, Accepts::default(), false).target,
         watermark: None,
+        encoders: Encoders::default(),
     };
     let Ok(out) = pipeline::process(source, &job, &LIMITS) else {
         return false;
@@ -339,6 +340,7 @@ fn source_of(data: &[u8], family: &[Format]) -> bool {
         options: &options,
         target: negotiate(&options, Accepts::default(), false).target,
         watermark: None,
+        encoders: Encoders::default(),
     };
     let Ok(out) = pipeline::process(data, &job, &DECODER_LIMITS) else {
         return false;

@@ -3,7 +3,7 @@
 // stand-in for imgproxy that runs here. Benchmark code only (`make bench`).
 //
 //   node server.js PORT ROOT
-//   GET /<file>?w=512&h=512&q=80&format=jpeg|webp|avif  → fit inside w×h
+//   GET /<file>?w=512&h=512&q=80&format=jpeg|webp|avif[&effort=N]  → fit inside w×h
 "use strict";
 const http = require("node:http");
 const path = require("node:path");
@@ -26,11 +26,14 @@ http
     const h = Number(url.searchParams.get("h")) || null;
     const quality = Number(url.searchParams.get("q")) || 80;
     const format = url.searchParams.get("format") || "jpeg";
+    // sharp's own default unless asked (AVIF: 4 of 0-9).
+    const effort = url.searchParams.get("effort");
+    const options = effort === null ? { quality } : { quality, effort: Number(effort) };
     try {
       const body = await sharp(file)
         .rotate()
         .resize(w, h, { fit: "inside", withoutEnlargement: true })
-        .toFormat(format, { quality })
+        .toFormat(format, options)
         .toBuffer();
       res.writeHead(200, { "content-type": `image/${format}`, "content-length": body.length });
       res.end(body);

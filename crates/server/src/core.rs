@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use signet_auth::KeyRing;
 use signet_storage::{FsStore, ObjectKey, Store};
-use signet_transform::pipeline::Limits;
+use signet_transform::pipeline::{Encoders, Limits};
 
 use crate::admin::metrics::Metrics;
 use crate::config::{Config, StorageConfig, StorageKind};
@@ -57,6 +57,9 @@ impl Core {
                 max_source_pixels: limits.max_source_pixels,
                 max_output_pixels: limits.max_output_pixels,
                 max_metadata_bytes: limits.max_metadata_bytes,
+            },
+            encoders: Encoders {
+                avif_speed: config.avif_speed,
             },
             max_source_bytes: limits.max_source_bytes,
             timeout: limits.transform_timeout,

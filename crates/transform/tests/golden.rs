@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use image::{Rgba, RgbaImage};
 use signet_transform::parse_options;
-use signet_transform::pipeline::{negotiate, process, Accepts, Job, Limits};
+use signet_transform::pipeline::{negotiate, process, Accepts, Encoders, Job, Limits};
 
 const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
@@ -84,6 +84,7 @@ fn render(src: &[u8], query: &str) -> RgbaImage {
         options: &options,
         target: negotiate(&options, Accepts::default(), false).target,
         watermark: Some(&mark),
+        encoders: Encoders::default(),
     };
     let out = process(src, &job, &LIMITS).unwrap_or_else(|e| panic!("{query}: {e}"));
     image::load_from_memory(&out.bytes).unwrap().to_rgba8()

@@ -177,6 +177,9 @@ impl Config {
                 "must be above 0 (it closes connections that send their request head too slowly)",
             ));
         }
+        if self.avif_speed > 9 {
+            return Err(err("avif_speed", "must be from 0 to 9 (libaom's speeds)"));
+        }
         if !http_url(&self.public_url) {
             return Err(err("public_url", "must start with http:// or https://"));
         }

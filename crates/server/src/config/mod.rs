@@ -30,6 +30,9 @@ pub struct Config {
     pub public_url: String,
     /// Output format when a URL names none.
     pub default_format: DefaultFormat,
+    /// libaom speed for AVIF output, 0 (smallest) … 9 (fastest; sharp's
+    /// `effort: 0`). docs/formats.md has the measured trade-off.
+    pub avif_speed: u8,
     /// Profile applied to every image (empty: none).
     pub default_profile: String,
     /// Query names dropped before validation and caching (cache-busters).
@@ -56,6 +59,7 @@ impl Default for Config {
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
             public_url: String::new(),
             default_format: DefaultFormat::Original,
+            avif_speed: signet_transform::pipeline::Encoders::DEFAULT_AVIF_SPEED,
             default_profile: String::new(),
             ignore_params: vec!["v".into()],
             jwt_leeway: Duration::ZERO,

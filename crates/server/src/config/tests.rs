@@ -122,6 +122,10 @@ fn errors_name_file_key_and_reason() {
             "test.toml: default_format: line 1: unknown variant `bmp`, expected `original` or `optimal`",
         ),
         (
+            "avif_speed = 10",
+            "test.toml: avif_speed: must be from 0 to 9",
+        ),
+        (
             "log_format = \"xml\"",
             "test.toml: log_format: line 1: unknown variant `xml`",
         ),

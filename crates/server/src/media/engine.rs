@@ -13,7 +13,7 @@ use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use md5::{Digest, Md5};
 use moka::future::Cache;
 use signet_storage::{ObjectKey, ObjectMeta, Store};
-use signet_transform::pipeline::{self, Format, Job, Limits, Negotiated};
+use signet_transform::pipeline::{self, Encoders, Format, Job, Limits, Negotiated};
 use signet_transform::Options;
 use tokio::sync::Semaphore;
 
@@ -32,6 +32,7 @@ const MAX_PROFILE_BYTES: u64 = 64 << 10;
 /// What bounds transforms, from `[limits]` and `[cache]`.
 pub(crate) struct Settings {
     pub(crate) limits: Limits,
+    pub(crate) encoders: Encoders,
     pub(crate) max_source_bytes: u64,
     pub(crate) timeout: Duration,
     pub(crate) concurrency: usize,
@@ -223,6 +224,7 @@ impl Engine {
             options,
             target: negotiated.target,
             watermark: mark.as_ref().map(|m| &m.bytes[..]),
+            encoders: self.settings.encoders,
         };
         pipeline::process(&source, &job, &self.settings.limits).map_err(Error::Transform)
     }
@@ -340,12 +342,14 @@ impl Engine {
             bump(&self.metrics.transforms);
             let options = options.clone();
             let limits = self.settings.limits;
+            let encoders = self.settings.encoders;
             let metrics = self.metrics.clone();
             let work = tokio::task::spawn_blocking(move || {
                 let job = Job {
                     options: &options,
                     target: negotiated.target,
                     watermark: mark.as_ref().map(|m| &m.bytes[..]),
+                    encoders,
                 };
                 let started = std::time::Instant::now();
                 let result = pipeline::process(&source, &job, &limits);

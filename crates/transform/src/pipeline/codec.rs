@@ -2,7 +2,7 @@
 //! libjpeg-turbo with DCT shrink-on-load, the rest through `image`), colour
 //! management (embedded ICC profiles are converted to sRGB with `qcms`) and
 //! encoding (JPEG through libjpeg-turbo, WebP through libwebp, AVIF through
-//! `ravif`/rav1e, PNG and GIF through `image`).
+//! libheif/libaom, PNG and GIF through `image`).
 
 use std::io::Cursor;
 
@@ -368,6 +368,7 @@ pub(crate) fn encode(
     p: &Pixels,
     format: Format,
     settings: &Encode,
+    encoders: &super::Encoders,
 ) -> Result<super::Output, TransformError> {
     let fail = |e: String| TransformError::Encode(e);
     let bytes = match format {
@@ -431,21 +432,7 @@ pub(crate) fn encode(
                 .map_err(|e| fail(format!("webp: {e:?}")))?;
             memory.to_vec()
         }
-        Format::Avif => {
-            use rgb::FromSlice;
-            let encoder = ravif::Encoder::new()
-                .with_quality(f32::from(settings.quality))
-                .with_alpha_quality(f32::from(settings.quality))
-                .with_speed(AVIF_SPEED)
-                .with_num_threads(Some(1));
-            let (w, h) = (p.width as usize, p.height as usize);
-            let encoded = if p.channels == 4 {
-                encoder.encode_rgba(ravif::Img::new(p.data.as_rgba(), w, h))
-            } else {
-                encoder.encode_rgb(ravif::Img::new(p.data.as_rgb(), w, h))
-            };
-            encoded.map_err(|e| fail(format!("avif: {e}")))?.avif_file
-        }
+        Format::Avif => super::heif::encode_avif(p, settings, encoders.avif_speed)?,
         Format::Gif => {
             let rgba;
             let data = if p.channels == 4 {
@@ -474,9 +461,6 @@ pub(crate) fn encode(
         height: p.height,
     })
 }
-
-/// rav1e speed (0 slowest … 10 fastest) for AVIF output.
-const AVIF_SPEED: u8 = 8;
 
 /// RGBA over a white background, for formats without alpha.
 fn flatten_on_white(rgba: &[u8]) -> Vec<u8> {

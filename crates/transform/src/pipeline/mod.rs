@@ -132,13 +132,36 @@ pub fn negotiate(options: &Options, accepts: Accepts, default_optimal: bool) -> 
     }
 }
 
-/// One transform: the effective options, the negotiated target, and the
-/// watermark image's bytes when `watermark` is set.
+/// One transform: the effective options, the negotiated target, the
+/// watermark image's bytes when `watermark` is set, and the encoder
+/// settings of the server's config.
 #[derive(Debug, Clone, Copy)]
 pub struct Job<'a> {
     pub options: &'a Options,
     pub target: Target,
     pub watermark: Option<&'a [u8]>,
+    pub encoders: Encoders,
+}
+
+/// Encoder settings that are the operator's, not the URL's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoders {
+    /// libaom's speed for AVIF output, 0 (smallest files) … 9 (fastest);
+    /// docs/benchmarks.md (W7) has the measured trade-off.
+    pub avif_speed: u8,
+}
+
+impl Encoders {
+    /// The fastest AVIF setting: sharp's `effort: 0`.
+    pub const DEFAULT_AVIF_SPEED: u8 = 9;
+}
+
+impl Default for Encoders {
+    fn default() -> Encoders {
+        Encoders {
+            avif_speed: Encoders::DEFAULT_AVIF_SPEED,
+        }
+    }
 }
 
 fn check_source(width: u32, height: u32, limits: &Limits) -> Result<(), TransformError> {
@@ -241,7 +264,7 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
         Target::Source | Target::Family if p.has_alpha() => Format::Png,
         Target::Source | Target::Family => Format::Jpeg,
     };
-    codec::encode(&p, out_format, &plan.encode)
+    codec::encode(&p, out_format, &plan.encode, &job.encoders)
 }
 
 /// The pipeline's stages one at a time, for benchmarks (`benches/engine.rs`).
@@ -284,7 +307,7 @@ pub mod stages {
         let options = parse_options([("q", q.as_str())])
             .map_err(|_| TransformError::Invalid(format!("q={quality}: must be from 1 to 100")))?;
         let plan = crate::plan::Plan::new(&options);
-        codec::encode(&image.0, format, &plan.encode).map(|o| o.bytes)
+        codec::encode(&image.0, format, &plan.encode, &super::Encoders::default()).map(|o| o.bytes)
     }
 
     /// A JPEG's 1/8-scale RGB pixels decoded from the whole stream and from

@@ -475,10 +475,18 @@ mod against_libjpeg {
             quality: 85,
             progressive: true,
             subsampling,
+            avif_subsampling: Subsampling::Sub444,
         };
         // Photo-like (gradients, edges, noise): every AC band carries data.
         let photo = stages::synthetic(w, h).into_pixels();
-        encode(&photo, Format::Jpeg, &settings).unwrap().bytes
+        encode(
+            &photo,
+            Format::Jpeg,
+            &settings,
+            &crate::pipeline::Encoders::default(),
+        )
+        .unwrap()
+        .bytes
     }
 
     fn at_eighth(data: &[u8]) -> (usize, usize, Vec<u8>) {
@@ -571,9 +579,17 @@ mod against_libjpeg {
             quality: 85,
             progressive: false,
             subsampling: Subsampling::Sub420,
+            avif_subsampling: Subsampling::Sub444,
         };
         let photo = stages::synthetic(320, 240).into_pixels();
-        let baseline = encode(&photo, Format::Jpeg, &settings).unwrap().bytes;
+        let baseline = encode(
+            &photo,
+            Format::Jpeg,
+            &settings,
+            &crate::pipeline::Encoders::default(),
+        )
+        .unwrap()
+        .bytes;
         assert_eq!(dc_only(&baseline), Err(Unfit::NotProgressive));
     }
 }

@@ -25,6 +25,7 @@ fn run_with(src: &[u8], options: &Options) -> Result<Output, TransformError> {
         options,
         target,
         watermark: None,
+        encoders: Encoders::default(),
     };
     process(src, &job, &LIMITS)
 }
@@ -57,15 +58,25 @@ fn gradient(w: u32, h: u32, channels: u8) -> Pixels {
 }
 
 fn jpeg(w: u32, h: u32) -> Vec<u8> {
-    codec::encode(&gradient(w, h, 3), Format::Jpeg, &encoding(95))
-        .unwrap()
-        .bytes
+    codec::encode(
+        &gradient(w, h, 3),
+        Format::Jpeg,
+        &encoding(95),
+        &Encoders::default(),
+    )
+    .unwrap()
+    .bytes
 }
 
 fn png(w: u32, h: u32, channels: u8) -> Vec<u8> {
-    codec::encode(&gradient(w, h, channels), Format::Png, &encoding(80))
-        .unwrap()
-        .bytes
+    codec::encode(
+        &gradient(w, h, channels),
+        Format::Png,
+        &encoding(80),
+        &Encoders::default(),
+    )
+    .unwrap()
+    .bytes
 }
 
 fn decode_any(bytes: &[u8]) -> image::DynamicImage {
@@ -341,7 +352,7 @@ fn swapped_icc() -> Vec<u8> {
 #[test]
 fn embedded_icc_profiles_are_converted_to_srgb() {
     let red = Pixels::filled(32, 32, [255, 0, 0, 255]);
-    let plain = codec::encode(&red, Format::Jpeg, &encoding(95))
+    let plain = codec::encode(&red, Format::Jpeg, &encoding(95), &Encoders::default())
         .unwrap()
         .bytes;
     let icc = swapped_icc();
@@ -440,6 +451,7 @@ fn geometry_errors_are_client_errors() {
         options: &opts(&[("watermark", "/w.png")]),
         target: Target::Source,
         watermark: Some(b"not an image"),
+        encoders: Encoders::default(),
     };
     assert!(matches!(
         process(&src, &wm, &LIMITS),
@@ -491,9 +503,14 @@ fn webp_with_icc(simple: &[u8], w: u32, h: u32, icc: &[u8]) -> Vec<u8> {
 fn webp_sources_decode_with_libwebp_like_the_reference() {
     // Lossy, no alpha: the same pixels as the pure-Rust decoder, give or
     // take rounding in chroma upsampling.
-    let lossy = codec::encode(&gradient(96, 64, 3), Format::WebP, &encoding(90))
-        .unwrap()
-        .bytes;
+    let lossy = codec::encode(
+        &gradient(96, 64, 3),
+        Format::WebP,
+        &encoding(90),
+        &Encoders::default(),
+    )
+    .unwrap()
+    .bytes;
     let p = decode_whole(&lossy);
     assert_eq!((p.width, p.height, p.channels), (96, 64, 3));
     let reference = webp_by_image(&lossy);
@@ -522,7 +539,7 @@ fn webp_sources_decode_with_libwebp_like_the_reference() {
 
     // An embedded profile is applied, as for JPEG.
     let red = Pixels::filled(32, 32, [255, 0, 0, 255]);
-    let plain = codec::encode(&red, Format::WebP, &encoding(95))
+    let plain = codec::encode(&red, Format::WebP, &encoding(95), &Encoders::default())
         .unwrap()
         .bytes;
     assert_eq!(&plain[12..16], b"VP8 ", "a simple lossy file");
@@ -594,6 +611,40 @@ fn avif_output_decodes_as_a_source() {
     // format=original for a source signet cannot write: AVIF it can.
     let same = run(&avif, &[("w", "40")]).unwrap();
     assert_eq!(same.format, Format::Avif);
+}
+
+#[test]
+fn avif_output_keeps_alpha_and_follows_the_speed() {
+    let mut rgba = gradient(64, 48, 4);
+    for (i, px) in rgba.data.chunks_exact_mut(4).enumerate() {
+        px[3] = if i % 64 < 32 { 255 } else { 60 };
+    }
+    let plan = crate::plan::Plan::new(&opts(&[("q", "70")]));
+    let fast = codec::encode(
+        &rgba,
+        Format::Avif,
+        &plan.encode,
+        &Encoders { avif_speed: 9 },
+    )
+    .unwrap()
+    .bytes;
+    let slow = codec::encode(
+        &rgba,
+        Format::Avif,
+        &plan.encode,
+        &Encoders { avif_speed: 4 },
+    )
+    .unwrap()
+    .bytes;
+    assert_ne!(fast, slow, "the speed reaches libaom");
+    let back = run(&fast, &[("format", "png")]).unwrap();
+    let px = decode_any(&back.bytes).to_rgba8();
+    assert!(close(px.get_pixel(10, 10).0[3], 255, 2));
+    assert!(
+        close(px.get_pixel(50, 10).0[3], 60, 6),
+        "{:?}",
+        px.get_pixel(50, 10)
+    );
 }
 
 #[test]
