@@ -37,15 +37,17 @@ test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browse
 
 # Tools that make the test media at test time: jpegtran, ffmpeg, and for
 # the source-format corpus ImageMagick, libavif's avifenc, libheif's
-# heif-enc, libjxl's cjxl, exiftool, a real photo (MATE's wallpapers) and
-# colord's RGB profiles (Adobe RGB, ProPhoto).
+# heif-enc, libjxl's cjxl, exiftool, a real photo (MATE's wallpapers),
+# colord's RGB profiles (Adobe RGB, ProPhoto) and Ghostscript's CMYK one
+# (libgs-common: ICC files only).
 IMAGE_TOOLS := libjpeg-turbo-progs ffmpeg imagemagick libavif-bin libheif-examples libjxl-tools \
-	libimage-exiftool-perl mate-backgrounds colord-data
+	libimage-exiftool-perl mate-backgrounds colord-data libgs-common
 image-tools:
 	@command -v jpegtran >/dev/null && command -v ffmpeg >/dev/null && command -v avifenc >/dev/null \
 		&& command -v heif-enc >/dev/null && command -v cjxl >/dev/null && command -v exiftool >/dev/null \
 		&& test -x /usr/bin/convert && test -f /usr/share/backgrounds/mate/nature/LadyBird.jpg \
-		&& test -f /usr/share/color/icc/colord/AdobeRGB1998.icc || \
+		&& test -f /usr/share/color/icc/colord/AdobeRGB1998.icc \
+		&& test -f /usr/share/color/icc/ghostscript/default_cmyk.icc || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(IMAGE_TOOLS); }
 
 BROWSER := tests/browser

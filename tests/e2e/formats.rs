@@ -17,6 +17,8 @@ use crate::harness::{config, Media, Server};
 
 const PHOTO: &str = "/usr/share/backgrounds/mate/nature/LadyBird.jpg";
 const ICC: &str = "/usr/share/color/icc/colord";
+/// Ghostscript's default CMYK profile (Debian's `libgs-common`), test data.
+const CMYK_ICC: &str = "/usr/share/color/icc/ghostscript/default_cmyk.icc";
 /// PNGs without gAMA/cHRM/sRGB chunks: every tool reads them as sRGB.
 const PLAIN_PNG: &str = "png:exclude-chunks=gAMA,cHRM,sRGB,bKGD,date,tIME";
 
@@ -29,9 +31,10 @@ fn tools_ready() -> bool {
             .output()
             .is_ok_and(|o| o.status.success())
     }) && Path::new(PHOTO).exists()
-        && Path::new(ICC).join("AdobeRGB1998.icc").exists();
+        && Path::new(ICC).join("AdobeRGB1998.icc").exists()
+        && Path::new(CMYK_ICC).exists();
     signet_testkit::require_peer(
-        "ImageMagick, avifenc, heif-enc, cjxl, MATE's wallpapers and colord's profiles",
+        "ImageMagick, avifenc, heif-enc, cjxl, MATE's wallpapers, colord's and Ghostscript's profiles",
         ready,
         "run `make test-deps`",
     )
@@ -63,8 +66,11 @@ struct Case {
 }
 
 #[rustfmt::skip]
-const CASES: [Case; 28] = [
+const CASES: [Case; 29] = [
     case("cmyk.jpg", "convert pristine.png -colorspace CMYK cmyk.jpg", "ref.png", 45.0),
+    // A CMYK JPEG with its print profile (Ghostscript's default CMYK),
+    // against lcms' relative-colorimetric conversion by ImageMagick.
+    case("cmyk-icc.jpg", "convert pristine.png -profile @srgb -profile @cmyk -quality 92 cmyk-icc.jpg", "ref-cmyk-icc.png", 44.0),
     case("adobe.jpg", "convert pristine.png -profile @srgb -profile @adobe -quality 92 adobe.jpg", "ref.png", 44.0),
     case("rgb8-lzw.tif", "convert pristine.png -compress LZW rgb8-lzw.tif", "ref.png", 48.0),
     case("rgb16-zip.tif", "convert rgb16.png -compress Zip rgb16-zip.tif", "ref.png", 45.0),
@@ -122,6 +128,7 @@ fn expand(step: &str) -> Vec<String> {
             "@srgb" => vec![format!("{ICC}/sRGB.icc")],
             "@adobe" => vec![format!("{ICC}/AdobeRGB1998.icc")],
             "@prophoto" => vec![format!("{ICC}/ProPhotoRGB.icc")],
+            "@cmyk" => vec![CMYK_ICC.to_string()],
             other => vec![other.to_string()],
         })
         .collect()
@@ -145,9 +152,10 @@ const BEFORE: [&str; 11] = [
 ];
 
 /// References made from the cases' own files: ImageMagick's CMYK
-/// conversion, the Adobe RGB file with its profile ignored, and
+/// conversions (with and without a profile), the Adobe RGB file with its profile ignored, and
 /// ImageMagick's reading of the palette PNG.
-const AFTER: [&str; 3] = [
+const AFTER: [&str; 4] = [
+    "convert cmyk-icc.jpg -intent Relative -profile @srgb -resize 400x @plain ref-cmyk-icc.png",
     "convert cmyk.jpg -colorspace sRGB -resize 400x @plain ref-cmyk.png",
     "convert adobe.jpg +profile * -resize 400x @plain ref-ignored.png",
     "convert palette.png -resize 400x @plain ref-palette.png",
