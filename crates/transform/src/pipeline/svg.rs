@@ -12,8 +12,9 @@
 //! - no `href` that leaves the document: only `#fragment` and `data:` ones
 //!   (a link on `<a>` excepted, it loads nothing), so a file cannot make
 //!   signet read `/etc/passwd`, another bucket key or a URL;
-//! - embedded `data:` rasters only as PNG, JPEG, GIF or WebP whose header is
-//!   within the pixel limit; embedded SVG documents are not drawn;
+//! - embedded `data:` images only as PNG, JPEG, GIF or WebP whose header is
+//!   within the pixel limit; anything else (an embedded SVG document too,
+//!   which is never parsed) refuses the document;
 //! - text in the bundled DejaVu faces only, never the host's fonts;
 //! - a panic in the renderer is caught and reported as a bad source.
 //!
@@ -151,18 +152,18 @@ fn parse(data: &[u8], max_pixels: u64) -> Result<usvg::Tree, TransformError> {
 /// An embedded `data:` raster, when its header is one `resvg` draws and
 /// within the pixel limit.
 fn embedded(data: Arc<Vec<u8>>, max_pixels: u64) -> Option<ImageKind> {
+    // By format first: an embedded SVG is never parsed (no recursion).
     let format = codec::sniff(&data)?;
+    let kind: fn(Arc<Vec<u8>>) -> ImageKind = match format {
+        codec::Format::Png => ImageKind::PNG,
+        codec::Format::Jpeg => ImageKind::JPEG,
+        codec::Format::Gif => ImageKind::GIF,
+        codec::Format::WebP => ImageKind::WEBP,
+        _ => return None,
+    };
     let header = codec::probe(&data, format).ok()?;
-    if u64::from(header.width) * u64::from(header.height) > max_pixels {
-        return None;
-    }
-    match format {
-        codec::Format::Png => Some(ImageKind::PNG(data)),
-        codec::Format::Jpeg => Some(ImageKind::JPEG(data)),
-        codec::Format::Gif => Some(ImageKind::GIF(data)),
-        codec::Format::WebP => Some(ImageKind::WEBP(data)),
-        _ => None,
-    }
+    let pixels = u64::from(header.width) * u64::from(header.height);
+    (pixels <= max_pixels).then(|| kind(data))
 }
 
 /// The bundled faces, loaded once, as the only fonts SVG text can use.
@@ -389,5 +390,12 @@ mod tests {
             Err(TransformError::NotAnImage(why)) => assert!(why.contains("embedded"), "{why}"),
             other => panic!("{other:?}"),
         }
+        // An SVG inside an SVG is refused, not parsed.
+        let inner = format!(r#"<svg {NS} width="9" height="9"/>"#);
+        let nested = format!(
+            r#"<svg {NS} width="30" height="30"><image width="30" height="30" href="data:image/svg+xml;base64,{}"/></svg>"#,
+            base64::engine::general_purpose::STANDARD.encode(inner)
+        );
+        assert!(refused(&nested).contains("embedded"));
     }
 }
