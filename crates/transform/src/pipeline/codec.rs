@@ -1,6 +1,7 @@
 //! Formats: sniffing, header-only probing, decoding (JPEG through
-//! libjpeg-turbo with DCT shrink-on-load, the rest through `image`), colour
-//! management (embedded ICC profiles are converted to sRGB with `qcms`) and
+//! libjpeg-turbo with DCT shrink-on-load, still WebP through libwebp, AVIF
+//! and HEIC through libheif (`heif.rs`), JPEG XL (`jxl.rs`), SVG (`svg.rs`),
+//! the rest through `image`), colour management (`colour.rs`) and
 //! encoding (JPEG through libjpeg-turbo, WebP through libwebp, AVIF through
 //! libheif/libaom, PNG and GIF through `image`).
 
