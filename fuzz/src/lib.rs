@@ -298,21 +298,20 @@ pub fn pipeline(data: &[u8]) -> bool {
     };
     let text = PIPELINE_OPTIONS[usize::from(pick) % PIPELINE_OPTIONS.len()];
     let options = parse_options(pairs(text)).expect("fixed option sets are valid");
+    transformed(source, &options, &LIMITS).is_some()
+}
+
+/// `source` through the pipeline as the server runs it for a client
+/// without `Accept`; a result is checked: non-empty, within the output
+/// limit, and it reads back at the size reported.
+fn transformed(source: &[u8], options: &Options, limits: &Limits) -> Option<pipeline::Output> {
     let job = Job {
-        options: &options,
-        target: negotiate(&options, Accepts::default(), false).target,
+        options,
+        target: negotiate(options, Accepts::default(), false).target,
         watermark: None,
         encoders: Encoders::default(),
     };
-    let Ok(out) = pipeline::process(source, &job, &LIMITS) else {
-        return false;
-    };
-    check_output(&out, &LIMITS);
-    true
-}
-
-/// Non-empty, within the output limit, and reads back at the size reported.
-fn check_output(out: &pipeline::Output, limits: &Limits) {
+    let out = pipeline::process(source, &job, limits).ok()?;
     assert!(!out.bytes.is_empty(), "empty output");
     assert!(
         u64::from(out.width) * u64::from(out.height) <= limits.max_output_pixels,
@@ -320,6 +319,7 @@ fn check_output(out: &pipeline::Output, limits: &Limits) {
     );
     let size = pipeline::dimensions(&out.bytes).expect("our output reads back");
     assert_eq!(size, (out.width, out.height), "reported size differs");
+    Some(out)
 }
 
 /// Limits of the per-decoder targets: small enough that a fuzzed header
@@ -336,17 +336,10 @@ fn source_of(data: &[u8], family: &[Format]) -> bool {
         return false;
     }
     let options = parse_options([("w", "48"), ("format", "png")]).expect("fixed options");
-    let job = Job {
-        options: &options,
-        target: negotiate(&options, Accepts::default(), false).target,
-        watermark: None,
-        encoders: Encoders::default(),
-    };
-    let Ok(out) = pipeline::process(data, &job, &DECODER_LIMITS) else {
+    let Some(out) = transformed(data, &options, &DECODER_LIMITS) else {
         return false;
     };
     assert_eq!(out.format, Format::Png, "asked for PNG");
-    check_output(&out, &DECODER_LIMITS);
     true
 }
 

@@ -66,7 +66,7 @@ struct Case {
 }
 
 #[rustfmt::skip]
-const CASES: [Case; 29] = [
+const CASES: [Case; 30] = [
     case("cmyk.jpg", "convert pristine.png -colorspace CMYK cmyk.jpg", "ref.png", 45.0),
     // A CMYK JPEG with its print profile (Ghostscript's default CMYK),
     // against lcms' relative-colorimetric conversion by ImageMagick.
@@ -99,6 +99,8 @@ const CASES: [Case; 29] = [
     case("lossy.jxl", "cjxl pristine.png lossy.jxl -d 1", "ref.png", 40.0),
     case("lossless16.jxl", "cjxl rgb16.png lossless16.jxl -d 0", "ref.png", 45.0),
     case("adobe.jxl", "convert adobe.jpg adobe.png; cjxl adobe.png adobe.jxl -d 1", "ref.png", 40.0),
+    // Lossless keeps the pixels in Adobe RGB, described by the ICC profile.
+    case("adobe-lossless.jxl", "cjxl adobe.png adobe-lossless.jxl -d 0", "ref.png", 44.0),
 ];
 
 const fn case(
@@ -351,4 +353,47 @@ fn truncated_copies_of_every_format_are_a_fast_422() {
             "after {target}"
         );
     }
+}
+
+#[test]
+fn svg_stays_a_vector_and_avif_speed_reaches_the_encoder() {
+    let Some((media, dir)) = corpus() else { return };
+    std::fs::write(
+        dir.join("shape.svg"),
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60"><rect width="60" height="60" fill="#c00"/></svg>"##,
+    )
+    .unwrap();
+    let optimal = Server::start(&config(&media.root(), "default_format = \"optimal\""));
+    let accept = [("Accept", "image/avif,image/webp,*/*")];
+    // No options: the vector file itself, even where rasters are negotiated.
+    let r = optimal.send("GET", "/public/formats/shape.svg", &accept);
+    assert_eq!(r.header("content-type"), Some("image/svg+xml"));
+    assert_eq!(r.body, std::fs::read(dir.join("shape.svg")).unwrap());
+    let raster = optimal.send("GET", "/public/formats/photo.heic", &accept);
+    assert_eq!(raster.header("content-type"), Some("image/avif"));
+    // With options: rasterised at the size asked for.
+    // Drawn at 240 px, not scaled up from a 120 px bitmap: the edge stays
+    // one pixel sharp.
+    let big = pixels(
+        &optimal
+            .get("/public/formats/shape.svg?w=240&format=png")
+            .body,
+    );
+    assert_eq!(big.dimensions(), (240, 120));
+    assert_eq!(big.get_pixel(119, 60).0, [204, 0, 0, 255]);
+    assert_eq!(big.get_pixel(120, 60).0[3], 0);
+    let r = optimal.get("/public/formats/shape.svg?w=60&format=png");
+    let png = pixels(&r.body);
+    assert_eq!(png.dimensions(), (60, 30));
+    assert_eq!(png.get_pixel(10, 10).0, [204, 0, 0, 255]);
+    assert_eq!(png.get_pixel(50, 10).0[3], 0);
+    drop(optimal);
+
+    // avif_speed from the config is the encoder's: another speed, other bytes.
+    let target = "/public/formats/rgb.bmp?w=300&format=avif";
+    let fast = Server::start(&config(&media.root(), "")).get(target);
+    let slow = Server::start(&config(&media.root(), "avif_speed = 3")).get(target);
+    assert_eq!(fast.header("content-type"), Some("image/avif"));
+    assert_eq!(slow.header("content-type"), Some("image/avif"));
+    assert_ne!(fast.body, slow.body);
 }

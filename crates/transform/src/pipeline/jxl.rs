@@ -40,7 +40,14 @@ pub(crate) fn decode(data: &[u8], header: &Header) -> Result<Pixels, TransformEr
         return Err(failed("the image changed size between reads"));
     }
     let embedded_icc = image.original_icc().map(<[u8]>::to_vec);
-    image.request_color_encoding(EnumColourEncoding::srgb(RenderingIntent::Relative));
+    // An XYB image (lossy) or an enumerated encoding is rendered to sRGB by
+    // the decoder. Pixels stored in an ICC-described space (lossless with a
+    // profile) need a colour engine the decoder lacks: they are rendered as
+    // stored and converted with qcms below.
+    let icc_described = embedded_icc.is_some() && !image.image_header().metadata.xyb_encoded;
+    if !icc_described {
+        image.request_color_encoding(EnumColourEncoding::srgb(RenderingIntent::Relative));
+    }
     let render = image.render_frame(0).map_err(failed)?;
     let mut stream = render.stream();
     let (w, h, channels) = (stream.width(), stream.height(), stream.channels());
@@ -67,9 +74,7 @@ pub(crate) fn decode(data: &[u8], header: &Header) -> Result<Pixels, TransformEr
         channels,
         data,
     };
-    // Without a colour engine the decoder cannot leave an ICC-described
-    // encoding; then the profile is applied here.
-    if image.rendered_cicp().is_none() {
+    if icc_described {
         colour::to_srgb(&mut p, embedded_icc.as_deref());
     }
     Ok(p)

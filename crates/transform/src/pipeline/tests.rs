@@ -620,22 +620,11 @@ fn avif_output_keeps_alpha_and_follows_the_speed() {
         px[3] = if i % 64 < 32 { 255 } else { 60 };
     }
     let plan = crate::plan::Plan::new(&opts(&[("q", "70")]));
-    let fast = codec::encode(
-        &rgba,
-        Format::Avif,
-        &plan.encode,
-        &Encoders { avif_speed: 9 },
-    )
-    .unwrap()
-    .bytes;
-    let slow = codec::encode(
-        &rgba,
-        Format::Avif,
-        &plan.encode,
-        &Encoders { avif_speed: 4 },
-    )
-    .unwrap()
-    .bytes;
+    let [fast, slow] = [9, 4].map(|avif_speed| {
+        codec::encode(&rgba, Format::Avif, &plan.encode, &Encoders { avif_speed })
+            .unwrap()
+            .bytes
+    });
     assert_ne!(fast, slow, "the speed reaches libaom");
     let back = run(&fast, &[("format", "png")]).unwrap();
     let px = decode_any(&back.bytes).to_rgba8();
