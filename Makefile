@@ -39,12 +39,13 @@ test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browse
 # the source-format corpus ImageMagick, libavif's avifenc, libheif's
 # heif-enc, libjxl's cjxl, exiftool, a real photo (MATE's wallpapers),
 # colord's RGB profiles (Adobe RGB, ProPhoto) and Ghostscript's CMYK one
-# (libgs-common: ICC files only).
+# (libgs-common: ICC files only), libwebp's img2webp (webp) for animations.
 IMAGE_TOOLS := libjpeg-turbo-progs ffmpeg imagemagick libavif-bin libheif-examples libjxl-tools \
-	libimage-exiftool-perl mate-backgrounds colord-data libgs-common
+	libimage-exiftool-perl mate-backgrounds colord-data libgs-common webp
 image-tools:
 	@command -v jpegtran >/dev/null && command -v ffmpeg >/dev/null && command -v avifenc >/dev/null \
 		&& command -v heif-enc >/dev/null && command -v cjxl >/dev/null && command -v exiftool >/dev/null \
+		&& command -v img2webp >/dev/null \
 		&& test -x /usr/bin/convert && test -f /usr/share/backgrounds/mate/nature/LadyBird.jpg \
 		&& test -f /usr/share/color/icc/colord/AdobeRGB1998.icc \
 		&& test -f /usr/share/color/icc/ghostscript/default_cmyk.icc || \

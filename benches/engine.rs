@@ -17,6 +17,7 @@ const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_pixels: 40_000_000,
     max_metadata_bytes: 8 << 20,
+    max_animation_frames: 1000,
 };
 
 fn decode(c: &mut Criterion) {
@@ -99,6 +100,7 @@ fn whole(c: &mut Criterion) {
                     target: Target::Exact(Format::Jpeg),
                     watermark: None,
                     encoders: Encoders::default(),
+                    deadline: None,
                 };
                 pipeline::process(black_box(&source), &job, &LIMITS).unwrap()
             })

@@ -213,12 +213,13 @@ def svg_with(body: str, size: str = 'width="10" height="10"') -> bytes:
     return f'<svg {SVG_NS} {size}>{body}</svg>'.encode()
 
 
-def gif_frames(count: int, screen: int) -> bytes:
-    """A GIF89a with `count` 1×1 frames on a `screen`×`screen` canvas."""
+def gif_frames(count: int, screen: int, delay_cs: int = 1, frame_size: int = 1) -> bytes:
+    """A GIF89a with `count` frames on a `screen`×`screen` canvas, each
+    claiming `frame_size`×`frame_size` with one pixel of LZW data."""
     head = b"GIF89a" + struct.pack("<HH", screen, screen) + b"\x80\x00\x00"  # 2-colour table
     table = b"\x00\x00\x00\xff\xff\xff"
-    frame = (b"\x21\xf9\x04\x00\x01\x00\x00\x00"       # graphic control: 10 ms
-             + b"\x2c" + struct.pack("<HHHH", 0, 0, 1, 1) + b"\x00"
+    frame = (b"\x21\xf9\x04\x00" + struct.pack("<H", delay_cs) + b"\x00\x00"  # graphic control
+             + b"\x2c" + struct.pack("<HHHH", 0, 0, frame_size, frame_size) + b"\x00"
              + b"\x02\x02\x44\x01\x00")                 # LZW min 2: one pixel
     loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
     return head + table + loop + frame * count + b"\x3b"
@@ -253,6 +254,14 @@ def main() -> None:
         "AVIF claiming 65535×65535 with no image data")
     add("gif-10000-frames.gif", gif_frames(10000, 1000), "w=10", 422,
         "10 000 frames on a 1000×1000 canvas: every frame counts against the pixel limit")
+    add("gif-65535-frames.gif", gif_frames(65535, 1), "w=10", 422,
+        "65 535 frames of 1×1: over `max_animation_frames`, refused by the container walk")
+    add("gif-frame-over-screen.gif", gif_frames(2, 4, frame_size=60000), "w=10", 422,
+        "two 60000×60000 frames on a 4×4 screen: the decoder's allocation cap refuses the first")
+    add("gif-zero-delays.gif", gif_frames(50, 10, delay_cs=0), "w=5", 200,
+        "50 frames with zero delays: kept animated, the delays kept at zero")
+    add("gif-truncated-last.gif", gif_frames(20, 10)[:-4], "w=5", 200,
+        "the last frame's data cut off: the frames before it")
     add("truncated.jpg", photo[: len(photo) // 3], "w=10", 422, "the first third of a JPEG")
     add("zero.jpg", b"", "w=10", 422, "zero bytes")
     add("garbage.jpg", random.Random(3).randbytes(100_000), "w=10", 422, "random bytes")

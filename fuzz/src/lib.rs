@@ -58,6 +58,7 @@ pub const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_pixels: 40_000_000,
     max_metadata_bytes: 8 << 20,
+    max_animation_frames: 1000,
 };
 
 const JWT_SECRET: &[u8] = b"fuzz-jwt-secret-0123456789abcdef";
@@ -310,6 +311,7 @@ fn transformed(source: &[u8], options: &Options, limits: &Limits) -> Option<pipe
         target: negotiate(options, Accepts::default(), false).target,
         watermark: None,
         encoders: Encoders::default(),
+        deadline: None,
     };
     let out = pipeline::process(source, &job, limits).ok()?;
     assert!(!out.bytes.is_empty(), "empty output");
@@ -328,6 +330,7 @@ const DECODER_LIMITS: Limits = Limits {
     max_source_pixels: 4_000_000,
     max_output_pixels: 4_000_000,
     max_metadata_bytes: 1 << 20,
+    max_animation_frames: 200,
 };
 
 /// A source of one of `family` through the pipeline at `w=48`, as PNG.

@@ -3,6 +3,7 @@
 // Helpers are `pub` for the sibling modules of this test binary.
 #![allow(unreachable_pub)]
 
+mod animation;
 mod api;
 mod auth;
 mod bad_input;

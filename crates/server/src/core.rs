@@ -57,6 +57,7 @@ impl Core {
                 max_source_pixels: limits.max_source_pixels,
                 max_output_pixels: limits.max_output_pixels,
                 max_metadata_bytes: limits.max_metadata_bytes,
+                max_animation_frames: limits.max_animation_frames,
             },
             encoders: Encoders {
                 avif_speed: config.avif_speed,

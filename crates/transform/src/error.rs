@@ -19,12 +19,28 @@ pub enum TransformError {
         height: u64,
         limit: u64,
     },
+    /// An animation with more frames than the limit.
+    #[error("source is an animation of {frames} frames, over the limit of {limit}")]
+    TooManyFrames { frames: u64, limit: u64 },
     /// The source's metadata (inflated where compressed) exceeds the limit.
     #[error("source metadata is at least {bytes} bytes, over the limit of {limit} bytes")]
     MetadataTooLarge { bytes: u64, limit: u64 },
     /// The requested output would exceed the output pixel limit.
     #[error("output would be {width}x{height}, over the limit of {limit} pixels")]
     OutputTooLarge { width: u64, height: u64, limit: u64 },
+    /// An animation's output frames together would exceed the pixel limit.
+    #[error(
+        "output would be {frames} frames of {width}x{height}, over the limit of {limit} pixels"
+    )]
+    AnimationOutputTooLarge {
+        frames: u64,
+        width: u64,
+        height: u64,
+        limit: u64,
+    },
+    /// The job's deadline (`transform_timeout`) passed between two frames.
+    #[error("the transform timed out")]
+    TimedOut,
     /// Options that are valid alone but not for this image (e.g. a crop that
     /// starts outside it): a client error, shown as `name=value: reason`.
     #[error("{0}")]
@@ -45,6 +61,7 @@ impl TransformError {
             TransformError::NotAnImage(_)
                 | TransformError::SourceTooLarge { .. }
                 | TransformError::AnimationTooLarge { .. }
+                | TransformError::TooManyFrames { .. }
                 | TransformError::MetadataTooLarge { .. }
         )
     }

@@ -17,6 +17,7 @@ const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_pixels: 40_000_000,
     max_metadata_bytes: 8 << 20,
+    max_animation_frames: 1000,
 };
 
 /// Largest per-channel difference allowed, and the largest mean difference.
@@ -85,6 +86,7 @@ fn render(src: &[u8], query: &str) -> RgbaImage {
         target: negotiate(&options, Accepts::default(), false).target,
         watermark: Some(&mark),
         encoders: Encoders::default(),
+        deadline: None,
     };
     let out = process(src, &job, &LIMITS).unwrap_or_else(|e| panic!("{query}: {e}"));
     image::load_from_memory(&out.bytes).unwrap().to_rgba8()

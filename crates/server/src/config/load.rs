@@ -171,6 +171,12 @@ impl Config {
                 "must be above 0 (nearly every image carries some metadata)",
             ));
         }
+        if self.limits.max_animation_frames == 0 {
+            return Err(err(
+                "limits.max_animation_frames",
+                "must be above 0 (a still image is one frame)",
+            ));
+        }
         if self.limits.header_read_timeout.is_zero() {
             return Err(err(
                 "limits.header_read_timeout",

@@ -266,6 +266,8 @@ pub struct LimitsConfig {
     /// compressed.
     #[serde(with = "units::bytesize")]
     pub max_metadata_bytes: u64,
+    /// Frames of an animated source (422 past it).
+    pub max_animation_frames: u64,
     /// A transform running longer answers 503.
     #[serde(with = "units::duration")]
     pub transform_timeout: Duration,
@@ -287,6 +289,7 @@ impl Default for LimitsConfig {
             max_source_bytes: 100 << 20,
             max_output_pixels: 40_000_000,
             max_metadata_bytes: 8 << 20,
+            max_animation_frames: 1000,
             transform_timeout: Duration::from_secs(30),
             max_concurrent_transforms: 0,
             max_queued_transforms: 0,

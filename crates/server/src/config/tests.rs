@@ -154,6 +154,10 @@ fn errors_name_file_key_and_reason() {
             "test.toml: limits.max_metadata_bytes: must be above 0",
         ),
         (
+            "[limits]\nmax_animation_frames = 0",
+            "test.toml: limits.max_animation_frames: must be above 0",
+        ),
+        (
             "[limits]\nheader_read_timeout = \"0s\"",
             "test.toml: limits.header_read_timeout: must be above 0",
         ),

@@ -79,8 +79,13 @@ impl From<StorageError> for Error {
 }
 
 impl From<TransformError> for Error {
+    /// A deadline the pipeline saw pass is the same timeout as the server's
+    /// wait for the transform giving up.
     fn from(e: TransformError) -> Error {
-        Error::Transform(e)
+        match e {
+            TransformError::TimedOut => Error::TransformTimeout,
+            other => Error::Transform(other),
+        }
     }
 }
 
@@ -122,11 +127,13 @@ impl Error {
                 TransformError::NotAnImage(_)
                 | TransformError::SourceTooLarge { .. }
                 | TransformError::AnimationTooLarge { .. }
+                | TransformError::TooManyFrames { .. }
                 | TransformError::MetadataTooLarge { .. }
                 | TransformError::BadWatermark(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                TransformError::OutputTooLarge { .. } | TransformError::Invalid(_) => {
-                    StatusCode::BAD_REQUEST
-                }
+                TransformError::OutputTooLarge { .. }
+                | TransformError::AnimationOutputTooLarge { .. }
+                | TransformError::Invalid(_) => StatusCode::BAD_REQUEST,
+                TransformError::TimedOut => StatusCode::SERVICE_UNAVAILABLE,
                 TransformError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             Error::Storage(StorageError::Unavailable(_))

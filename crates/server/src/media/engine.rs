@@ -225,8 +225,9 @@ impl Engine {
             target: negotiated.target,
             watermark: mark.as_ref().map(|m| &m.bytes[..]),
             encoders: self.settings.encoders,
+            deadline: Some(std::time::Instant::now() + self.settings.timeout),
         };
-        pipeline::process(&source, &job, &self.settings.limits).map_err(Error::Transform)
+        pipeline::process(&source, &job, &self.settings.limits).map_err(Error::from)
     }
 
     /// Serves `key` transformed by `options` into the negotiated format.
@@ -344,12 +345,16 @@ impl Engine {
             let limits = self.settings.limits;
             let encoders = self.settings.encoders;
             let metrics = self.metrics.clone();
+            // The task keeps running when the wait below gives up; an
+            // animation checks this between frames and stops.
+            let deadline = std::time::Instant::now() + self.settings.timeout;
             let work = tokio::task::spawn_blocking(move || {
                 let job = Job {
                     options: &options,
                     target: negotiated.target,
                     watermark: mark.as_ref().map(|m| &m.bytes[..]),
                     encoders,
+                    deadline: Some(deadline),
                 };
                 let started = std::time::Instant::now();
                 let result = pipeline::process(&source, &job, &limits);
@@ -364,7 +369,7 @@ impl Engine {
                     tracing::error!(error = %join, "transform task failed");
                     return Err(Error::Internal);
                 }
-                Ok(Ok(result)) => result.map_err(Error::Transform)?,
+                Ok(Ok(result)) => result.map_err(Error::from)?,
             };
             Ok(Arc::new(Variant {
                 bytes: output.bytes.into(),

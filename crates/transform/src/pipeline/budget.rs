@@ -31,14 +31,25 @@ struct Cost {
 pub(crate) struct Frames(u64);
 
 impl Frames {
-    /// Refuses an animation whose frames of `width`×`height` (the header's
-    /// canvas) together exceed the pixel limit.
+    pub(crate) fn count(self) -> u64 {
+        self.0
+    }
+
+    /// Refuses an animation of more than `max_animation_frames`, or whose
+    /// frames of `width`×`height` (the header's canvas) together exceed the
+    /// pixel limit.
     pub(crate) fn check(
         self,
         width: u32,
         height: u32,
         limits: &Limits,
     ) -> Result<(), TransformError> {
+        if self.0 > limits.max_animation_frames {
+            return Err(TransformError::TooManyFrames {
+                frames: self.0,
+                limit: limits.max_animation_frames,
+            });
+        }
         let pixels = u64::from(width) * u64::from(height);
         if self.0 > 1 && self.0.saturating_mul(pixels) > limits.max_source_pixels {
             return Err(TransformError::AnimationTooLarge {
@@ -342,6 +353,7 @@ mod tests {
             max_source_pixels: 600,
             max_output_pixels: 1,
             max_metadata_bytes: 100,
+            max_animation_frames: 1000,
         };
         let frames = measure(&file, Format::Gif, &limits).unwrap();
         assert!(frames.check(14, 14, &limits).is_ok()); // 3 × 196 ≤ 600
@@ -352,6 +364,7 @@ mod tests {
         ));
         let tight = Limits {
             max_metadata_bytes: 4,
+            max_animation_frames: 1000,
             ..limits
         };
         let err = measure(&file, Format::Gif, &tight).unwrap_err();

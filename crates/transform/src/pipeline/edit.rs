@@ -11,6 +11,15 @@ const TRIM_TOLERANCE: i16 = 10;
 /// `crop.type=trim`: removes a uniform border whose colour is the top-left
 /// pixel's. An image that is all border is left as it is.
 pub(crate) fn trim(p: Pixels) -> Pixels {
+    match trim_box(&p) {
+        Some((x, y, w, h)) => p.region(x, y, w, h),
+        None => p,
+    }
+}
+
+/// The region `trim` keeps (x, y, width, height), or `None` when it keeps
+/// the whole image.
+pub(crate) fn trim_box(p: &Pixels) -> Option<(u32, u32, u32, u32)> {
     let c = usize::from(p.channels);
     let (w, h) = (p.width as usize, p.height as usize);
     let corner: Vec<i16> = p.data[..c].iter().map(|v| i16::from(*v)).collect();
@@ -22,19 +31,14 @@ pub(crate) fn trim(p: Pixels) -> Pixels {
             .any(|(v, k)| (i16::from(*v) - k).abs() > TRIM_TOLERANCE)
     };
     let row_has = |y: usize| (0..w).any(|x| differs(x, y));
-    let Some(top) = (0..h).find(|y| row_has(*y)) else {
-        return p;
-    };
+    let top = (0..h).find(|y| row_has(*y))?;
     let bottom = (top..h).rev().find(|y| row_has(*y)).unwrap_or(top);
     let col_has = |x: usize| (top..=bottom).any(|y| differs(x, y));
     let left = (0..w).find(|x| col_has(*x)).unwrap_or(0);
     let right = (left..w).rev().find(|x| col_has(*x)).unwrap_or(left);
     let (x, y) = (left as u32, top as u32);
     let (cw, ch) = ((right - left + 1) as u32, (bottom - top + 1) as u32);
-    if (cw, ch) == (p.width, p.height) {
-        return p;
-    }
-    p.region(x, y, cw, ch)
+    ((cw, ch) != (p.width, p.height)).then_some((x, y, cw, ch))
 }
 
 fn invalid(name: &str, value: &str, reason: &str) -> TransformError {

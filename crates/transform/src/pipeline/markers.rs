@@ -56,7 +56,15 @@ pub(crate) fn jpeg_icc(data: &[u8]) -> Option<Vec<u8>> {
 /// declared length, payload)`; the payload is cut short when the file is.
 /// Stops quietly at anything malformed.
 pub(crate) fn webp_chunks(data: &[u8]) -> impl Iterator<Item = (&[u8], usize, &[u8])> {
-    let mut at = 12usize;
+    riff_chunks(data, 12)
+}
+
+/// RIFF chunks from `at` on (an animation frame's chunks inside its `ANMF`
+/// payload, say), as [`webp_chunks`] gives them.
+pub(crate) fn riff_chunks(
+    data: &[u8],
+    mut at: usize,
+) -> impl Iterator<Item = (&[u8], usize, &[u8])> {
     std::iter::from_fn(move || {
         let kind = data.get(at..at.checked_add(4)?)?;
         let b = data.get(at + 4..at + 8)?;

@@ -4,6 +4,7 @@
 //! Pure: bytes and options in, bytes out.
 
 mod adjust;
+mod animation;
 mod budget;
 mod codec;
 mod colour;
@@ -20,6 +21,8 @@ mod svg;
 mod text;
 mod watermark;
 
+use std::time::Instant;
+
 use crate::plan::{Fallback, FormatChoice, Plan};
 use crate::{Options, TransformError};
 
@@ -35,6 +38,8 @@ pub struct Limits {
     pub max_output_pixels: u64,
     /// EXIF, XMP, ICC, text chunks and comments, inflated where compressed.
     pub max_metadata_bytes: u64,
+    /// Frames of an animated source (GIF, WebP, APNG).
+    pub max_animation_frames: u64,
 }
 
 /// An encoded result.
@@ -55,8 +60,11 @@ pub enum Target {
     /// The source's own format (`format=original`, or no `format`).
     Source,
     /// `optimal` for a client without AVIF or WebP: JPEG when the result is
-    /// opaque, PNG when it has transparency.
+    /// opaque, PNG when it has transparency; animated GIF for an animation.
     Family,
+    /// `optimal` for a client that takes AVIF or WebP: `still` for a still
+    /// image, `animation` (animated WebP, else GIF) for an animated source.
+    Optimal { still: Format, animation: Format },
 }
 
 impl Target {
@@ -66,6 +74,12 @@ impl Target {
             Target::Exact(f) => f.name(),
             Target::Source => "source",
             Target::Family => "family",
+            Target::Optimal { still, animation } => match (still, animation) {
+                (Format::Avif, Format::WebP) => "optimal-avif-webp",
+                (Format::Avif, _) => "optimal-avif-gif",
+                (_, Format::WebP) => "optimal-webp-webp",
+                _ => "optimal-webp-gif",
+            },
         }
     }
 }
@@ -116,10 +130,20 @@ pub fn negotiate(options: &Options, accepts: Accepts, default_optimal: bool) -> 
             },
         },
         Some(FormatChoice::Optimal) => Negotiated {
-            target: if accepts.avif {
-                Target::Exact(Format::Avif)
-            } else if accepts.webp {
-                Target::Exact(Format::WebP)
+            target: if accepts.avif || accepts.webp {
+                Target::Optimal {
+                    still: if accepts.avif {
+                        Format::Avif
+                    } else {
+                        Format::WebP
+                    },
+                    // No animated AVIF encoder is exposed safely (docs/animation.md).
+                    animation: if accepts.webp {
+                        Format::WebP
+                    } else {
+                        Format::Gif
+                    },
+                }
             } else {
                 Target::Family
             },
@@ -133,14 +157,16 @@ pub fn negotiate(options: &Options, accepts: Accepts, default_optimal: bool) -> 
 }
 
 /// One transform: the effective options, the negotiated target, the
-/// watermark image's bytes when `watermark` is set, and the encoder
-/// settings of the server's config.
+/// watermark image's bytes when `watermark` is set, the encoder settings of
+/// the server's config, and when the work is no longer wanted (checked
+/// between the frames of an animation: `transform_timeout`).
 #[derive(Debug, Clone, Copy)]
 pub struct Job<'a> {
     pub options: &'a Options,
     pub target: Target,
     pub watermark: Option<&'a [u8]>,
     pub encoders: Encoders,
+    pub deadline: Option<Instant>,
 }
 
 /// Encoder settings that are the operator's, not the URL's.
@@ -175,32 +201,51 @@ fn check_source(width: u32, height: u32, limits: &Limits) -> Result<(), Transfor
     Ok(())
 }
 
-/// Decodes a whole image, oriented and in sRGB, after checking its header
-/// against the pixel limit. `shrink_to` (in displayed axes) lets JPEG decode
-/// at a reduced DCT scale that still covers that size.
-fn load(
-    data: &[u8],
-    limits: &Limits,
-    shrink_to: impl FnOnce(u32, u32) -> (u32, u32),
-) -> Result<(Pixels, Format), TransformError> {
+/// A source whose container and header passed the limits.
+struct Opened {
+    format: Format,
+    frames: u64,
+    header: codec::Header,
+}
+
+/// Types the source by its first bytes and checks its container (frames,
+/// metadata) and header against the limits, before any pixel is decoded.
+fn open(data: &[u8], limits: &Limits) -> Result<Opened, TransformError> {
     let format =
         sniff(data).ok_or_else(|| TransformError::NotAnImage("unknown file signature".into()))?;
     let frames = budget::measure(data, format, limits)?;
     let header = codec::probe(data, format)?;
     check_source(header.width, header.height, limits)?;
     frames.check(header.width, header.height, limits)?;
+    Ok(Opened {
+        format,
+        frames: frames.count(),
+        header,
+    })
+}
+
+/// Decodes a whole image (an animation's first frame), oriented and in
+/// sRGB. `shrink_to` (in displayed axes) lets JPEG decode at a reduced DCT
+/// scale that still covers that size.
+fn decode(
+    data: &[u8],
+    opened: &Opened,
+    limits: &Limits,
+    shrink_to: impl FnOnce(u32, u32) -> (u32, u32),
+) -> Result<Pixels, TransformError> {
+    let header = &opened.header;
     let (ow, oh) = header.orientation.oriented(header.width, header.height);
     let (want_w, want_h) = shrink_to(ow, oh);
     // Shrink-on-load wants the size in stored (pre-orientation) axes.
     let (stored_w, stored_h) = header.orientation.oriented(want_w, want_h);
     let decoded = codec::decode(
         data,
-        format,
-        &header,
+        opened.format,
+        header,
         (stored_w, stored_h),
         limits.max_source_pixels,
     )?;
-    Ok((orient::apply(decoded, header.orientation), format))
+    Ok(orient::apply(decoded, header.orientation))
 }
 
 /// The displayed (EXIF-oriented) size of an encoded image, from its header.
@@ -214,9 +259,13 @@ pub fn dimensions(data: &[u8]) -> Result<(u32, u32), TransformError> {
 /// Runs the pipeline on a whole source file.
 pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, TransformError> {
     let plan = Plan::new(job.options);
+    let opened = open(source, limits)?;
+    if let Some(out) = animation::output_of(&opened, job.target) {
+        return animation::process(source, &opened, out, job, &plan, limits);
+    }
     let trim = plan.crop.trim;
     let mut planned = None;
-    let (mut p, format) = load(source, limits, |w, h| {
+    let mut p = decode(source, &opened, limits, |w, h| {
         if trim {
             // The scale depends on the trimmed size: decode in full.
             return (w, h);
@@ -232,15 +281,72 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
         Some(sizing) if !trim => sizing,
         _ => plan_size(p.width, p.height, &plan.size),
     };
-    let out_pixels = u64::from(sizing.resize_w) * u64::from(sizing.resize_h);
-    if out_pixels > limits.max_output_pixels {
+    check_output(&sizing, 1, limits)?;
+    let mark = watermark_of(job, &plan, limits)?;
+    let p = stages(p, &plan, &sizing, mark.as_ref(), limits)?;
+    let out_format = match job.target {
+        Target::Exact(f) | Target::Optimal { still: f, .. } => f,
+        Target::Source if opened.format.is_output() => opened.format,
+        Target::Source | Target::Family if p.has_alpha() => Format::Png,
+        Target::Source | Target::Family => Format::Jpeg,
+    };
+    codec::encode(&p, out_format, &plan.encode, &job.encoders)
+}
+
+/// Refuses a resize past `max_output_pixels` per frame, or past
+/// `max_source_pixels` for all the frames of an animation together.
+fn check_output(sizing: &SizePlan, frames: u64, limits: &Limits) -> Result<(), TransformError> {
+    let (width, height) = (u64::from(sizing.resize_w), u64::from(sizing.resize_h));
+    if width * height > limits.max_output_pixels {
         return Err(TransformError::OutputTooLarge {
-            width: sizing.resize_w.into(),
-            height: sizing.resize_h.into(),
+            width,
+            height,
             limit: limits.max_output_pixels,
         });
     }
-    p = resize::resize(p, &sizing)?;
+    if frames > 1 && (width * height).saturating_mul(frames) > limits.max_source_pixels {
+        return Err(TransformError::AnimationOutputTooLarge {
+            frames,
+            width,
+            height,
+            limit: limits.max_source_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// The watermark image, decoded once per transform, when the plan has one.
+fn watermark_of(
+    job: &Job<'_>,
+    plan: &Plan,
+    limits: &Limits,
+) -> Result<Option<Pixels>, TransformError> {
+    if plan.watermark.is_none() {
+        return Ok(None);
+    }
+    let bytes = job.watermark.ok_or_else(|| {
+        TransformError::Invalid("watermark: the watermark image was not loaded".into())
+    })?;
+    let bad = |e| match e {
+        TransformError::NotAnImage(why) => TransformError::BadWatermark(why),
+        other => other,
+    };
+    let opened = open(bytes, limits).map_err(bad)?;
+    let mark = decode(bytes, &opened, limits, |w, h| (w, h)).map_err(bad)?;
+    Ok(Some(mark.into_rgba()))
+}
+
+/// The stages after decoding (and trimming), for a still image or each
+/// frame of an animation: scale, crop, canvas, rotate/flip/flop,
+/// adjustments, text, watermark.
+fn stages(
+    mut p: Pixels,
+    plan: &Plan,
+    sizing: &SizePlan,
+    mark: Option<&Pixels>,
+    limits: &Limits,
+) -> Result<Pixels, TransformError> {
+    p = resize::resize(p, sizing)?;
     p = edit::crop(p, &plan.crop)?;
     p = edit::canvas(p, plan.canvas.as_ref(), limits.max_output_pixels)?;
     p = edit::orient(p, &plan.turn, limits.max_output_pixels)?;
@@ -248,23 +354,10 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
     if let Some(text) = &plan.text {
         p = text::draw(p, text);
     }
-    if let Some(settings) = &plan.watermark {
-        let bytes = job.watermark.ok_or_else(|| {
-            TransformError::Invalid("watermark: the watermark image was not loaded".into())
-        })?;
-        let (mark, _) = load(bytes, limits, |w, h| (w, h)).map_err(|e| match e {
-            TransformError::NotAnImage(why) => TransformError::BadWatermark(why),
-            other => other,
-        })?;
-        p = watermark::draw(p, mark.into_rgba(), settings)?;
+    if let (Some(settings), Some(mark)) = (&plan.watermark, mark) {
+        p = watermark::draw(p, mark.clone(), settings)?;
     }
-    let out_format = match job.target {
-        Target::Exact(f) => f,
-        Target::Source if format.is_output() => format,
-        Target::Source | Target::Family if p.has_alpha() => Format::Png,
-        Target::Source | Target::Family => Format::Jpeg,
-    };
-    codec::encode(&p, out_format, &plan.encode, &job.encoders)
+    Ok(p)
 }
 
 /// The pipeline's stages one at a time, for benchmarks (`benches/engine.rs`).

@@ -12,6 +12,7 @@ const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_pixels: 40_000_000,
     max_metadata_bytes: 8 << 20,
+    max_animation_frames: 1000,
 };
 
 fn opts(q: &[(&str, &str)]) -> Options {
@@ -26,6 +27,7 @@ fn run_with(src: &[u8], options: &Options) -> Result<Output, TransformError> {
         target,
         watermark: None,
         encoders: Encoders::default(),
+        deadline: None,
     };
     process(src, &job, &LIMITS)
 }
@@ -406,8 +408,17 @@ fn accept_negotiation() {
         },
     );
     let optimal = [("format", "optimal")];
-    assert_eq!(t(&optimal, both).target, Target::Exact(Format::Avif));
-    assert_eq!(t(&optimal, webp).target, Target::Exact(Format::WebP));
+    let best = |still, animation| Target::Optimal { still, animation };
+    assert_eq!(t(&optimal, both).target, best(Format::Avif, Format::WebP));
+    assert_eq!(t(&optimal, webp).target, best(Format::WebP, Format::WebP));
+    let avif_only = Accepts {
+        avif: true,
+        webp: false,
+    };
+    assert_eq!(
+        t(&optimal, avif_only).target,
+        best(Format::Avif, Format::Gif)
+    );
     assert_eq!(t(&optimal, none).target, Target::Family);
     assert!(t(&optimal, none).vary_accept);
     assert_eq!(t(&[], both).target, Target::Source);
@@ -418,7 +429,7 @@ fn accept_negotiation() {
     assert!(t(&fallback, none).vary_accept);
     assert_eq!(
         negotiate(&o(&[]), webp, true).target,
-        Target::Exact(Format::WebP)
+        best(Format::WebP, Format::WebP)
     );
     assert_eq!(
         negotiate(&o(&[("format", "original")]), webp, true).target,
@@ -452,6 +463,7 @@ fn geometry_errors_are_client_errors() {
         target: Target::Source,
         watermark: Some(b"not an image"),
         encoders: Encoders::default(),
+        deadline: None,
     };
     assert!(matches!(
         process(&src, &wm, &LIMITS),
