@@ -25,6 +25,10 @@ Workloads (see the issue and docs/benchmarks.md):
       heif-enc, ImageMagick and cjxl) to a 512 px JPEG: signet vs sharp at
       concurrency 2 where sharp reads the format, and `signet transform` vs
       `vipsthumbnail` (Debian's libvips) as whole processes
+  W9 a 50-frame 480x270 animation (a pan across the 2.7 MP photo, made by
+      ffmpeg as GIF and as animated WebP) resized to 240 px, kept animated,
+      same format out: signet vs sharp (`animated: true`) at concurrency 2;
+      CPU per request, bytes, PSNR over every frame, peak RSS
   W12 progressive JPEG sources (jpegtran -progressive copies of the corpus
       photos) to fit 400x400 and 1024x1024, signet vs sharp at concurrency 2,
       with signet on the baseline twins for reference
@@ -54,6 +58,7 @@ BIG_MB = 200
 JWT_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 PROGRESSIVE = ("2.7mp", "12mp", "24mp")  # W12 sources
 W8_FORMATS = ("avif", "heic", "tif", "jxl")  # W8 source formats, made from the JPEGs
+W9_FORMATS = ("gif", "webp")  # W9 animations, made from the 2.7 MP photo
 
 
 def free_port():
@@ -290,7 +295,20 @@ def prepare(args):
             subprocess.run(cmd, check=True, capture_output=True)
             png.unlink()
             os.link(made, media / made.name)
+    # W9: a 50-frame 480x270 pan across the 2.7 MP photo (25 fps, 2 s), by
+    # ffmpeg: GIF with its own palette per stream, lossy animated WebP.
+    pan = "scale=960:-1,crop=480:270:'t*200':'t*60',fps=25"
+    for ext in W9_FORMATS:
+        made = corpus / f"pan.{ext}"
+        if not made.exists() or made.stat().st_mtime < (corpus / "2.7mp.jpg").stat().st_mtime:
+            vf = (f"{pan},split[a][b];[a]palettegen[p];[b][p]paletteuse" if ext == "gif" else pan)
+            codec = [] if ext == "gif" else ["-c:v", "libwebp_anim", "-q:v", "75", "-loop", "0"]
+            subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-loop", "1", "-t", "2", "-i",
+                            str(corpus / "2.7mp.jpg"), "-vf", vf, *codec, str(made)], check=True)
+        if not (media / made.name).exists():
+            os.link(made, media / made.name)
     for stem in ("0.5mp.jpg", "2.7mp.jpg", "12mp.jpg", "24mp.jpg", "2.7mp.png", "2.7mp.webp",
+                 *(f"pan.{e}" for e in W9_FORMATS),
                  *(f"{s}-prog.jpg" for s in PROGRESSIVE),
                  *(f"{s}.{e}" for s in ("2.7mp", "12mp") for e in W8_FORMATS)):
         name, ext = stem.rsplit(".", 1)
@@ -389,8 +407,9 @@ def url_signet(server, source, ext, fmt="jpg", w=512, h=512, q=80):
     return f"http://127.0.0.1:{server.port}/u/{source}-{{n}}.{ext}?w={w}&h={h}&q={q}&format={fmt}"
 
 
-def url_sharp(server, source, ext, fmt="jpeg", w=512, h=512, q=80, effort=None):
+def url_sharp(server, source, ext, fmt="jpeg", w=512, h=512, q=80, effort=None, animated=False):
     extra = "" if effort is None else f"&effort={effort}"
+    extra += "&animated=1" if animated else ""
     return (f"http://127.0.0.1:{server.port}/u/{source}-{{n}}.{ext}?w={w}&h={h}&q={q}"
             f"&format={fmt}{extra}")
 
@@ -429,6 +448,35 @@ def quality(vips, np, source, output_bytes):
     ya = a @ np.array([0.299, 0.587, 0.114])
     yb = b @ np.array([0.299, 0.587, 0.114])
     return psnr, ssim(np, ya, yb), len(output_bytes), f"{out.width}x{out.height}"
+
+
+def animation_quality(vips, np, source, output_bytes):
+    """PSNR (RGB, over every frame) of an animation against each source
+    frame resized by libvips (Lanczos 3) to the output's size, the frame
+    count, and the output's size in bytes. Frames are compared as the
+    decoders composite them, over black where transparent."""
+    out = vips.Image.new_from_buffer(output_bytes, "", n=-1)
+    src = vips.Image.new_from_file(str(source), n=-1)
+    oh, sh = out.get("page-height"), src.get("page-height")
+    frames = out.height // oh
+    assert frames == src.height // sh, (frames, src.height // sh)
+
+    def arr(img):
+        img = img.colourspace("srgb")
+        if img.bands > 3:
+            img = img.flatten(background=[0, 0, 0])
+        img = img.cast("uchar")
+        return np.ndarray(buffer=img.write_to_memory(), dtype=np.uint8,
+                          shape=[img.height, img.width, img.bands]).astype(np.float64)
+
+    total = 0.0
+    for i in range(frames):
+        frame = src.crop(0, i * sh, src.width, sh)
+        ref = frame.resize(out.width / frame.width, vscale=oh / sh, kernel="lanczos3")
+        total += np.mean((arr(out.crop(0, i * oh, out.width, oh)) - arr(ref)) ** 2)
+    mse = total / frames
+    psnr = 99.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+    return psnr, frames, len(output_bytes), f"{out.width}x{oh}"
 
 
 def ssim(np, x, y):
@@ -481,7 +529,7 @@ def main():
     ap.add_argument("--corpus", default=str(ROOT / "target/bench-corpus"))
     ap.add_argument("--out", default=str(ROOT / "target/bench"))
     ap.add_argument("--seconds", type=int, default=6, help="per measured cell")
-    ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6,W7,W8,W12")
+    ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6,W7,W8,W9,W12")
     ap.add_argument("--baseline", help="an older signet binary: W3 then measures it side by side "
                     "with --signet (ABBA), for before/after figures of a change")
     args = ap.parse_args()
@@ -509,7 +557,7 @@ def machine():
 
 
 def run(args, only, work, media, servers):
-    if only & {"W1", "W2", "W5", "W6", "W7"}:
+    if only & {"W1", "W2", "W5", "W6", "W7", "W9"}:
         # Quality figures need numpy and libvips (the bench venv); W3 and W4
         # run with the system Python.
         import numpy as np
@@ -633,6 +681,25 @@ def run(args, only, work, media, servers):
                 w8[f"{source}.{ext} process"] = whole_process(args, media, f"{source}.{ext}")
                 print(f"W8 {source}.{ext} process: {w8[f'{source}.{ext} process']}", flush=True)
     if only & {"W7", "W8"}:
+        stopped(sharp)
+        stopped(signet)
+
+    if "W9" in only:
+        signet = started(start_signet(args, work, media, "signet-uncached", "1KiB"))
+        sharp = started(start_sharp(media))
+        w9 = r.setdefault("W9", {})
+        for ext in W9_FORMATS:
+            cells = [("signet", signet, url_signet(signet, "pan", ext, ext, 240, 240, 80)),
+                     ("sharp", sharp, url_sharp(sharp, "pan", ext, ext, 240, 240, 80,
+                                                animated=True))]
+            for name, cell in compare(args, cells, 2).items():
+                w9[f"{ext} {name}"] = cell
+                url = dict((n, u) for n, _, u in cells)[name]
+                _, body = fetch(one(url))
+                cell["quality"] = animation_quality(vips, np, media / f"pan.{ext}", body)
+                psnr, frames, size, dims = cell["quality"]
+                print(f"W9 {ext} {name}: cpu {cell['cpu_ms']:.1f} ms, {size} bytes, {frames} "
+                      f"frames {dims}, PSNR {psnr:.2f} dB, rss {cell['rss']:.0f} MiB", flush=True)
         stopped(sharp)
         stopped(signet)
 
@@ -800,6 +867,20 @@ def report(r):
                 by_vips = "—" if None in (s_, v) else f"{ratio(s_, v):.2f}×"
                 lines.append(f"| {source}.{ext} | {a['cpu_ms']:.1f} | {fmt(sharp_ms)} | {by_sharp} | "
                              f"{fmt(s_)} | {fmt(v)} | {by_vips} |")
+        lines.append("")
+    if "W9" in r:
+        w9 = r["W9"]
+        lines += ["### W9 — a 50-frame 480×270 animation to 240 px, kept animated, concurrency 2", "",
+                  "| format | server | ms CPU / request | bytes | PSNR dB (all frames) | peak RSS MiB "
+                  "| CPU / sharp | bytes / sharp |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for ext in W9_FORMATS:
+            base = w9[f"{ext} sharp"]
+            for name in ("signet", "sharp"):
+                c = w9[f"{ext} {name}"]
+                psnr, frames, size, _ = c["quality"]
+                lines.append(f"| {ext} | {name} | {c['cpu_ms']:.1f} | {size} | {psnr:.2f} | "
+                             f"{c['rss']:.0f} | {ratio(c['cpu_ms'], base['cpu_ms']):.2f}× | "
+                             f"{ratio(size, base['quality'][2]):.2f}× |")
         lines.append("")
     if "W12" in r:
         w12 = r["W12"]

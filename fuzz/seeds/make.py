@@ -70,7 +70,8 @@ if len(sys.argv) > 1:
     write("progressive", "baseline", (HERE / "pipeline" / "example-image-jpg-0").read_bytes()[1:])
 
 # Per-decoder seeds, made from a 64×40 crop of the example photo by the
-# tools `make test-deps` installs (ImageMagick, avifenc, heif-enc, cjxl).
+# tools `make test-deps` installs (ImageMagick, avifenc, heif-enc, cjxl,
+# img2webp, ffmpeg).
 if len(sys.argv) > 1:
     import tempfile
     photo = HERE.parents[1] / "examples" / "media" / "example-image.jpg"
@@ -90,7 +91,21 @@ if len(sys.argv) > 1:
         tool("convert", "small.png", "-compress", "LZW", "lzw.tif")
         tool("convert", "alpha.png", "-depth", "8", "bmp:rgba.bmp")
         tool("convert", "small.png", "-resize", "32x20", "icon.ico")
+        # Animations: four 32×20 frames of a square stepping on transparency.
+        for i, colour in enumerate(["red", "lime", "blue", "yellow"]):
+            tool("convert", "-size", "32x20", "xc:none", "-fill", colour, "-draw",
+                 f"rectangle {i * 8},4 {i * 8 + 7},15", f"PNG32:f{i}.png")
+        frames = [f"f{i}.png" for i in range(4)]
+        tool("convert", "-delay", "5", "-dispose", "Background", "-loop", "0", *frames,
+             "-layers", "Optimize", "deltas.gif")
+        tool("convert", "-delay", "5", "small.png", "-negate", "small.png", "photo.gif")
+        tool("img2webp", "-loop", "2", "-lossy", "-d", "50", *frames, "-o", "lossy.webp")
+        tool("img2webp", "-d", "50", *frames, "-o", "lossless.webp")
+        tool("ffmpeg", "-loglevel", "error", "-framerate", "5", "-i", "f%d.png", "-plays", "0",
+             "-f", "apng", "squares.png")
         for target, names in [("heif", ["photo.avif", "alpha-10bit.avif", "photo.heic"]),
+                              ("animation", ["deltas.gif", "photo.gif", "lossy.webp",
+                                             "lossless.webp", "squares.png"]),
                               ("jxl", ["lossy.jxl", "lossless.jxl"]),
                               ("raster", ["lzw.tif", "rgba.bmp", "icon.ico"])]:
             (HERE / target).mkdir(exist_ok=True)

@@ -33,6 +33,12 @@
 //!   same output properties as [`pipeline`]. One target per decoder, so
 //!   each corpus stays on its own code.
 //!
+//! - [`animation`]: an animated GIF, WebP or APNG (by its first bytes) with
+//!   an option set picked by its length, through every frame's decode,
+//!   stages and an animated encode, under the decoder targets' limits: the
+//!   output properties of [`pipeline`]. Our own code here reads WebP `ANMF`
+//!   offsets and composites frames, and writes GIF frame rectangles.
+//!
 //! `make fuzz` drives them with AFL++ (`src/bin/*.rs`); `tests/replay.rs`
 //! runs every seed and every saved regression through them in `make test`.
 
@@ -359,6 +365,25 @@ pub fn jxl(data: &[u8]) -> bool {
 /// See the module docs.
 pub fn svg(data: &[u8]) -> bool {
     source_of(data, &[Format::Svg])
+}
+
+/// Option sets of [`animation`]: animated outputs, overlays, trim.
+const ANIMATION_OPTIONS: [&str; 4] = [
+    "w=24&format=gif",
+    "w=24&format=webp",
+    "w=20&text=Hi&crop.type=trim",
+    "h=16&rotate=90&format=gif&canvas.width=30&canvas.height=30",
+];
+
+/// See the module docs.
+pub fn animation(data: &[u8]) -> bool {
+    if !pipeline::sniff(data).is_some_and(|f| [Format::Gif, Format::WebP, Format::Png].contains(&f))
+    {
+        return false;
+    }
+    let text = ANIMATION_OPTIONS[data.len() % ANIMATION_OPTIONS.len()];
+    let options = parse_options(pairs(text)).expect("fixed option sets are valid");
+    transformed(data, &options, &DECODER_LIMITS).is_some()
 }
 
 /// See the module docs.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 type Target = fn(&[u8]) -> bool;
 
-const TARGETS: [(&str, Target); 11] = [
+const TARGETS: [(&str, Target); 12] = [
     ("jwt", signet_fuzz::jwt),
     ("md5", signet_fuzz::md5),
     ("mask", signet_fuzz::mask),
@@ -18,6 +18,7 @@ const TARGETS: [(&str, Target); 11] = [
     ("jxl", signet_fuzz::jxl),
     ("svg", signet_fuzz::svg),
     ("raster", signet_fuzz::raster),
+    ("animation", signet_fuzz::animation),
 ];
 
 fn inputs(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -105,6 +106,17 @@ fn valid_seeds_are_accepted_and_hostile_ones_refused() {
         ("raster", signet_fuzz::raster, "rgba.bmp", true),
         ("raster", signet_fuzz::raster, "icon.ico", true),
         ("raster", signet_fuzz::raster, "../heif/photo.avif", false),
+        ("animation", signet_fuzz::animation, "deltas.gif", true),
+        ("animation", signet_fuzz::animation, "photo.gif", true),
+        ("animation", signet_fuzz::animation, "lossy.webp", true),
+        ("animation", signet_fuzz::animation, "lossless.webp", true),
+        ("animation", signet_fuzz::animation, "squares.png", true),
+        (
+            "animation",
+            signet_fuzz::animation,
+            "../raster/lzw.tif",
+            false,
+        ),
     ];
     for (dir, target, file, want) in cases {
         let data = std::fs::read(root.join(dir).join(file)).expect("seed exists");

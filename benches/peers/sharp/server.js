@@ -3,7 +3,8 @@
 // stand-in for imgproxy that runs here. Benchmark code only (`make bench`).
 //
 //   node server.js PORT ROOT
-//   GET /<file>?w=512&h=512&q=80&format=jpeg|webp|avif[&effort=N]  → fit inside w×h
+//   GET /<file>?w=512&h=512&q=80&format=jpeg|webp|avif|gif[&effort=N][&animated=1]
+//     → fit inside w×h (every frame of an animation with animated=1)
 "use strict";
 const http = require("node:http");
 const path = require("node:path");
@@ -30,7 +31,8 @@ http
     const effort = url.searchParams.get("effort");
     const options = effort === null ? { quality } : { quality, effort: Number(effort) };
     try {
-      const body = await sharp(file)
+      const animated = url.searchParams.get("animated") === "1";
+      const body = await sharp(file, { animated })
         .rotate()
         .resize(w, h, { fit: "inside", withoutEnlargement: true })
         .toFormat(format, options)

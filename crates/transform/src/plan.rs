@@ -184,6 +184,9 @@ pub enum Subsampling {
 pub struct Encode {
     /// 1–100, default 80.
     pub quality: u8,
+    /// Whether `q` was given (a lossless animated WebP stays lossless
+    /// unless it was).
+    pub quality_set: bool,
     pub progressive: bool,
     /// JPEG: 4:2:0 unless asked.
     pub subsampling: Subsampling,
@@ -364,6 +367,7 @@ impl Plan {
                     .count("q")
                     .and_then(|q| u8::try_from(q).ok())
                     .unwrap_or(80),
+                quality_set: r.count("q").is_some(),
                 progressive: r.flag("progressive"),
                 subsampling: match r.get("subsampling") {
                     Some("4:4:4") => Subsampling::Sub444,
@@ -422,6 +426,7 @@ mod tests {
             p.encode,
             Encode {
                 quality: 80,
+                quality_set: false,
                 progressive: false,
                 subsampling: Subsampling::Sub420,
                 avif_subsampling: Subsampling::Sub444,

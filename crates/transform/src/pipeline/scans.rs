@@ -473,6 +473,7 @@ mod against_libjpeg {
     fn progressive(w: u32, h: u32, subsampling: Subsampling) -> Vec<u8> {
         let settings = Encode {
             quality: 85,
+            quality_set: true,
             progressive: true,
             subsampling,
             avif_subsampling: Subsampling::Sub444,
@@ -577,6 +578,7 @@ mod against_libjpeg {
     fn baseline_files_are_left_alone() {
         let settings = Encode {
             quality: 85,
+            quality_set: true,
             progressive: false,
             subsampling: Subsampling::Sub420,
             avif_subsampling: Subsampling::Sub444,

@@ -57,6 +57,8 @@ struct Frames<'a> {
     icc: Option<Vec<u8>>,
     /// Times the animation plays; 0 is forever.
     plays: u32,
+    /// A WebP whose every frame is lossless.
+    lossless: bool,
 }
 
 /// GIF and APNG through `image`'s decoders; WebP through libwebp.
@@ -81,6 +83,7 @@ impl<'a> Frames<'a> {
             LoopCount::Finite(n) => n.get(),
         };
         let cursor = Cursor::new(data);
+        let mut lossless = false;
         let (frames, icc, plays) = match format {
             Format::Gif => {
                 let mut d = GifDecoder::new(cursor).map_err(bad)?;
@@ -100,11 +103,17 @@ impl<'a> Frames<'a> {
                 // background colour the file names.
                 let mut d = webp::Reader::new(data)?;
                 let (icc, plays) = (d.icc.take(), d.plays);
+                lossless = d.lossless;
                 (Decoder::WebP(d), icc, plays)
             }
             other => return Err(bad(format!("{} is not an animation format", other.name()))),
         };
-        Ok(Frames { frames, icc, plays })
+        Ok(Frames {
+            frames,
+            icc,
+            plays,
+            lossless,
+        })
     }
 
     fn next(&mut self) -> Option<Result<Frame, TransformError>> {
@@ -136,7 +145,7 @@ impl<'a> Frames<'a> {
 
 /// An animation encoder, fed one transformed frame at a time.
 enum Writer {
-    Gif(gif::Writer),
+    Gif(Box<gif::Writer>),
     WebP(webp::Writer),
     Png(apng::Writer),
 }
@@ -171,8 +180,17 @@ pub(super) fn process(
     let mut frames = Frames::open(source, opened.format, limits)?;
     let mark = watermark_of(job, plan, limits)?;
     let mut writer = match out {
-        Format::Gif => Writer::Gif(gif::Writer::new(frames.plays)),
-        Format::WebP => Writer::WebP(webp::Writer::new(frames.plays, plan.encode.quality)),
+        Format::Gif => Writer::Gif(Box::new(gif::Writer::new(frames.plays))),
+        Format::WebP => {
+            // A lossless animation (stickers, flat graphics) stays lossless
+            // unless `q` asks for lossy.
+            let lossless = frames.lossless && !plan.encode.quality_set;
+            Writer::WebP(webp::Writer::new(
+                frames.plays,
+                plan.encode.quality,
+                lossless,
+            ))
+        }
         _ => Writer::Png(apng::Writer::new(frames.plays)),
     };
     let orientation = opened.header.orientation;

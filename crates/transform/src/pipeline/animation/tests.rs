@@ -386,3 +386,32 @@ fn an_animated_webp_source_is_composited_as_its_frames_say() {
         Err(TransformError::NotAnImage(_))
     ));
 }
+
+/// Whether every frame of an animated WebP is VP8L.
+fn all_lossless(webp: &[u8]) -> bool {
+    let frames: Vec<&[u8]> = crate::pipeline::markers::webp_chunks(webp)
+        .filter(|(kind, _, _)| *kind == b"ANMF")
+        .map(|(_, _, payload)| &payload[16..])
+        .collect();
+    !frames.is_empty() && frames.iter().all(|f| f.starts_with(b"VP8L"))
+}
+
+#[test]
+fn a_lossless_webp_stays_lossless_unless_q_is_given() {
+    let mut writer = super::webp::Writer::new(0, 80, true);
+    for i in 0..3u8 {
+        let p = crate::pipeline::Pixels::filled(16, 16, [i * 80, 0, 255 - i * 80, 255]).into_rgba();
+        writer.push(&p, 100).unwrap();
+    }
+    let lossless = writer.finish().unwrap();
+    assert!(all_lossless(&lossless));
+    let kept = run(&lossless, &[("w", "8")], Target::Source).unwrap();
+    assert!(all_lossless(&kept.bytes), "format=original");
+    let kept = run(&lossless, &[("w", "8")], Target::Exact(Format::WebP)).unwrap();
+    assert!(all_lossless(&kept.bytes), "format=webp");
+    let lossy = run(&lossless, &[("w", "8"), ("q", "70")], Target::Source).unwrap();
+    assert!(!all_lossless(&lossy.bytes), "q=70 asks for lossy");
+    // A lossy source (or a GIF) gives lossy WebP.
+    let from_gif = run(&stepping_square(), &[], Target::Exact(Format::WebP)).unwrap();
+    assert!(!all_lossless(&from_gif.bytes));
+}

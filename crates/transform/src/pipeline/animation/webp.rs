@@ -52,6 +52,8 @@ pub(super) struct Reader<'a> {
     clear: Option<(usize, usize, usize, usize)>,
     pub(super) plays: u32,
     pub(super) icc: Option<Vec<u8>>,
+    /// Every frame is VP8L (lossless).
+    pub(super) lossless: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -96,7 +98,9 @@ impl<'a> Reader<'a> {
         }
         let (width, height) = size.ok_or_else(|| bad("an animation without a VP8X header"))?;
         let (width, height) = (width as usize, height as usize);
+        let lossless = !frames.is_empty() && frames.iter().all(|f| f.chunks.starts_with(b"VP8L"));
         Ok(Reader {
+            lossless,
             frames: frames.into_iter(),
             width,
             height,
@@ -206,15 +210,18 @@ pub(super) struct Writer {
     /// Times the animation plays; 0 is forever.
     plays: u32,
     quality: u8,
+    lossless: bool,
     size: (u32, u32),
     frames: Vec<(Vec<u8>, u32)>,
 }
 
 impl Writer {
-    pub(super) fn new(plays: u32, quality: u8) -> Writer {
+    /// Lossy at `quality`, or lossless (`quality` is then libwebp's effort).
+    pub(super) fn new(plays: u32, quality: u8, lossless: bool) -> Writer {
         Writer {
             plays,
             quality,
+            lossless,
             size: (0, 0),
             frames: Vec::new(),
         }
@@ -239,6 +246,7 @@ impl Writer {
         let (width, height) = self.size;
         let mut config = webp::WebPConfig::new().map_err(fail)?;
         config.quality = f32::from(self.quality);
+        config.lossless = i32::from(self.lossless);
         let mut encoder = webp::AnimEncoder::new(width, height, &config);
         encoder.set_loop_count(i32::try_from(self.plays).unwrap_or(0));
         let mut at: i64 = 0;
@@ -292,7 +300,7 @@ mod tests {
 
     #[test]
     fn the_last_frame_keeps_its_own_duration() {
-        let mut writer = Writer::new(3, 80);
+        let mut writer = Writer::new(3, 80, false);
         let delays = [40, 40, 40, 500];
         for (i, delay) in delays.iter().enumerate() {
             let v = (i * 60) as u8;
