@@ -290,3 +290,101 @@ fn playlists_signet_will_not_sign_are_a_clear_422() {
         assert!(r.text().contains(says), "{name}: {}", r.text());
     }
 }
+
+/// The issue's hostile playlists: each answers within a second, a clear
+/// 422 or a playlist whose tricks are left unsigned, and nothing a
+/// playlist names is ever fetched (a listener on loopback sees no
+/// connection).
+#[test]
+fn hostile_playlists_answer_fast_and_nothing_they_name_is_fetched() {
+    let media = Media::new();
+    let dir = media.root().join("private/hostile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let trap = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    trap.set_nonblocking(true).unwrap();
+    let port = trap.local_addr().unwrap().port();
+    let refused = [
+        // 10⁶ lines: 5 MB, over the 4 MiB rewrite limit, refused unread.
+        (
+            "million.m3u8",
+            format!("#EXTM3U\n{}", "s.ts\n".repeat(1_000_000)),
+            "bytes",
+        ),
+        // 100 001 URIs within the byte limit.
+        (
+            "many.m3u8",
+            format!("#EXTM3U\n{}", "s.ts\n".repeat(100_001)),
+            "more than",
+        ),
+        (
+            "mib-line.m3u8",
+            format!("#EXTM3U\n{}.ts\n", "a".repeat(1 << 20)),
+            "longer than",
+        ),
+        (
+            "encoded-dots.m3u8",
+            "#EXTM3U\n%2e%2e/%2E%2E/public/notes.txt\n".into(),
+            "",
+        ),
+        (
+            "other-host.m3u8",
+            format!("#EXTM3U\n//127.0.0.1:{port}/x.ts\n"),
+            "",
+        ),
+        (
+            "file.m3u8",
+            "#EXTM3U\n#EXT-X-MAP:URI=\"file:///etc/passwd\"\n".into(),
+            "file:",
+        ),
+        (
+            "unclosed.m3u8",
+            "#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI=\"k.key\n".into(),
+            "not closed",
+        ),
+    ];
+    let served = [
+        // An absolute URL is the author's: left as written, never fetched.
+        (
+            "loopback.m3u8",
+            format!("#EXTM3U\n#EXTINF:1,\nhttp://127.0.0.1:{port}/steal.ts\n"),
+        ),
+        // A master naming itself loops a client, not signet: one rewrite.
+        (
+            "loop.m3u8",
+            "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nloop.m3u8\n".into(),
+        ),
+    ];
+    for (name, body, _) in &refused {
+        std::fs::write(dir.join(name), body).unwrap();
+    }
+    for (name, body) in &served {
+        std::fs::write(dir.join(name), body).unwrap();
+    }
+    let s = Server::start(&config(&media.root(), ""));
+    for (name, _, says) in &refused {
+        let started = std::time::Instant::now();
+        let r = s.get(&md5_target(&format!("/private/hostile/{name}"), now() + 60));
+        assert_eq!(r.status, 422, "{name}: {}", r.text());
+        assert!(r.text().contains(says), "{name}: {}", r.text());
+        assert!(
+            started.elapsed().as_secs() < 1,
+            "{name}: {:?}",
+            started.elapsed()
+        );
+    }
+    let r = s.get(&md5_target("/private/hostile/loopback.m3u8", now() + 60));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        uris(&r.text()),
+        [format!("http://127.0.0.1:{port}/steal.ts")]
+    );
+    let r = s.get(&jwt_target("/private/hostile/loop.m3u8", 60));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let uri = &uris(&r.text())[0];
+    assert!(uri.starts_with("loop.m3u8?jwt="), "{uri}");
+    assert_eq!(s.get(&format!("/private/hostile/{uri}")).status, 200);
+    assert!(
+        matches!(trap.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "signet connected to a URI named in a playlist"
+    );
+}
