@@ -25,7 +25,9 @@
 //!   against libjpeg-turbo reading every scan).
 //! - [`playlist`]: an HLS playlist, rewritten as for a signed stream. A
 //!   rewritten playlist has as many lines as the original, and every URI
-//!   line is either an `http(s)` URL left alone or carries the query.
+//!   line is either an `http(s)` URL left alone or carries the query. Text
+//!   starting with `<` is a DASH manifest instead: its rewrite is still a
+//!   manifest the rewriter reads.
 //!
 //! - [`heif`], [`jxl`], [`svg`], [`raster`] (TIFF, BMP, ICO): a source file
 //!   of that family (by its first bytes; others are declined) through the
@@ -421,6 +423,20 @@ pub fn playlist(data: &[u8]) -> bool {
         }
         Ok("tok=1".to_owned())
     };
+    if text.trim_start().starts_with('<') {
+        // A DASH manifest: the rewrite is still a manifest signet reads.
+        let Ok(out) = signet_hls::rewrite_mpd(text, "/v/s/manifest.mpd", &mut query) else {
+            return false;
+        };
+        let again = signet_hls::rewrite_mpd(&out, "/v/s/manifest.mpd", &mut |_: &str| {
+            Ok("tok=2".to_owned())
+        });
+        assert!(
+            again.is_ok(),
+            "a rewritten manifest no longer reads: {again:?}"
+        );
+        return true;
+    }
     let Ok(out) = signet_hls::rewrite(text, "/v/s/index.m3u8", &mut query) else {
         return false;
     };

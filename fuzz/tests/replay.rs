@@ -106,6 +106,8 @@ fn valid_seeds_are_accepted_and_hostile_ones_refused() {
         ("raster", signet_fuzz::raster, "rgba.bmp", true),
         ("raster", signet_fuzz::raster, "icon.ico", true),
         ("raster", signet_fuzz::raster, "../heif/photo.avif", false),
+        ("playlist", signet_fuzz::playlist, "dash-template", true),
+        ("playlist", signet_fuzz::playlist, "dash-list", true),
         ("animation", signet_fuzz::animation, "deltas.gif", true),
         ("animation", signet_fuzz::animation, "photo.gif", true),
         ("animation", signet_fuzz::animation, "lossy.webp", true),

@@ -2,7 +2,8 @@
 //! at test time (a master playlist, a TS variant and an fMP4 variant) under
 //! a protected folder. One signed playlist URL must play the whole stream
 //! in real clients (ffprobe, ffmpeg), while every segment needs its own
-//! token.
+//! token. DASH too: ffmpeg's `SegmentTemplate` and `SegmentList` streams,
+//! the template signed for its folder by a JWT.
 
 use std::path::Path;
 use std::process::Command;
@@ -386,5 +387,141 @@ fn hostile_playlists_answer_fast_and_nothing_they_name_is_fetched() {
     assert!(
         matches!(trap.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
         "signet connected to a URI named in a playlist"
+    );
+}
+
+/// Two DASH streams by ffmpeg's muxer: `SegmentTemplate` (`dash/`) and
+/// `SegmentList` (`dash-list/`), 4 one-second segments each.
+fn make_dash(root: &Path) {
+    for (folder, template) in [("dash", "1"), ("dash-list", "0")] {
+        let dir = root.join("private").join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        let status = Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+            .arg(format!("testsrc=duration={SECONDS}:size=160x120:rate=10"))
+            .args([
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-g",
+                "10",
+                "-f",
+                "dash",
+            ])
+            .args([
+                "-seg_duration",
+                "1",
+                "-use_timeline",
+                "0",
+                "-use_template",
+                template,
+            ])
+            .arg(dir.join("manifest.mpd"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "ffmpeg made {folder}");
+    }
+}
+
+/// The `attr="…"` values of a manifest, XML-unescaped.
+fn attribute_values(mpd: &str, attr: &str) -> Vec<String> {
+    let needle = format!(" {attr}=\"");
+    mpd.match_indices(&needle)
+        .map(|(at, _)| {
+            let value = &mpd[at + needle.len()..];
+            value[..value.find('"').unwrap()].replace("&amp;", "&")
+        })
+        .collect()
+}
+
+#[test]
+fn a_signed_dash_manifest_plays_and_templates_are_signed_for_their_folder() {
+    if !ffmpeg_ready() {
+        return;
+    }
+    let media = Media::new();
+    make_dash(&media.root());
+    let s = Server::start(&config(&media.root(), ""));
+
+    // SegmentTemplate: a JWT for the folder the segments are in.
+    let master = jwt_target("/private/dash/manifest.mpd", 300);
+    let r = s.get(&master);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/dash+xml"));
+    let mpd = r.text();
+    let templates = attribute_values(&mpd, "media");
+    assert_eq!(templates.len(), 1, "{mpd}");
+    let (template, query) = templates[0].split_once('?').unwrap();
+    assert!(template.contains("$Number%05d$"), "{template}");
+    let jwt = query.strip_prefix("jwt=").unwrap();
+    let payload = jwt.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["aud"], json!("/private/dash/"), "{claims}");
+    // The folder token opens the segments, not a neighbour's files.
+    let segment = format!("/private/dash/chunk-stream0-00002.m4s?{query}");
+    assert_eq!(s.get(&segment).status, 200);
+    assert_eq!(s.get("/private/dash/chunk-stream0-00002.m4s").status, 403);
+    assert_eq!(
+        s.get(&format!("/private/dash-list/manifest.mpd?{query}"))
+            .status,
+        403
+    );
+    // A real DASH client plays the signed manifest URL to the end: every
+    // frame of every segment decoded (one framecrc line each).
+    let url = format!("http://{}{master}", s.media);
+    let out = Command::new("ffmpeg")
+        .args([
+            "-v", "error", "-i", &url, "-map", "0:v", "-f", "framecrc", "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let frames = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .count();
+    assert_eq!(frames, SECONDS as usize * 10, "ffmpeg decoded every frame");
+    // MD5 signs one file: a template manifest opened with it is refused.
+    let r = s.get(&md5_target("/private/dash/manifest.mpd", now() + 60));
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("JWT"), "{}", r.text());
+
+    // SegmentList: every file signed for itself, MD5 as well as JWT.
+    let r = s.get(&md5_target("/private/dash-list/manifest.mpd", now() + 60));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mpd = r.text();
+    let mut files = attribute_values(&mpd, "media");
+    files.extend(attribute_values(&mpd, "sourceURL"));
+    assert_eq!(files.len(), 5, "{mpd}");
+    for uri in &files {
+        assert!(uri.contains("exp=") && uri.contains("sig="), "{uri}");
+        assert_eq!(
+            s.get(&format!("/private/dash-list/{uri}")).status,
+            200,
+            "{uri}"
+        );
+    }
+    let url = format!(
+        "http://{}{}",
+        s.media,
+        md5_target("/private/dash-list/manifest.mpd", now() + 60)
+    );
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i", &url, "-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -15,6 +15,9 @@
 
 use std::fmt::Write as _;
 
+mod dash;
+pub use dash::{rewrite_mpd, MAX_NODES};
+
 /// Longest line accepted.
 pub const MAX_LINE_BYTES: usize = 16 << 10;
 /// Most URIs signed in one playlist.

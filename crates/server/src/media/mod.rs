@@ -199,10 +199,12 @@ impl Media {
             cache_control: cache_control(core, access.grant.as_ref(), now),
         };
         if let Some(grant) = access.grant.as_ref() {
-            if hls::is_playlist(key.as_str()) && effective.is_empty() {
-                // A token opened the playlist: every file it names gets one.
+            if let Some(kind) = hls::Manifest::of(key.as_str()).filter(|_| effective.is_empty()) {
+                // A token opened the manifest: every file it names gets one.
                 outcome.route = "playlist";
-                return self.signed_playlist(&key, &path, grant, ask, now).await;
+                return self
+                    .signed_playlist(kind, &key, &path, grant, ask, now)
+                    .await;
             }
         }
         if !image {
@@ -232,10 +234,13 @@ impl Media {
 }
 
 impl Media {
-    /// The playlist at `key` with every URI it names signed for its own
-    /// file, by the scheme and key of `grant`, expiring with it.
+    /// The playlist or manifest at `key` with every URI it names signed for
+    /// its own file (a DASH template: for its folder, which only a JWT's
+    /// audience can name), by the scheme and key of `grant`, expiring with
+    /// it.
     async fn signed_playlist(
         &self,
+        manifest: hls::Manifest,
         key: &ObjectKey,
         path: &str,
         grant: &Grant,
@@ -267,6 +272,13 @@ impl Media {
             })?;
         let expires_at = grant.expires_at;
         let mut token = |file: &str| -> Result<String, String> {
+            if grant.scheme == Scheme::Md5 && file.ends_with('/') {
+                return Err(
+                    "a SegmentTemplate names many files: open this manifest with a \
+                     JWT (an MD5 signature opens one file)"
+                        .to_owned(),
+                );
+            }
             match grant.scheme {
                 Scheme::Md5 => sign_md5(signer, file, expires_at)
                     .map(|sig| format!("exp={expires_at}&sig={sig}")),
@@ -280,7 +292,7 @@ impl Media {
             }
             .map_err(|e| e.to_string())
         };
-        let body = hls::rewrite(text, path, &mut token).map_err(Error::BadPlaylist)?;
+        let body = hls::rewrite(manifest, text, path, &mut token).map_err(Error::BadPlaylist)?;
         let mut r = Response::new(if ask.head {
             crate::http::body::empty()
         } else {
@@ -289,7 +301,7 @@ impl Media {
         let h = r.headers_mut();
         h.insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("application/vnd.apple.mpegurl"),
+            HeaderValue::from_static(manifest.content_type()),
         );
         h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         if let Ok(v) = HeaderValue::from_str(&ask.cache_control) {
