@@ -29,6 +29,9 @@ Workloads (see the issue and docs/benchmarks.md):
       ffmpeg as GIF and as animated WebP) resized to 240 px, kept animated,
       same format out: signet vs sharp (`animated: true`) at concurrency 2;
       CPU per request, bytes, PSNR over every frame, peak RSS
+  W10 signed HLS: a 2 000-segment VOD playlist rewritten per request (every
+      segment URI gets its own JWT) and a 188 KB segment served with its
+      token, against nginx serving the same files as they are, concurrency 8
   W12 progressive JPEG sources (jpegtran -progressive copies of the corpus
       photos) to fit 400x400 and 1024x1024, signet vs sharp at concurrency 2,
       with signet on the baseline twins for reference
@@ -529,7 +532,7 @@ def main():
     ap.add_argument("--corpus", default=str(ROOT / "target/bench-corpus"))
     ap.add_argument("--out", default=str(ROOT / "target/bench"))
     ap.add_argument("--seconds", type=int, default=6, help="per measured cell")
-    ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6,W7,W8,W9,W12")
+    ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6,W7,W8,W9,W10,W12")
     ap.add_argument("--baseline", help="an older signet binary: W3 then measures it side by side "
                     "with --signet (ABBA), for before/after figures of a change")
     args = ap.parse_args()
@@ -719,9 +722,41 @@ def run(args, only, work, media, servers):
         stopped(sharp)
         stopped(signet)
 
-    if only & {"W3", "W4"}:
+    if only & {"W3", "W4", "W10"}:
         signet = started(start_signet(args, work, media, "signet", "512MiB"))
         nginx = started(start_nginx(work, media))
+        if "W10" in only:
+            stream = media / "p/stream"
+            stream.mkdir(parents=True, exist_ok=True)
+            lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:4",
+                     "#EXT-X-PLAYLIST-TYPE:VOD"]
+            for i in range(2000):
+                lines += ["#EXTINF:4.000000,", f"seg{i:05d}.ts"]
+            (stream / "vod.m3u8").write_text("\n".join(lines + ["#EXT-X-ENDLIST", ""]))
+            # 1 000 TS packets of 188 bytes: a short segment's size.
+            (stream / "seg00000.ts").write_bytes(bytes((i * 7) & 0xFF for i in range(188_000)))
+
+            def signed_url(path):
+                out = subprocess.run(
+                    [args.signet, "sign", "jwt", "--config", str(signet.config), "--path", path,
+                     "--expires-in", "86400"], check=True, capture_output=True, text=True).stdout
+                return f"http://127.0.0.1:{signet.port}" + out.strip()[out.strip().index("/p/"):]
+
+            playlist = signed_url("/p/stream/vod.m3u8")
+            _, body = fetch(playlist)
+            assert body.count(b"jwt=") == 2000, "every segment signed"
+            w10 = r.setdefault("W10", {"playlist bytes": (stream / "vod.m3u8").stat().st_size,
+                                       "rewritten bytes": len(body)})
+            nginx_base = f"http://127.0.0.1:{nginx.port}/p/stream"
+            for what, cells in (
+                    ("playlist", [("signet", signet, playlist),
+                                  ("nginx", nginx, f"{nginx_base}/vod.m3u8")]),
+                    ("segment", [("signet", signet, signed_url("/p/stream/seg00000.ts")),
+                                 ("nginx", nginx, f"{nginx_base}/seg00000.ts")])):
+                for name, cell in compare(args, cells, 8).items():
+                    w10[f"{what} {name}"] = cell
+                    print(f"W10 {what} {name}: {cell['rps']:.0f} req/s, cpu {cell['cpu_ms'] * 1e3:.0f} "
+                          f"us/req, p99 {cell['p99']:.2f} ms", flush=True)
         if "W3" in only:
             shutil.copy(media / "2.7mp.jpg", media / "p/photo.jpg")
             signed = subprocess.run(
@@ -893,6 +928,19 @@ def report(r):
                 lines.append(f"| {source} | {box} | {a['cpu_ms']:.1f} | {b['cpu_ms']:.1f} | "
                              f"{ratio(a['cpu_ms'], b['cpu_ms']):.2f}× | {c['cpu_ms']:.1f} | "
                              f"{ratio(a['cpu_ms'], c['cpu_ms']):.2f}× |")
+        lines.append("")
+    if "W10" in r:
+        w10 = r["W10"]
+        lines += [f"### W10 — signed HLS, concurrency 8 (a {w10['playlist bytes']} B playlist of "
+                  f"2 000 segments, {w10['rewritten bytes']} B rewritten)", "",
+                  "| request | server | req/s | CPU µs / request | p99 ms | signet / nginx req/s |",
+                  "|---|---|---:|---:|---:|---:|"]
+        for what in ("playlist", "segment"):
+            base = w10[f"{what} nginx"]
+            for name in ("signet", "nginx"):
+                c = w10[f"{what} {name}"]
+                lines.append(f"| {what} | {name} | {c['rps']:.0f} | {c['cpu_ms'] * 1e3:.0f} | "
+                             f"{c['p99']:.2f} | {ratio(c['rps'], base['rps']):.2f}× |")
         lines.append("")
     if "W4" in r:
         w4 = r["W4"]
