@@ -525,3 +525,96 @@ fn a_signed_dash_manifest_plays_and_templates_are_signed_for_their_folder() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `path_tokens = true`: `/_jwt/<token>/<path>`. A JWT for the stream's
+/// folder in the path is inherited by every relative URI, so the stream
+/// plays from one URL with no rewriting (for players and CDNs that drop
+/// query strings); the token never reaches the access log.
+#[test]
+fn a_token_in_the_path_plays_the_stream_and_is_never_logged() {
+    if !ffmpeg_ready() {
+        return;
+    }
+    let media = Media::new();
+    make_stream(&media.root());
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = log_dir.path().join("signet.log");
+    let s = Server::start_logged(&config(&media.root(), "path_tokens = true"), &log);
+    let token = |aud: &str| {
+        let mut c = claims(json!(aud), now());
+        c["exp"] = json!(now() + 600);
+        hs256(c, "topsecret")
+    };
+    let folder = token("/private/stream/");
+    let master = format!("/_jwt/{folder}/private/stream/master.m3u8");
+    let r = s.get(&master);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!r.text().contains("jwt="), "served as stored: {}", r.text());
+    // Relative URIs resolve under the token: a segment through it loads.
+    assert_eq!(
+        s.get(&format!("/_jwt/{folder}/private/stream/ts/seg000.ts"))
+            .status,
+        200
+    );
+    let url = format!("http://{}{master}", s.media);
+    let out = Command::new("ffmpeg")
+        .args([
+            "-v", "error", "-i", &url, "-map", "0:v:0", "-f", "framecrc", "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let frames = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .count();
+    assert_eq!(
+        frames,
+        SECONDS as usize * 10,
+        "ffmpeg decoded the stream to the end"
+    );
+    // The token's audience still decides: a master-only token opens no segment.
+    let one = token("/private/stream/master.m3u8");
+    assert_eq!(
+        s.get(&format!("/_jwt/{one}/private/stream/master.m3u8"))
+            .status,
+        200
+    );
+    assert_eq!(
+        s.get(&format!("/_jwt/{one}/private/stream/ts/seg000.ts"))
+            .status,
+        403
+    );
+    // Bad and doubled tokens, dot segments after the token.
+    assert_eq!(
+        s.get("/_jwt/not.a.token/private/stream/master.m3u8").status,
+        403
+    );
+    let doubled = format!("/_jwt/{folder}/private/stream/master.m3u8?jwt={folder}");
+    assert_eq!(s.get(&doubled).status, 400);
+    assert_eq!(
+        s.get(&format!(
+            "/_jwt/{folder}/private/stream/../stream/master.m3u8"
+        ))
+        .status,
+        400
+    );
+    drop(s);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("/_jwt/-/private/stream/master.m3u8"),
+        "{logged}"
+    );
+    assert!(
+        !logged.contains(&folder) && !logged.contains(&one),
+        "a token reached the log"
+    );
+
+    // Off by default: the same URL is a path like any other (no such file).
+    let s = Server::start(&config(&media.root(), ""));
+    assert_eq!(s.get(&master).status, 404);
+}

@@ -33,6 +33,9 @@ pub struct Config {
     /// libaom speed for AVIF output, 0 (smallest) … 9 (fastest; sharp's
     /// `effort: 0`). docs/formats.md has the measured trade-off.
     pub avif_speed: u8,
+    /// Accept a JWT as the first path segments, `/_jwt/<token>/<path>`, so
+    /// the relative URIs of a stream inherit it (docs/security.md).
+    pub path_tokens: bool,
     /// Profile applied to every image (empty: none).
     pub default_profile: String,
     /// Query names dropped before validation and caching (cache-busters).
@@ -60,6 +63,7 @@ impl Default for Config {
             public_url: String::new(),
             default_format: DefaultFormat::Original,
             avif_speed: signet_transform::pipeline::Encoders::DEFAULT_AVIF_SPEED,
+            path_tokens: false,
             default_profile: String::new(),
             ignore_params: vec!["v".into()],
             jwt_leeway: Duration::ZERO,

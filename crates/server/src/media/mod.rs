@@ -115,7 +115,7 @@ impl Media {
         tracing::info!(
             target: "signet::access",
             method = %req.method(),
-            path = %req.uri().path(),
+            path = %query::logged_path(req.uri().path()),
             status = response.status().as_u16(),
             ms = format!("{:.1}", seconds * 1e3),
             auth = outcome.auth,
@@ -135,14 +135,26 @@ impl Media {
             Method::HEAD => true,
             _ => return Err(Error::MethodNotAllowed { allow: "GET, HEAD" }),
         };
-        let path =
-            path::normalize(req.uri().path()).map_err(|why| Error::BadRequest(why.to_owned()))?;
+        let core = self.core.as_ref();
+        // `/_jwt/<token>/<path>` (opt-in): the token is the query's `jwt`.
+        let (path_token, raw_path) = match query::split_path_token(req.uri().path()) {
+            Some((token, rest)) if core.config.path_tokens => (Some(token), rest),
+            _ => (None, req.uri().path()),
+        };
+        let path = path::normalize(raw_path).map_err(|why| Error::BadRequest(why.to_owned()))?;
         let pairs = query::parse(req.uri().query().unwrap_or("")).map_err(Error::BadRequest)?;
-        let (creds, pairs) = query::split_credentials(pairs)
+        let (mut creds, pairs) = query::split_credentials(pairs)
             .map_err(|_| Error::Auth(signet_auth::Failure::InvalidPayload))?;
+        if let Some(token) = path_token {
+            if creds.jwt.is_some() || creds.exp.is_some() || creds.sig.is_some() {
+                return Err(Error::BadRequest(
+                    "a token in the path and another in the query".to_owned(),
+                ));
+            }
+            creds.jwt = Some(token.to_owned());
+        }
 
         // The gate runs before anything reads options, cache or storage.
-        let core = self.core.as_ref();
         let now = unix_now();
         let access = self
             .gate
@@ -199,7 +211,10 @@ impl Media {
             cache_control: cache_control(core, access.grant.as_ref(), now),
         };
         if let Some(grant) = access.grant.as_ref() {
-            if let Some(kind) = hls::Manifest::of(key.as_str()).filter(|_| effective.is_empty()) {
+            // A token in the path is inherited by the manifest's relative
+            // URIs: the manifest is served as stored.
+            let rewrite = effective.is_empty() && path_token.is_none();
+            if let Some(kind) = hls::Manifest::of(key.as_str()).filter(|_| rewrite) {
                 // A token opened the manifest: every file it names gets one.
                 outcome.route = "playlist";
                 return self

@@ -40,6 +40,25 @@ pub(crate) struct Credentials {
 /// Decoded `name=value` pairs, in URL order.
 pub(crate) type Pairs = Vec<(String, String)>;
 
+/// The path segment that starts a token-in-path URL (`path_tokens`).
+pub(crate) const PATH_TOKEN_PREFIX: &str = "/_jwt/";
+
+/// A raw request path split into its token-in-path JWT and the path after
+/// it, when it has the `/_jwt/<token>/` form.
+pub(crate) fn split_path_token(raw: &str) -> Option<(&str, &str)> {
+    let rest = raw.strip_prefix(PATH_TOKEN_PREFIX)?;
+    let end = rest.find('/')?;
+    Some((&rest[..end], &rest[end..]))
+}
+
+/// The raw path as the access log shows it: a path token replaced.
+pub(crate) fn logged_path(raw: &str) -> std::borrow::Cow<'_, str> {
+    match split_path_token(raw) {
+        Some((_, rest)) => format!("{PATH_TOKEN_PREFIX}-{rest}").into(),
+        None => raw.into(),
+    }
+}
+
 /// Splits pairs into credentials (`jwt`, `exp`, `sig`: never options, never
 /// logged) and the rest. A token parameter given twice
 /// is an error (which copy would count is ambiguous).
@@ -66,6 +85,25 @@ pub(crate) fn split_credentials(pairs: Pairs) -> Result<(Credentials, Pairs), &'
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_tokens_split_off_and_never_reach_the_log() {
+        assert_eq!(
+            split_path_token("/_jwt/aaa.bbb.ccc/v/s/master.m3u8"),
+            Some(("aaa.bbb.ccc", "/v/s/master.m3u8"))
+        );
+        assert_eq!(
+            split_path_token("/_jwt/aaa.bbb.ccc"),
+            None,
+            "no path after it"
+        );
+        assert_eq!(split_path_token("/v/_jwt/x/a.ts"), None);
+        assert_eq!(
+            logged_path("/_jwt/secret.token.here/v/a.ts"),
+            "/_jwt/-/v/a.ts"
+        );
+        assert_eq!(logged_path("/v/a.ts"), "/v/a.ts");
+    }
 
     fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
