@@ -618,3 +618,39 @@ fn a_token_in_the_path_plays_the_stream_and_is_never_logged() {
     let s = Server::start(&config(&media.root(), ""));
     assert_eq!(s.get(&master).status, 404);
 }
+
+/// Hostile DASH manifests through the real server: each a fast 422 that
+/// names the problem, nothing fetched.
+#[test]
+fn hostile_dash_manifests_answer_fast() {
+    let media = Media::new();
+    let dir = media.root().join("private/hostile-dash");
+    std::fs::create_dir_all(&dir).unwrap();
+    let wrap =
+        |inner: &str| format!("<MPD><Period><AdaptationSet>{inner}</AdaptationSet></Period></MPD>");
+    let cases = [
+        ("laughs.mpd", "<!DOCTYPE MPD [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;\">]><MPD>&b;</MPD>".to_owned(), "not a DASH manifest"),
+        ("nodes.mpd", format!("<MPD>{}</MPD>", "<x/>".repeat(1_000_001)), "not a DASH manifest"),
+        ("html.mpd", "<html><body/></html>".to_owned(), "not MPD"),
+        ("dots.mpd", wrap(r#"<SegmentTemplate media="../../public/$Number$.m4s"/>"#), ". or .."),
+        ("base-dots.mpd", wrap("<BaseURL>../</BaseURL><SegmentTemplate media=\"$Number$.m4s\"/>"), "no folder"),
+        ("file.mpd", wrap(r#"<SegmentList><SegmentURL media="file:///etc/passwd"/></SegmentList>"#), "file:"),
+        ("host.mpd", wrap(r#"<SegmentList><SegmentURL media="//127.0.0.1/x.m4s"/></SegmentList>"#), "no file"),
+        ("truncated.mpd", "<MPD><Period><AdaptationSet>".to_owned(), "not a DASH manifest"),
+    ];
+    for (name, body, _) in &cases {
+        std::fs::write(dir.join(name), body).unwrap();
+    }
+    let s = Server::start(&config(&media.root(), ""));
+    for (name, _, says) in &cases {
+        let started = std::time::Instant::now();
+        let r = s.get(&jwt_target(&format!("/private/hostile-dash/{name}"), 60));
+        assert_eq!(r.status, 422, "{name}: {}", r.text());
+        assert!(r.text().contains(says), "{name}: {}", r.text());
+        assert!(
+            started.elapsed().as_secs() < 1,
+            "{name}: {:?}",
+            started.elapsed()
+        );
+    }
+}
