@@ -7,17 +7,16 @@
 //! overlays are on every frame; the frame limit refuses fast; the CLI
 //! keeps animations too.
 
-use std::io::Cursor;
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use image::metadata::LoopCount;
-use image::{AnimationDecoder, RgbaImage};
+use image::RgbaImage;
 use serde_json::json;
+use signet_testkit::animation_frames as frames;
 
-use crate::harness::{config, now, Media, Server, BIN};
+use crate::harness::{config, now, on_path, run_tool, Media, Server, BIN};
 use crate::tokens::{claims, hs256};
 
 const PHOTO: &str = "/usr/share/backgrounds/mate/nature/LadyBird.jpg";
@@ -27,13 +26,7 @@ const COLOURS: [[u8; 3]; 4] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255,
 const NAMES: [&str; 4] = ["red", "lime", "blue", "yellow"];
 
 fn tools_ready() -> bool {
-    let ready = ["convert", "img2webp", "ffmpeg"].iter().all(|t| {
-        Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {t}"))
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }) && Path::new(PHOTO).exists();
+    let ready = on_path(&["convert", "img2webp", "ffmpeg"]) && Path::new(PHOTO).exists();
     signet_testkit::require_peer(
         "ImageMagick, img2webp (webp), ffmpeg and MATE's wallpapers",
         ready,
@@ -41,25 +34,12 @@ fn tools_ready() -> bool {
     )
 }
 
-fn run(dir: &Path, program: &str, args: &[&str]) {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Four 80×40 frames on transparency, a 20×20 square stepping right by 20
 /// px in a new colour each time: `f0.png` … `f3.png`, then the animations.
 fn make_corpus(dir: &Path) {
     for (i, name) in NAMES.iter().enumerate() {
         let x = i * 20;
-        run(
+        run_tool(
             dir,
             "convert",
             &[
@@ -79,9 +59,9 @@ fn make_corpus(dir: &Path) {
     let mut args = vec!["-delay", "10", "-dispose", "Background", "-loop", "3"];
     args.extend(frames);
     args.extend(["-layers", "Optimize", "deltas.gif"]);
-    run(dir, "convert", &args);
+    run_tool(dir, "convert", &args);
     // Delays 40, 40, 40 and a long last one of 500 ms, played twice.
-    run(
+    run_tool(
         dir,
         "img2webp",
         &[
@@ -102,7 +82,7 @@ fn make_corpus(dir: &Path) {
             "squares.webp",
         ],
     );
-    run(
+    run_tool(
         dir,
         "ffmpeg",
         &[
@@ -121,7 +101,7 @@ fn make_corpus(dir: &Path) {
         ],
     );
     // 50 frames of 480×270: a pan across a real photo.
-    run(
+    run_tool(
         dir,
         "ffmpeg",
         &[
@@ -148,7 +128,7 @@ fn corpus() -> Option<&'static Media> {
             }
             let marks = media.root().join("marks");
             std::fs::create_dir_all(&marks).unwrap();
-            run(
+            run_tool(
                 &marks,
                 "convert",
                 &["-size", "40x40", "xc:#00ff00", "PNG32:green.png"],
@@ -156,47 +136,6 @@ fn corpus() -> Option<&'static Media> {
             Some(media)
         })
         .as_ref()
-}
-
-/// An animation's frames (as a viewer composites them), their delays in
-/// ms, and the loop count (0 = forever).
-fn frames(bytes: &[u8]) -> (Vec<(RgbaImage, u32)>, u32) {
-    let cursor = Cursor::new(bytes);
-    let (frames, loops) = match bytes {
-        [b'G', b'I', b'F', ..] => {
-            let d = image::codecs::gif::GifDecoder::new(cursor).unwrap();
-            let loops = d.loop_count();
-            (d.into_frames(), loops)
-        }
-        [b'R', b'I', b'F', b'F', ..] => {
-            let mut d = image::codecs::webp::WebPDecoder::new(cursor).unwrap();
-            // `image` clears a disposed frame only when given a colour.
-            d.set_background_color(image::Rgba([0, 0, 0, 0])).unwrap();
-            let loops = d.loop_count();
-            (d.into_frames(), loops)
-        }
-        _ => {
-            let d = image::codecs::png::PngDecoder::new(cursor).unwrap();
-            let d = d.apng().unwrap();
-            let loops = d.loop_count();
-            (d.into_frames(), loops)
-        }
-    };
-    let frames = frames
-        .map(|f| {
-            let f = f.unwrap();
-            let (n, d) = f.delay().numer_denom_ms();
-            (f.into_buffer(), n / d)
-        })
-        .collect();
-    // A GIF's loop block counts the plays after the first.
-    let gif = bytes.starts_with(b"GIF");
-    let loops = match loops {
-        LoopCount::Infinite => 0,
-        LoopCount::Finite(n) if gif => n.get() + 1,
-        LoopCount::Finite(n) => n.get(),
-    };
-    (frames, loops)
 }
 
 fn near(px: &image::Rgba<u8>, want: [u8; 3], tolerance: u8) -> bool {
@@ -353,4 +292,58 @@ fn the_frame_limit_refuses_fast_and_the_cli_keeps_animations() {
     assert!(status.success());
     let (got, _) = frames(&std::fs::read(&file).unwrap());
     assert_eq!(got.len(), 50, "signet transform kept every frame");
+}
+
+/// `limits.transform_timeout` covers the whole animation: the pipeline
+/// checks the deadline between frames and stops, in the server (after the
+/// 503, the work it spent is about the timeout, not the animation's whole
+/// time) and in `signet transform`.
+#[test]
+fn the_transform_timeout_stops_an_animation_between_frames() {
+    let Some(media) = corpus() else { return };
+    let limits = "[limits]\ntransform_timeout = \"50ms\"\n";
+    let s = Server::start(&config(&media.root(), limits));
+    let r = s.get("/public/anim/pan.gif?w=400&format=gif");
+    assert_eq!(r.status, 503, "{}", r.text());
+    let spent = || -> Option<f64> {
+        let text = s.admin_get("/metrics").text();
+        let value = |name: &str| {
+            text.lines()
+                .find(|l| l.contains(name) && !l.starts_with('#'))
+                .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        };
+        (value("transform_duration_seconds_count")? >= 1.0)
+            .then(|| value("transform_duration_seconds_sum"))
+            .flatten()
+    };
+    crate::harness::wait_until(Duration::from_secs(20), "the transform to return", || {
+        spent().is_some()
+    });
+    let seconds = spent().unwrap();
+    assert!(
+        seconds < 0.5,
+        "the transform ran on for {seconds} s after its deadline"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("signet.toml");
+    std::fs::write(&file, config(&media.root(), limits)).unwrap();
+    let src = media.root().join("public/anim/pan.gif");
+    let out = Command::new(BIN)
+        .args([
+            "transform",
+            "--config",
+            file.to_str().unwrap(),
+            src.to_str().unwrap(),
+        ])
+        .args(["--param", "w=400", "--param", "format=gif", "-o"])
+        .arg(dir.path().join("out.gif"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "signet transform finished past its deadline"
+    );
+    assert!(stderr.contains("timed out"), "{stderr}");
 }

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::harness::{config, Media, Server};
+use crate::harness::{config, on_path, run_tool, Media, Server};
 
 const PHOTO: &str = "/usr/share/backgrounds/mate/nature/LadyBird.jpg";
 const ICC: &str = "/usr/share/color/icc/colord";
@@ -23,14 +23,8 @@ const CMYK_ICC: &str = "/usr/share/color/icc/ghostscript/default_cmyk.icc";
 const PLAIN_PNG: &str = "png:exclude-chunks=gAMA,cHRM,sRGB,bKGD,date,tIME";
 
 fn tools_ready() -> bool {
-    let tools = ["convert", "avifenc", "heif-enc", "cjxl", "compare"];
-    let ready = tools.iter().all(|t| {
-        Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {t}"))
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }) && Path::new(PHOTO).exists()
+    let ready = on_path(&["convert", "avifenc", "heif-enc", "cjxl", "compare"])
+        && Path::new(PHOTO).exists()
         && Path::new(ICC).join("AdobeRGB1998.icc").exists()
         && Path::new(CMYK_ICC).exists();
     signet_testkit::require_peer(
@@ -38,19 +32,6 @@ fn tools_ready() -> bool {
         ready,
         "run `make test-deps`",
     )
-}
-
-fn run(dir: &Path, program: &str, args: &[&str]) {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// One source file: the commands that make it from `pristine.png` in its
@@ -171,7 +152,7 @@ fn make_corpus(dir: &Path) {
         let words = expand(step);
         if let Some((program, args)) = words.split_first() {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run(dir, program, &args);
+            run_tool(dir, program, &args);
         }
     }
     for case in &CASES {

@@ -143,29 +143,37 @@ impl<'a> Frames<'a> {
     }
 }
 
-/// An animation encoder, fed one transformed frame at a time.
-enum Writer {
-    Gif(Box<gif::Writer>),
-    WebP(webp::Writer),
-    Png(apng::Writer),
+/// Transformed RGBA frames and their delays, kept for an encoder that
+/// takes them all at once: libwebp's animation encoder, and APNG (whose
+/// `acTL` holds the frame count).
+#[derive(Default)]
+pub(super) struct Kept {
+    pub(super) size: (u32, u32),
+    pub(super) frames: Vec<(Vec<u8>, u32)>,
 }
 
-impl Writer {
-    fn push(&mut self, p: &Pixels, delay_ms: u32) -> Result<(), TransformError> {
-        match self {
-            Writer::Gif(w) => w.push(p, delay_ms),
-            Writer::WebP(w) => w.push(p, delay_ms),
-            Writer::Png(w) => w.push(p, delay_ms),
+impl Kept {
+    pub(super) fn push(&mut self, p: Pixels, delay_ms: u32) -> Result<(), TransformError> {
+        if self.frames.is_empty() {
+            self.size = (p.width, p.height);
         }
+        let whole = p.width as usize * p.height as usize * 4;
+        if (p.width, p.height) != self.size || p.channels != 4 || p.data.len() != whole {
+            return Err(TransformError::Encode(
+                "animation frames of different sizes".into(),
+            ));
+        }
+        self.frames.push((p.data, delay_ms));
+        Ok(())
     }
+}
 
-    fn finish(self) -> Result<Vec<u8>, TransformError> {
-        match self {
-            Writer::Gif(w) => w.finish(),
-            Writer::WebP(w) => w.finish(),
-            Writer::Png(w) => w.finish(),
-        }
-    }
+/// An animation encoder, fed one transformed frame at a time.
+enum Writer {
+    /// Written as the frames come.
+    Gif(Box<gif::Writer>),
+    /// WebP or APNG, encoded at the end.
+    Kept(Kept),
 }
 
 /// Transforms every frame of `source` into an animation of format `out`.
@@ -181,17 +189,7 @@ pub(super) fn process(
     let mark = watermark_of(job, plan, limits)?;
     let mut writer = match out {
         Format::Gif => Writer::Gif(Box::new(gif::Writer::new(frames.plays))),
-        Format::WebP => {
-            // A lossless animation (stickers, flat graphics) stays lossless
-            // unless `q` asks for lossy.
-            let lossless = frames.lossless && !plan.encode.quality_set;
-            Writer::WebP(webp::Writer::new(
-                frames.plays,
-                plan.encode.quality,
-                lossless,
-            ))
-        }
-        _ => Writer::Png(apng::Writer::new(frames.plays)),
+        _ => Writer::Kept(Kept::default()),
     };
     let orientation = opened.header.orientation;
     // Fixed by the first frame, so every frame comes out the same size.
@@ -229,14 +227,27 @@ pub(super) fn process(
         }
         let p = stages(p, plan, &sizing, mark.as_ref(), limits)?.into_rgba();
         size = (p.width, p.height);
-        writer.push(&p, frame.delay_ms)?;
+        match &mut writer {
+            Writer::Gif(w) => w.push(&p, frame.delay_ms)?,
+            Writer::Kept(kept) => kept.push(p, frame.delay_ms)?,
+        }
         written += 1;
     }
     if written == 0 {
         return Err(bad("the animation has no frames"));
     }
+    let bytes = match writer {
+        Writer::Gif(w) => w.finish()?,
+        Writer::Kept(kept) if out == Format::WebP => {
+            // A lossless animation (stickers, flat graphics) stays lossless
+            // unless `q` asks for lossy.
+            let lossless = frames.lossless && !plan.encode.quality_set;
+            webp::encode(&kept, frames.plays, plan.encode.quality, lossless)?
+        }
+        Writer::Kept(kept) => apng::encode(&kept, frames.plays)?,
+    };
     Ok(Output {
-        bytes: writer.finish()?,
+        bytes,
         format: out,
         width: size.0,
         height: size.1,

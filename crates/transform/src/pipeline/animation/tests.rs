@@ -5,8 +5,7 @@ use std::borrow::Cow;
 use std::io::Cursor;
 
 use ::gif::{DisposalMethod, Repeat};
-use image::metadata::LoopCount;
-use image::{AnimationDecoder, RgbaImage};
+use image::RgbaImage;
 
 use crate::pipeline::{negotiate, process, Accepts, Encoders, Format, Job, Limits, Output, Target};
 use crate::{parse_options, Options, TransformError};
@@ -68,45 +67,10 @@ fn stepping_square() -> Vec<u8> {
     out
 }
 
-/// Frames and their delays in ms, decoded by `image` (as a viewer would).
+/// Frames and their delays in ms, and the plays, read back by `image`
+/// (as a viewer would).
 fn frames_of(out: &Output) -> (Vec<(RgbaImage, u32)>, u32) {
-    let cursor = Cursor::new(&out.bytes[..]);
-    let (frames, loops) = match out.format {
-        Format::Gif => {
-            let d = image::codecs::gif::GifDecoder::new(cursor).unwrap();
-            let loops = d.loop_count();
-            (d.into_frames(), loops)
-        }
-        Format::WebP => {
-            let mut d = image::codecs::webp::WebPDecoder::new(cursor).unwrap();
-            // `image` clears a disposed frame only when given a colour.
-            d.set_background_color(image::Rgba([0, 0, 0, 0])).unwrap();
-            let loops = d.loop_count();
-            (d.into_frames(), loops)
-        }
-        Format::Png => {
-            let d = image::codecs::png::PngDecoder::new(cursor)
-                .unwrap()
-                .apng()
-                .unwrap();
-            let loops = d.loop_count();
-            (d.into_frames(), loops)
-        }
-        other => panic!("{other:?} is not animated"),
-    };
-    let frames = frames
-        .map(|f| {
-            let f = f.unwrap();
-            let (n, d) = f.delay().numer_denom_ms();
-            (f.into_buffer(), n / d)
-        })
-        .collect();
-    let loops = match (out.format, loops) {
-        (Format::Gif, _) => super::gif::plays(&out.bytes),
-        (_, LoopCount::Infinite) => 0,
-        (_, LoopCount::Finite(n)) => n.get(),
-    };
-    (frames, loops)
+    signet_testkit::animation_frames(&out.bytes)
 }
 
 fn px(img: &RgbaImage, x: u32, y: u32) -> [u8; 4] {
@@ -193,7 +157,7 @@ fn an_apng_stays_an_apng_under_format_original() {
     // APNG writer, read back by `image`'s APNG decoder).
     let gif = run(&stepping_square(), &[], Target::Source).unwrap();
     let (frames, _) = frames_of(&gif);
-    let mut writer = super::apng::Writer::new(2);
+    let mut kept = super::Kept::default();
     for (img, delay) in &frames {
         let p = crate::pipeline::Pixels {
             width: img.width(),
@@ -201,9 +165,9 @@ fn an_apng_stays_an_apng_under_format_original() {
             channels: 4,
             data: img.as_raw().clone(),
         };
-        writer.push(&p, *delay).unwrap();
+        kept.push(p, *delay).unwrap();
     }
-    let apng = writer.finish().unwrap();
+    let apng = super::apng::encode(&kept, 2).unwrap();
     let out = run(&apng, &[("w", "20")], Target::Source).unwrap();
     assert_eq!((out.format, out.width, out.height), (Format::Png, 20, 10));
     let (frames, loops) = frames_of(&out);
@@ -398,12 +362,12 @@ fn all_lossless(webp: &[u8]) -> bool {
 
 #[test]
 fn a_lossless_webp_stays_lossless_unless_q_is_given() {
-    let mut writer = super::webp::Writer::new(0, 80, true);
+    let mut kept = super::Kept::default();
     for i in 0..3u8 {
         let p = crate::pipeline::Pixels::filled(16, 16, [i * 80, 0, 255 - i * 80, 255]).into_rgba();
-        writer.push(&p, 100).unwrap();
+        kept.push(p, 100).unwrap();
     }
-    let lossless = writer.finish().unwrap();
+    let lossless = super::webp::encode(&kept, 0, 80, true).unwrap();
     assert!(all_lossless(&lossless));
     let kept = run(&lossless, &[("w", "8")], Target::Source).unwrap();
     assert!(all_lossless(&kept.bytes), "format=original");

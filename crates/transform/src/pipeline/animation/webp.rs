@@ -14,6 +14,7 @@
 //! of its own: [`fix_last_duration`] writes the right one back into the
 //! last `ANMF` chunk.
 
+use super::Kept;
 use crate::pipeline::markers::{riff_chunks, webp_chunks};
 use crate::pipeline::Pixels;
 use crate::TransformError;
@@ -206,62 +207,33 @@ fn fail(e: impl std::fmt::Debug) -> TransformError {
     TransformError::Encode(format!("webp: {e:?}"))
 }
 
-pub(super) struct Writer {
-    /// Times the animation plays; 0 is forever.
+/// Encodes the kept frames: lossy at `quality`, or lossless (`quality` is
+/// then libwebp's effort); `plays` 0 is forever.
+pub(super) fn encode(
+    kept: &Kept,
     plays: u32,
     quality: u8,
     lossless: bool,
-    size: (u32, u32),
-    frames: Vec<(Vec<u8>, u32)>,
-}
-
-impl Writer {
-    /// Lossy at `quality`, or lossless (`quality` is then libwebp's effort).
-    pub(super) fn new(plays: u32, quality: u8, lossless: bool) -> Writer {
-        Writer {
-            plays,
-            quality,
-            lossless,
-            size: (0, 0),
-            frames: Vec::new(),
-        }
+) -> Result<Vec<u8>, TransformError> {
+    let (width, height) = kept.size;
+    let mut config = webp::WebPConfig::new().map_err(fail)?;
+    config.quality = f32::from(quality);
+    config.lossless = i32::from(lossless);
+    let mut encoder = webp::AnimEncoder::new(width, height, &config);
+    encoder.set_loop_count(i32::try_from(plays).unwrap_or(0));
+    let mut at: i64 = 0;
+    for (data, delay) in &kept.frames {
+        // libwebp's timestamps are C ints.
+        let Ok(ms) = i32::try_from(at) else {
+            return Err(fail("the animation is longer than 24 days"));
+        };
+        // `Kept` holds whole RGBA frames of `size`, which the binding reads.
+        encoder.add_frame(webp::AnimFrame::from_rgba(data, width, height, ms));
+        at += i64::from(*delay);
     }
-
-    /// Adds an RGBA frame (every frame the same size). The encoder takes
-    /// them all at once, so the transformed frames are kept until then.
-    pub(super) fn push(&mut self, p: &Pixels, delay_ms: u32) -> Result<(), TransformError> {
-        if self.frames.is_empty() {
-            self.size = (p.width, p.height);
-        }
-        if (p.width, p.height) != self.size
-            || p.data.len() != p.width as usize * p.height as usize * 4
-        {
-            return Err(fail("frames of different sizes"));
-        }
-        self.frames.push((p.data.clone(), delay_ms));
-        Ok(())
-    }
-
-    pub(super) fn finish(self) -> Result<Vec<u8>, TransformError> {
-        let (width, height) = self.size;
-        let mut config = webp::WebPConfig::new().map_err(fail)?;
-        config.quality = f32::from(self.quality);
-        config.lossless = i32::from(self.lossless);
-        let mut encoder = webp::AnimEncoder::new(width, height, &config);
-        encoder.set_loop_count(i32::try_from(self.plays).unwrap_or(0));
-        let mut at: i64 = 0;
-        for (data, delay) in &self.frames {
-            // libwebp's timestamps are C ints.
-            let Ok(ms) = i32::try_from(at) else {
-                return Err(fail("the animation is longer than 24 days"));
-            };
-            encoder.add_frame(webp::AnimFrame::from_rgba(data, width, height, ms));
-            at += i64::from(*delay);
-        }
-        let mut bytes = encoder.try_encode().map_err(fail)?.to_vec();
-        fix_last_duration(&mut bytes, at);
-        Ok(bytes)
-    }
+    let mut bytes = encoder.try_encode().map_err(fail)?.to_vec();
+    fix_last_duration(&mut bytes, at);
+    Ok(bytes)
 }
 
 /// Sets the last `ANMF` frame's duration so that the frames add up to
@@ -300,14 +272,14 @@ mod tests {
 
     #[test]
     fn the_last_frame_keeps_its_own_duration() {
-        let mut writer = Writer::new(3, 80, false);
+        let mut kept = Kept::default();
         let delays = [40, 40, 40, 500];
         for (i, delay) in delays.iter().enumerate() {
             let v = (i * 60) as u8;
             let p = Pixels::filled(8, 8, [v, 255 - v, 0, 255]).into_rgba();
-            writer.push(&p, *delay).unwrap();
+            kept.push(p, *delay).unwrap();
         }
-        let bytes = writer.finish().unwrap();
+        let bytes = encode(&kept, 3, 80, false).unwrap();
         let decoder = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&bytes)).unwrap();
         use image::AnimationDecoder;
         let got: Vec<u32> = decoder
