@@ -233,8 +233,10 @@ fn a_transform_over_its_time_budget_is_503_with_retry_after() {
         &media.root(),
         "[limits]\ntransform_timeout = \"1ns\"",
     ));
+    // The deadline is checked between the pipeline's stages, so the answer
+    // does not depend on how fast this machine decodes the photo.
     let r = s.get("/public/photo.jpg?w=600");
-    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.status, 503, "{:?}", r.header("content-type"));
     assert_eq!(r.header("retry-after"), Some("5"));
     assert_eq!(
         s.get("/public/photo.jpg").status,

@@ -38,7 +38,7 @@ pub enum TransformError {
         height: u64,
         limit: u64,
     },
-    /// The job's deadline (`transform_timeout`) passed between two frames.
+    /// The job's deadline (`transform_timeout`) passed between two stages or frames.
     #[error("the transform timed out")]
     TimedOut,
     /// Options that are valid alone but not for this image (e.g. a crop that

@@ -158,8 +158,9 @@ pub fn negotiate(options: &Options, accepts: Accepts, default_optimal: bool) -> 
 
 /// One transform: the effective options, the negotiated target, the
 /// watermark image's bytes when `watermark` is set, the encoder settings of
-/// the server's config, and when the work is no longer wanted (checked
-/// between the frames of an animation: `transform_timeout`).
+/// the server's config, and when the work is no longer wanted
+/// (`transform_timeout`: checked between stages, and between the frames of
+/// an animation).
 #[derive(Debug, Clone, Copy)]
 pub struct Job<'a> {
     pub options: &'a Options,
@@ -167,6 +168,17 @@ pub struct Job<'a> {
     pub watermark: Option<&'a [u8]>,
     pub encoders: Encoders,
     pub deadline: Option<Instant>,
+}
+
+impl Job<'_> {
+    /// `TimedOut` once the deadline has passed: the caller has stopped
+    /// waiting, so the rest of the work would be thrown away.
+    pub(crate) fn check_deadline(&self) -> Result<(), TransformError> {
+        match self.deadline {
+            Some(deadline) if Instant::now() >= deadline => Err(TransformError::TimedOut),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Encoder settings that are the operator's, not the URL's.
@@ -274,6 +286,7 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
         planned = Some(sizing);
         (sizing.resize_w, sizing.resize_h)
     })?;
+    job.check_deadline()?;
     if trim {
         p = edit::trim(p);
     }
@@ -284,6 +297,7 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
     check_output(&sizing, 1, limits)?;
     let mark = watermark_of(job, &plan, limits)?;
     let p = stages(p, &plan, &sizing, mark.as_ref(), limits)?;
+    job.check_deadline()?;
     let out_format = match job.target {
         Target::Exact(f) | Target::Optimal { still: f, .. } => f,
         Target::Source if opened.format.is_output() => opened.format,

@@ -14,7 +14,6 @@ mod gif;
 mod webp;
 
 use std::io::Cursor;
-use std::time::Instant;
 
 use image::codecs::gif::GifDecoder;
 use image::codecs::png::PngDecoder;
@@ -204,9 +203,7 @@ pub(super) fn process(
             Err(_) if written > 0 => break,
             Err(e) => return Err(e),
         };
-        if job.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(TransformError::TimedOut);
-        }
+        job.check_deadline()?;
         let mut p = orient::apply(frame.pixels, orientation);
         let (trim, sizing) = match fixed {
             Some(fixed) => fixed,
