@@ -138,6 +138,25 @@ fn shrink_on_load_picks_the_smallest_scale_that_covers_the_target() {
 }
 
 #[test]
+fn a_passed_deadline_stops_a_still_between_stages() {
+    let src = jpeg(64, 48);
+    let options = opts(&[("w", "32")]);
+    let job = |deadline| Job {
+        options: &options,
+        target: Target::Exact(Format::Jpeg),
+        watermark: None,
+        encoders: Encoders::default(),
+        deadline,
+    };
+    assert!(process(&src, &job(None), &LIMITS).is_ok());
+    let passed = Some(std::time::Instant::now());
+    assert!(matches!(
+        process(&src, &job(passed), &LIMITS),
+        Err(TransformError::TimedOut)
+    ));
+}
+
+#[test]
 fn png_alpha_survives_png_and_flattens_on_white_in_jpeg() {
     let src = png(200, 100, 4);
     let out = run(&src, &[("w", "100")]).unwrap();
