@@ -633,3 +633,57 @@ fn hostile_dash_manifests_answer_fast() {
         );
     }
 }
+
+#[test]
+fn signed_streams_play_to_the_end_in_chromium_with_hls_js_and_dash_js() {
+    if !ffmpeg_ready() || !crate::browser::browser_ready() {
+        return;
+    }
+    let media = Media::new();
+    make_stream(&media.root());
+    make_dash(&media.root());
+    let s = Server::start(&config(&media.root(), ""));
+    let master = "/private/stream/master.m3u8";
+    for (player, target) in [
+        ("hls", md5_target(master, now() + 600)),
+        ("hls", jwt_target(master, 600)),
+        ("dash", jwt_target("/private/dash/manifest.mpd", 600)),
+    ] {
+        let spec =
+            json!({"origin": format!("http://{}", s.media), "url": target, "player": player});
+        let out = crate::browser::run_script("player.mjs", &spec);
+        assert_eq!(out["errors"], json!([]), "{player} {target}: {out}");
+        assert_eq!(out["ended"], json!(true), "{player}: {out}");
+        let duration = out["duration"].as_f64().unwrap();
+        assert!(
+            (duration - f64::from(SECONDS)).abs() < 0.5,
+            "{player}: {duration} s"
+        );
+        assert!(
+            out["currentTime"].as_f64().unwrap() >= duration - 0.2,
+            "{out}"
+        );
+        let fetched: Vec<(&str, u64)> = out["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["url"].as_str().unwrap(), r["status"].as_u64().unwrap()))
+            .filter(|(url, _)| !url.contains("/__player.html"))
+            .collect();
+        let media_files = fetched
+            .iter()
+            .filter(|(url, _)| url.contains(".ts?") || url.contains(".m4s?"))
+            .count();
+        assert!(media_files >= SECONDS as usize, "{player}: {fetched:?}");
+        for (url, status) in &fetched {
+            assert!(
+                matches!(status, 200 | 206),
+                "{player}: {url} answered {status}"
+            );
+            assert!(
+                url.contains("jwt=") || url.contains("sig="),
+                "{player} fetched {url} without a token"
+            );
+        }
+    }
+}
