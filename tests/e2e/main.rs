@@ -17,6 +17,7 @@ mod hostile_tokens;
 mod observability;
 mod originals;
 mod pipeline;
+mod posters;
 mod protocol;
 mod s3;
 mod tokens;

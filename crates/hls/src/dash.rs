@@ -118,7 +118,7 @@ impl Rewriter<'_> {
                 if let Some(signed) = signed {
                     let range = attr.range_value();
                     check_quoted(src, &range)?;
-                    self.edits.push((range, escape(&signed)));
+                    self.edits.push((range, escape_xml(&signed)));
                 }
             }
         }
@@ -183,7 +183,7 @@ impl Rewriter<'_> {
                 node.tag_name().name()
             ));
         }
-        self.edits.push((only.range(), escape(&signed)));
+        self.edits.push((only.range(), escape_xml(&signed)));
         Ok(())
     }
 
@@ -242,8 +242,9 @@ fn check_quoted(src: &str, range: &Range<usize>) -> Result<(), String> {
     }
 }
 
-/// Text as XML attribute or element content.
-fn escape(s: &str) -> String {
+/// Text as XML attribute or element content (what the rewrite writes
+/// each signed URI as).
+pub fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
         match c {

@@ -16,7 +16,7 @@
 use std::fmt::Write as _;
 
 mod dash;
-pub use dash::{rewrite_mpd, MAX_NODES};
+pub use dash::{escape_xml, rewrite_mpd, MAX_NODES};
 
 /// Longest line accepted.
 pub const MAX_LINE_BYTES: usize = 16 << 10;

@@ -12,6 +12,7 @@ use signet_transform::pipeline::{Encoders, Limits};
 use crate::admin::metrics::Metrics;
 use crate::config::{Config, StorageConfig, StorageKind};
 use crate::media::engine::{Engine, Settings};
+use crate::media::poster;
 
 /// Why signet could not start.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +67,13 @@ impl Core {
             timeout: limits.transform_timeout,
             concurrency: limits.concurrency(),
             queue: limits.queue(),
+            video: poster::Settings::find(
+                &config.video.ffmpeg,
+                config.video.max_bytes,
+                config.video.poster_timeout,
+                config.video.max_memory,
+                limits.max_source_pixels,
+            ),
             cache_bytes: config.cache.max_bytes,
             revalidate_after: config.cache.revalidate_after,
         };

@@ -32,6 +32,9 @@ enum Kind {
     Name,
     /// A path in storage: starts with `/`, no `.`/`..` segments.
     StoragePath,
+    /// A time in a video, seconds from 0 to 86400 (at most 3 decimals), or
+    /// `auto`.
+    Moment,
 }
 
 struct Spec {
@@ -123,6 +126,8 @@ const SPECS: &[Spec] = &[
     opt("watermark.opacity", &[], Kind::Int(0, 100)),
     // profile
     opt("profile", &[], Kind::Name),
+    // a video's frame as the image (docs/video.md)
+    opt("poster", &[], Kind::Moment),
 ];
 
 /// Canonical names of every option.
@@ -381,6 +386,21 @@ fn check(kind: Kind, raw: &str) -> Result<String, String> {
             } else {
                 Err("expected a file path starting with /".to_owned())
             }
+        }
+        Kind::Moment => {
+            if v.eq_ignore_ascii_case("auto") {
+                return Ok("auto".to_owned());
+            }
+            let decimals = v.split_once('.').map_or(0, |(_, d)| d.len());
+            let n: f64 = v
+                .parse()
+                .ok()
+                .filter(|_| decimals <= 3 && v.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+                .ok_or_else(|| "expected seconds (like 12 or 3.5) or auto".to_owned())?;
+            if n > 86_400.0 {
+                return Err("at most 86400 seconds".to_owned());
+            }
+            Ok(n.to_string())
         }
     }
 }

@@ -183,6 +183,15 @@ impl Config {
                 "must be above 0 (it closes connections that send their request head too slowly)",
             ));
         }
+        if self.video.poster_timeout.is_zero() {
+            return Err(err("video.poster_timeout", "must be above 0"));
+        }
+        if self.video.max_memory < 64 << 20 {
+            return Err(err(
+                "video.max_memory",
+                "must be at least 64MiB (ffmpeg itself takes tens of MiB)",
+            ));
+        }
         if self.avif_speed > 9 {
             return Err(err("avif_speed", "must be from 0 to 9 (libaom's speeds)"));
         }

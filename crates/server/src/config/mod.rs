@@ -48,6 +48,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub cache: CacheConfig,
     pub limits: LimitsConfig,
+    pub video: VideoConfig,
     /// Signing keys.
     pub keys: Vec<KeyConfig>,
     /// Path prefixes that need a token.
@@ -71,6 +72,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             cache: CacheConfig::default(),
             limits: LimitsConfig::default(),
+            video: VideoConfig::default(),
             keys: Vec::new(),
             protect: Vec::new(),
             api: ApiConfig::default(),
@@ -316,6 +318,34 @@ impl LimitsConfig {
         match self.max_queued_transforms {
             0 => self.concurrency() * 32,
             n => n,
+        }
+    }
+}
+
+/// Posters from videos (`?poster=`): how ffmpeg is run (docs/video.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VideoConfig {
+    /// The ffmpeg program: a name looked up on the `PATH`, or a path.
+    pub ffmpeg: String,
+    /// Largest video a poster is taken from (422 past it).
+    #[serde(with = "units::bytesize")]
+    pub max_bytes: u64,
+    /// Time for ffmpeg to give the frame (503 past it, and it is killed).
+    #[serde(with = "units::duration")]
+    pub poster_timeout: Duration,
+    /// ffmpeg's address space (its allocations fail past it).
+    #[serde(with = "units::bytesize")]
+    pub max_memory: u64,
+}
+
+impl Default for VideoConfig {
+    fn default() -> VideoConfig {
+        VideoConfig {
+            ffmpeg: "ffmpeg".to_owned(),
+            max_bytes: 2 << 30,
+            poster_timeout: Duration::from_secs(20),
+            max_memory: 1 << 30,
         }
     }
 }

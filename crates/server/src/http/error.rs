@@ -49,6 +49,10 @@ pub(crate) enum Error {
     },
     /// An HLS playlist that signet will not sign (one line saying why).
     BadPlaylist(String),
+    /// A video that no poster can be taken from (one line saying why).
+    BadVideo(String),
+    /// `poster` on a server without ffmpeg (or prlimit).
+    NoVideoDecoder,
     Transform(TransformError),
     Storage(StorageError),
     TransformTimeout,
@@ -120,9 +124,11 @@ impl Error {
             Error::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Error::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::HeaderFieldsTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Error::SourceTooBig { .. } | Error::BadProfile { .. } | Error::BadPlaylist(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Error::SourceTooBig { .. }
+            | Error::BadProfile { .. }
+            | Error::BadPlaylist(_)
+            | Error::BadVideo(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::NoVideoDecoder => StatusCode::NOT_IMPLEMENTED,
             Error::Transform(e) => match e {
                 TransformError::NotAnImage(_)
                 | TransformError::SourceTooLarge { .. }
@@ -155,7 +161,11 @@ impl Error {
             Error::BadRequest(why)
             | Error::NoRoute(why)
             | Error::PayloadTooLarge(why)
-            | Error::BadPlaylist(why) => why.clone(),
+            | Error::BadPlaylist(why)
+            | Error::BadVideo(why) => why.clone(),
+            Error::NoVideoDecoder => {
+                "posters need ffmpeg, which this server does not have".to_owned()
+            }
             Error::BadOptions(lines) => lines.join("\n"),
             Error::Auth(failure) => format!("forbidden: {}", failure.reason()),
             Error::Unauthorized(why) => (*why).to_owned(),

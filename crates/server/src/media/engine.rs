@@ -22,6 +22,7 @@ use crate::http::body::{empty, full, Body};
 use crate::http::conditional::none_match;
 use crate::http::error::Error;
 use crate::media::originals::Ask;
+use crate::media::poster;
 use crate::media::profiles;
 use crate::media::source::read_all;
 use crate::media::weight::weight;
@@ -35,6 +36,7 @@ pub(crate) struct Settings {
     pub(crate) encoders: Encoders,
     pub(crate) max_source_bytes: u64,
     pub(crate) timeout: Duration,
+    pub(crate) video: poster::Settings,
     pub(crate) concurrency: usize,
     pub(crate) queue: usize,
     pub(crate) cache_bytes: u64,
@@ -139,7 +141,11 @@ impl Engine {
     }
 
     /// The source's metadata, trusted for `revalidate_after`.
-    async fn source_meta(&self, store: &dyn Store, key: &ObjectKey) -> Result<ObjectMeta, Error> {
+    pub(crate) async fn source_meta(
+        &self,
+        store: &dyn Store,
+        key: &ObjectKey,
+    ) -> Result<ObjectMeta, Error> {
         match &self.sources {
             // A plain lookup first: the hit path allocates no key.
             Some(cache) => match cache.get(key.as_str()).await {
@@ -240,10 +246,15 @@ impl Engine {
         ask: Ask<'_>,
     ) -> Result<Response<Body>, Error> {
         let meta = self.source_meta(store, key).await?;
-        if meta.size > self.settings.max_source_bytes {
+        // A poster streams the video through ffmpeg: its own, larger cap.
+        let limit = match options.get("poster") {
+            Some(_) => self.settings.video.max_bytes,
+            None => self.settings.max_source_bytes,
+        };
+        if meta.size > limit {
             return Err(Error::SourceTooBig {
                 size: meta.size,
-                limit: self.settings.max_source_bytes,
+                limit,
             });
         }
         let mark = match options.get("watermark") {
@@ -333,15 +344,30 @@ impl Engine {
         // is dropped mid-await.
         let _slot = Slot(&self.queued);
         let result: Result<Arc<Variant>, Error> = async {
-            let source =
-                read_all(store, key, self.settings.max_source_bytes, &self.metrics).await?;
-            let _permit = self
-                .permits
-                .acquire()
-                .await
-                .map_err(|_| Error::Overloaded)?;
+            let permit = || async { self.permits.acquire().await.map_err(|_| Error::Overloaded) };
+            let mut options = options.clone();
+            // A poster's frame comes from ffmpeg, which takes a slot too; the
+            // pipeline then treats it as any still.
+            let (source, _permit) = match options.remove("poster").as_deref().map(poster::At::parse)
+            {
+                None => {
+                    let source =
+                        read_all(store, key, self.settings.max_source_bytes, &self.metrics).await?;
+                    (source, permit().await?)
+                }
+                Some(Some(at)) => {
+                    let taken = permit().await?;
+                    let frame =
+                        poster::extract(store, key, at, &self.settings.video, &self.metrics)
+                            .await?;
+                    (frame, taken)
+                }
+                Some(None) => {
+                    tracing::error!("a validated poster value did not parse");
+                    return Err(Error::Internal);
+                }
+            };
             bump(&self.metrics.transforms);
-            let options = options.clone();
             let limits = self.settings.limits;
             let encoders = self.settings.encoders;
             let metrics = self.metrics.clone();

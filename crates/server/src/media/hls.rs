@@ -66,6 +66,88 @@ pub(crate) fn rewrite(
     }
 }
 
+/// A manifest rewritten once per source version, with a marker where each
+/// token goes: a request then only signs and splices (`render`).
+#[derive(Debug)]
+pub(crate) struct Template {
+    /// Text between the tokens: one more piece than `slots`.
+    pieces: Vec<String>,
+    /// For each token, in order, the path it is for.
+    slots: Vec<String>,
+    /// DASH: tokens are written XML-escaped.
+    xml: bool,
+}
+
+impl Template {
+    /// Rewrites `text` as [`rewrite`] does, with markers for the tokens.
+    /// The markers carry a random nonce, so text in the manifest cannot
+    /// pose as one.
+    pub(crate) fn parse(
+        kind: Manifest,
+        text: &str,
+        manifest_path: &str,
+    ) -> Result<Template, String> {
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).map_err(|_| "no randomness for a manifest".to_owned())?;
+        let marker = format!("SIGNETTOKEN{}N", hex::encode(nonce));
+        let mut slots = Vec::new();
+        let out = rewrite(kind, text, manifest_path, &mut |path: &str| {
+            slots.push(path.to_owned());
+            Ok(format!("{marker}{}E", slots.len() - 1))
+        })?;
+        let mut pieces = Vec::with_capacity(slots.len() + 1);
+        let mut rest = out.as_str();
+        let mut order = Vec::with_capacity(slots.len());
+        while let Some(at) = rest.find(&marker) {
+            pieces.push(rest[..at].to_owned());
+            let after = &rest[at + marker.len()..];
+            let end = after.find('E').ok_or("a token marker was cut")?;
+            let slot: usize = after[..end].parse().map_err(|_| "a token marker was cut")?;
+            order.push(slots.get(slot).ok_or("a token marker was cut")?.clone());
+            rest = &after[end + 1..];
+        }
+        pieces.push(rest.to_owned());
+        Ok(Template {
+            pieces,
+            slots: order,
+            xml: kind == Manifest::Dash,
+        })
+    }
+
+    /// The manifest with `token(path)` in each slot.
+    pub(crate) fn render(
+        &self,
+        token: &mut dyn FnMut(&str) -> Result<String, String>,
+    ) -> Result<String, String> {
+        let text: usize = self.pieces.iter().map(String::len).sum();
+        let mut out = String::with_capacity(text + self.slots.len() * 200);
+        for (piece, path) in self.pieces.iter().zip(&self.slots) {
+            out.push_str(piece);
+            let query = token(path)?;
+            if self.xml {
+                out.push_str(&signet_hls::escape_xml(&query));
+            } else {
+                out.push_str(&query);
+            }
+        }
+        if let Some(last) = self.pieces.last() {
+            out.push_str(last);
+        }
+        Ok(out)
+    }
+
+    /// Bytes held, for the cache's budget.
+    pub(crate) fn weight(&self) -> u32 {
+        let bytes: usize = self
+            .pieces
+            .iter()
+            .chain(&self.slots)
+            .map(|s| s.len() + 24)
+            .sum();
+        u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +177,39 @@ mod tests {
         assert_eq!(Manifest::of("v/a.mpd"), Some(Manifest::Dash));
         assert_eq!(Manifest::of("v/a.m3u"), None);
         assert_eq!(Manifest::of("m3u8"), None);
+    }
+
+    #[test]
+    fn a_template_renders_what_a_rewrite_writes() {
+        // Numbered tokens: each run must ask for the same paths in order.
+        let n = std::cell::Cell::new(0);
+        let token = |p: &str| -> Result<String, String> {
+            n.set(n.get() + 1);
+            Ok(format!("exp=1&sig={}{p}", n.get()))
+        };
+        let both = |kind, text: &str, at: &str| {
+            n.set(0);
+            let direct = rewrite(kind, text, at, &mut { token }).unwrap();
+            n.set(0);
+            let t = Template::parse(kind, text, at).unwrap();
+            assert_eq!(t.render(&mut { token }).unwrap(), direct);
+            direct
+        };
+        let hls = "#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\na.ts\n#c\nb%20c.ts?x=1\n";
+        both(Manifest::Hls, hls, "/v/i.m3u8");
+        // A token can refuse its path at render time (MD5 on a folder).
+        let t = Template::parse(Manifest::Hls, hls, "/v/i.m3u8").unwrap();
+        assert!(t.render(&mut |_: &str| Err("no".to_owned())).is_err());
+        let mpd = r#"<MPD><Period><AdaptationSet><Representation><SegmentList><SegmentURL media="s&amp;1.m4s"/><SegmentURL media="s2.m4s"/></SegmentList></Representation></AdaptationSet></Period></MPD>"#;
+        let direct = both(Manifest::Dash, mpd, "/v/m.mpd");
+        assert!(direct.contains("exp=1&amp;sig=1"), "{direct}");
+        // Text that looks like a marker is only text.
+        let tricky = "#EXTM3U\n#SIGNETTOKEN00N0E\nx.ts\n";
+        let t = Template::parse(Manifest::Hls, tricky, "/v/i.m3u8").unwrap();
+        assert_eq!(
+            t.render(&mut |p: &str| Ok(format!("t={p}"))).unwrap(),
+            "#EXTM3U\n#SIGNETTOKEN00N0E\nx.ts?t=/v/x.ts\n"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod hls;
 mod layers;
 mod originals;
 mod path;
+pub(crate) mod poster;
 pub(crate) mod profiles;
 pub(crate) mod query;
 pub(crate) mod source;
@@ -44,7 +45,12 @@ pub struct Media {
     core: Arc<Core>,
     gate: Gate,
     ignored: HashSet<String>,
+    /// Manifests rewritten with token markers, by key and version.
+    playlists: moka::future::Cache<String, Arc<hls::Template>>,
 }
+
+/// Bytes of rewritten manifests kept (a 2 000-segment playlist is ~150 KB).
+const PLAYLIST_CACHE_BYTES: u64 = 64 << 20;
 
 /// What a request's log line and metrics say about it.
 struct Outcome {
@@ -63,10 +69,15 @@ impl Media {
     pub fn new(core: Arc<Core>) -> Media {
         let gate = Gate::new(&core.config);
         let ignored = core.config.ignore_params.iter().cloned().collect();
+        let playlists = moka::future::Cache::builder()
+            .max_capacity(PLAYLIST_CACHE_BYTES)
+            .weigher(|_: &String, t: &Arc<hls::Template>| t.weight())
+            .build();
         Media {
             core,
             gate,
             ignored,
+            playlists,
         }
     }
 
@@ -189,6 +200,7 @@ impl Media {
         }
         let key = ObjectKey::from_path(&path)?;
         let image = is_image_key(key.as_str());
+        let video = poster::is_video_key(key.as_str());
         let jwt = access
             .grant
             .as_ref()
@@ -196,14 +208,28 @@ impl Media {
         let store = core.store.as_ref();
 
         let strict = access.rule.map(|r| r.profile.as_str());
-        let layered = layers::Request {
+        // A video's poster is an image: it gets the default and strict
+        // profiles as images do.
+        let asks_poster = |o: &Options| o.get("poster").is_some();
+        let mut layered = layers::Request {
             query: &options,
             secure: &secure,
             strict,
-            image,
+            image: image || (video && (asks_poster(&options) || asks_poster(&secure))),
             jwt,
         };
-        let effective = layers::effective(core, &layered).await?;
+        let mut effective = layers::effective(core, &layered).await?;
+        if video && !layered.image && asks_poster(&effective) {
+            // `poster` came from a named profile.
+            layered.image = true;
+            effective = layers::effective(core, &layered).await?;
+        }
+        if let Some(at) = effective.get("poster").filter(|_| !video) {
+            return Err(Error::BadRequest(format!(
+                "poster={at}: applies only to videos ({})",
+                poster::VIDEO_EXTENSIONS.join(", ")
+            )));
+        }
 
         let ask = Ask {
             head,
@@ -222,20 +248,33 @@ impl Media {
                     .await;
             }
         }
+        let default_optimal = core.config.default_format == DefaultFormat::Optimal;
+        if video && asks_poster(&effective) {
+            outcome.route = "variant";
+            let negotiated = negotiate(&effective, accept::of(req.headers()), default_optimal);
+            return core
+                .engine
+                .serve(store, &key, &effective, negotiated, ask)
+                .await;
+        }
         if !image {
             if !effective.is_empty() {
                 // Existence first, so a typo'd name gives 404.
                 store.stat(&key).await?;
                 let first = effective.iter().next();
                 let shown = first.map(|(n, v)| format!("{n}={v}")).unwrap_or_default();
+                let hint = if video {
+                    " (and to a video's poster: add poster=SECONDS or poster=auto)"
+                } else {
+                    ""
+                };
                 return Err(Error::BadRequest(format!(
-                    "{shown}: options apply only to images"
+                    "{shown}: options apply only to images{hint}"
                 )));
             }
             outcome.route = "original";
             return originals::serve(store, &key, ask).await;
         }
-        let default_optimal = core.config.default_format == DefaultFormat::Optimal;
         if effective.is_empty() && (!default_optimal || is_vector_key(key.as_str())) {
             outcome.route = "original";
             return originals::serve(store, &key, ask).await;
@@ -264,16 +303,28 @@ impl Media {
     ) -> Result<Response<Body>, Error> {
         let core = self.core.as_ref();
         let store = core.store.as_ref();
-        let bytes = source::read_all(store, key, hls::MAX_PLAYLIST_BYTES, &core.metrics)
+        // Parsed once per version of the file; each request only signs.
+        let meta = core.engine.source_meta(store, key).await?;
+        let parse = async {
+            let bytes = source::read_all(store, key, hls::MAX_PLAYLIST_BYTES, &core.metrics)
+                .await
+                .map_err(|e| match e {
+                    Error::SourceTooBig { limit, .. } => {
+                        Error::BadPlaylist(format!("playlists are limited to {limit} bytes"))
+                    }
+                    other => other,
+                })?;
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| Error::BadPlaylist("the playlist is not UTF-8".to_owned()))?;
+            hls::Template::parse(manifest, text, path)
+                .map(Arc::new)
+                .map_err(Error::BadPlaylist)
+        };
+        let template = self
+            .playlists
+            .try_get_with(format!("{}\n{}", key.as_str(), meta.etag), parse)
             .await
-            .map_err(|e| match e {
-                Error::SourceTooBig { limit, .. } => {
-                    Error::BadPlaylist(format!("playlists are limited to {limit} bytes"))
-                }
-                other => other,
-            })?;
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| Error::BadPlaylist("the playlist is not UTF-8".to_owned()))?;
+            .map_err(Error::Shared)?;
         let kind = match grant.scheme {
             Scheme::Jwt => KeyKind::Jwt,
             Scheme::Md5 => KeyKind::Md5,
@@ -307,7 +358,7 @@ impl Media {
             }
             .map_err(|e| e.to_string())
         };
-        let body = hls::rewrite(manifest, text, path, &mut token).map_err(Error::BadPlaylist)?;
+        let body = template.render(&mut token).map_err(Error::BadPlaylist)?;
         let mut r = Response::new(if ask.head {
             crate::http::body::empty()
         } else {

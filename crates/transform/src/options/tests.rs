@@ -48,6 +48,10 @@ fn valid_values_and_aliases() {
         ("watermark", "/logos/mark.png", "watermark=/logos/mark.png"),
         ("watermark.position", "TILE", "watermark.position=tile"),
         ("profile", "thumb-small", "profile=thumb-small"),
+        ("poster", "AUTO", "poster=auto"),
+        ("poster", "3.50", "poster=3.5"),
+        ("poster", "0", "poster=0"),
+        ("poster", "86400", "poster=86400"),
     ];
     for (name, value, want) in cases {
         assert_eq!(one(name, value).as_deref(), Ok(*want), "{name}={value}");
@@ -191,7 +195,17 @@ const EVERY_OPTION: &[(&str, &str, &str)] = &[
     ("watermark.scale.height", "64", "64.5"),
     ("watermark.opacity", "30", "300"),
     ("profile", "Thumbs_2x", ".hidden"),
+    ("poster", "12.25", "-1"),
 ];
+
+#[test]
+fn poster_times_are_plain_seconds() {
+    for bad in [
+        "1e3", "inf", "NaN", "86400.5", "1.2345", "+3", " . ", "3:00",
+    ] {
+        assert!(one("poster", bad).is_err(), "poster={bad}");
+    }
+}
 
 #[test]
 fn every_option_has_a_valid_and_an_invalid_case() {
