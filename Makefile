@@ -160,7 +160,7 @@ bench-engine: bench-deps
 		--criterion target/criterion --signet target/release/signet
 
 # Fuzzing on stable Rust: cargo-afl (AFL++; its install builds AFL++ too).
-# `make fuzz` runs every target for FUZZ_SECONDS (CI: 60 s each); crashes land
+# `make fuzz` runs every target for FUZZ_SECONDS (CI: 20 s each); crashes land
 # in fuzz/regressions/ and fail the run. See docs/reliability.md.
 CARGO_AFL := $(TOOLS)/bin/cargo-afl
 FUZZ_SECONDS ?= 60

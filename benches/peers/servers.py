@@ -31,7 +31,10 @@ Workloads (see the issue and docs/benchmarks.md):
       CPU per request, bytes, PSNR over every frame, peak RSS
   W10 signed HLS: a 2 000-segment VOD playlist rewritten per request (every
       segment URI gets its own JWT) and a 188 KB segment served with its
-      token, against nginx serving the same files as they are, concurrency 8
+      token, against nginx serving the same files as they are, concurrency 8;
+      posters: a 640 px JPEG of a 1080p H.264 frame at 1 s and 20 s of a
+      fast-start MP4 and of one indexed at its end, signet (uncached) vs
+      `ffmpeg -ss T -i clip -frames:v 1` as a whole process, one at a time
   W12 progressive JPEG sources (jpegtran -progressive copies of the corpus
       photos) to fit 400x400 and 1024x1024, signet vs sharp at concurrency 2,
       with signet on the baseline twins for reference
@@ -44,6 +47,7 @@ import json
 import math
 import os
 import pathlib
+import resource
 import shutil
 import signal
 import socket
@@ -522,6 +526,58 @@ def whole_process(args, corpus, source, runs=5):
     return out
 
 
+def cpu_reaped_s(pid):
+    """CPU of a process and of the children it has waited for (ffmpeg runs)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def w10_posters(args, work, media, started, stopped, runs=12):
+    """Poster ms (wall and CPU) per frame: signet, uncached, against ffmpeg
+    taking the same frame to a 640 px JPEG as a whole process."""
+    folder = media / "v"
+    folder.mkdir(parents=True, exist_ok=True)
+    fast, late = folder / "fast.mp4", folder / "late.mp4"
+    if not fast.exists():
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                        "testsrc2=s=1920x1080:r=25:d=30", "-c:v", "libx264", "-preset", "veryfast",
+                        "-g", "50", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(fast)],
+                       check=True)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(fast), "-c", "copy", str(late)],
+                       check=True)
+    signet = started(start_signet(args, work, media, "signet-posters", "1KiB"))
+    out = {"poster clip": "30 s 1920x1080 H.264, a keyframe every 2 s"}
+    for clip in (fast, late):
+        for t in (1, 20):
+            # Unique hard-linked names, so no run is a cache hit.
+            names = [f"{clip.stem}-{t}-{i}.mp4" for i in range(runs + 1)]
+            for name in names:
+                if not (folder / name).exists():
+                    os.link(clip, folder / name)
+            urls = [f"http://127.0.0.1:{signet.port}/v/{n}?poster={t}&w=640&q=80" for n in names]
+            fetch(urls[0])
+            cpu, wall = cpu_reaped_s(signet.pid), time.perf_counter()
+            for url in urls[1:]:
+                fetch(url)
+            wall = (time.perf_counter() - wall) * 1e3 / runs
+            cpu = (cpu_reaped_s(signet.pid) - cpu) * 1e3 / runs
+            cmd = ["ffmpeg", "-v", "error", "-y", "-ss", str(t), "-i", str(clip), "-frames:v", "1",
+                   "-vf", "scale=640:-2", "-q:v", "3", str(work / "poster.jpg")]
+            before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+            for _ in range(runs):
+                subprocess.run(cmd, check=True, capture_output=True)
+            ff_wall = (time.perf_counter() - start) * 1e3 / runs
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            ff_cpu = ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)) * 1e3 / runs
+            key = f"poster {clip.stem} {t}s"
+            out[key] = {"signet wall": wall, "signet cpu": cpu, "ffmpeg wall": ff_wall, "ffmpeg cpu": ff_cpu}
+            print(f"W10 {key}: signet {wall:.0f} ms ({cpu:.0f} ms CPU), ffmpeg {ff_wall:.0f} ms "
+                  f"({ff_cpu:.0f} ms CPU)", flush=True)
+    stopped(signet)
+    return out
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -757,6 +813,8 @@ def run(args, only, work, media, servers):
                     w10[f"{what} {name}"] = cell
                     print(f"W10 {what} {name}: {cell['rps']:.0f} req/s, cpu {cell['cpu_ms'] * 1e3:.0f} "
                           f"us/req, p99 {cell['p99']:.2f} ms", flush=True)
+        if "W10" in only:
+            r["W10"].update(w10_posters(args, work, media, started, stopped))
         if "W3" in only:
             shutil.copy(media / "2.7mp.jpg", media / "p/photo.jpg")
             signed = subprocess.run(
@@ -941,6 +999,16 @@ def report(r):
                 c = w10[f"{what} {name}"]
                 lines.append(f"| {what} | {name} | {c['rps']:.0f} | {c['cpu_ms'] * 1e3:.0f} | "
                              f"{c['p99']:.2f} | {ratio(c['rps'], base['rps']):.2f}× |")
+        lines += ["", f"Posters ({w10['poster clip']}) to a 640 px JPEG, one at a time, signet "
+                  "uncached; ms per poster:", "",
+                  "| clip | time | signet wall | ffmpeg wall | ratio | signet CPU | ffmpeg CPU | ratio |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for clip in ("fast", "late"):
+            for t in (1, 20):
+                c = w10[f"poster {clip} {t}s"]
+                lines.append(f"| {clip}.mp4 | {t} s | {c['signet wall']:.0f} | {c['ffmpeg wall']:.0f} | "
+                             f"{ratio(c['signet wall'], c['ffmpeg wall']):.2f}× | {c['signet cpu']:.0f} | "
+                             f"{c['ffmpeg cpu']:.0f} | {ratio(c['signet cpu'], c['ffmpeg cpu']):.2f}× |")
         lines.append("")
     if "W4" in r:
         w4 = r["W4"]

@@ -370,8 +370,17 @@ fn command(
         At::Auto => None,
     };
     match feed {
+        Feed::Pipe("mov") => {
+            // The index came first, so ffmpeg skips forward to the keyframe
+            // before the time by reading (not decoding), then decodes to it.
+            if let Some(t) = &time {
+                cmd.args(["-ss", t]);
+            }
+            cmd.args(["-f", "mov", "-i", input]);
+        }
         Feed::Pipe(format) => {
-            // A pipe cannot seek: decode up to the time (an output `-ss`).
+            // Matroska on a pipe cannot seek (ffmpeg gives no frame): decode
+            // up to the time (an output `-ss`).
             cmd.args(["-f", format, "-i", input]);
             if let Some(t) = &time {
                 cmd.args(["-ss", t]);
