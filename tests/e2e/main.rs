@@ -9,6 +9,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod cli;
+mod cluster;
 mod faults;
 mod formats;
 mod harness;

@@ -10,9 +10,10 @@ use signet_storage::{FsStore, ObjectKey, Store};
 use signet_transform::pipeline::{Encoders, Limits};
 
 use crate::admin::metrics::Metrics;
-use crate::config::{Config, StorageConfig, StorageKind};
+use crate::config::{Config, ResultsConfig, StorageConfig, StorageKind};
 use crate::media::engine::{Engine, Settings};
 use crate::media::poster;
+use crate::media::results::Results;
 
 /// Why signet could not start.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +41,16 @@ impl Core {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Core, StartError> {
         let store = open_store(&config.storage).await?;
-        Core::with_store(config, store, env)
+        let results = match &config.results {
+            Some(results) => Some(open_results(&config.storage, results).await?),
+            None => None,
+        };
+        let mut core = Core::with_store(config, store, env)?;
+        if let Some((store, timeout)) = results {
+            let tier = Results::new(store, timeout, core.metrics.clone());
+            core.engine.share_results(Arc::new(tier));
+        }
+        Ok(core)
     }
 
     /// Builds the core over a given store.
@@ -127,24 +137,49 @@ pub(crate) async fn open_store(storage: &StorageConfig) -> Result<Arc<dyn Store>
                 storage.root.display()
             ))
         })?)),
-        StorageKind::S3 => open_s3(storage).await,
+        StorageKind::S3 => open_s3(storage.s3_settings()).await,
     }
 }
 
+/// Opens the `[results]` store (of `[storage]`'s kind) and its timeout.
+pub(crate) async fn open_results(
+    storage: &StorageConfig,
+    results: &ResultsConfig,
+) -> Result<(Arc<dyn Store>, std::time::Duration), StartError> {
+    let store: Arc<dyn Store> = match storage.kind {
+        StorageKind::Fs => {
+            std::fs::create_dir_all(&results.root).map_err(|e| {
+                StartError::Storage(format!(
+                    "results: cannot create folder {}: {e}",
+                    results.root.display()
+                ))
+            })?;
+            Arc::new(FsStore::new(&results.root).map_err(|e| {
+                StartError::Storage(format!(
+                    "results: cannot open folder {}: {e}",
+                    results.root.display()
+                ))
+            })?)
+        }
+        StorageKind::S3 => open_s3(results.s3_settings(storage)).await?,
+    };
+    Ok((store, results.timeout))
+}
+
 #[cfg(feature = "s3")]
-async fn open_s3(storage: &StorageConfig) -> Result<Arc<dyn Store>, StartError> {
-    let store = signet_storage::S3Store::new(storage.s3_settings())
+async fn open_s3(settings: signet_storage::S3Settings) -> Result<Arc<dyn Store>, StartError> {
+    let store = signet_storage::S3Store::new(settings)
         .await
         .map_err(|e| StartError::Storage(e.to_string()))?;
     Ok(Arc::new(store))
 }
 
 #[cfg(not(feature = "s3"))]
-async fn open_s3(storage: &StorageConfig) -> Result<Arc<dyn Store>, StartError> {
+async fn open_s3(settings: signet_storage::S3Settings) -> Result<Arc<dyn Store>, StartError> {
     Err(StartError::Storage(format!(
         "storage kind `s3` (bucket `{}`) is not in this build: it was built without \
          the `s3` feature",
-        storage.bucket
+        settings.bucket
     )))
 }
 

@@ -307,6 +307,26 @@ impl Store for FsStore {
         Self::meta_of(&dest).await
     }
 
+    async fn put_new(&self, key: &ObjectKey, body: Bytes, _content_type: &str) -> Result<bool> {
+        let dir = self.ensure_folder(&key.parent()).await?;
+        let dest = dir.join(key.file_name());
+        let temp = Self::temp_path(&dir);
+        // A hard link never replaces its target: the first writer wins.
+        let linked = async {
+            let mut file = tokio::fs::File::create(&temp).await?;
+            file.write_all(&body).await?;
+            file.sync_all().await?;
+            tokio::fs::hard_link(&temp, &dest).await
+        }
+        .await;
+        let _ = tokio::fs::remove_file(&temp).await;
+        match linked {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn create_folder(&self, folder: &FolderKey) -> Result<()> {
         self.ensure_folder(folder).await.map(|_| ())
     }

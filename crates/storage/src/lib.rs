@@ -99,6 +99,11 @@ pub trait Store: Send + Sync + 'static {
         content_type: Option<&str>,
     ) -> Result<ObjectMeta>;
 
+    /// Writes a small object only if there is none at `key` yet (S3's
+    /// `If-None-Match: *`): `Ok(false)` when one already was, which is left
+    /// as it is. Writers racing on one key never overwrite each other.
+    async fn put_new(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<bool>;
+
     /// Creates an (empty) folder.
     async fn create_folder(&self, folder: &FolderKey) -> Result<()>;
 

@@ -473,6 +473,29 @@ impl Store for S3Store {
         self.stat(key).await
     }
 
+    async fn put_new(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<bool> {
+        let sent = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.full(key))
+            .content_type(content_type)
+            .content_length(body.len() as i64)
+            .if_none_match("*")
+            .body(SdkStream::from(body))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            // 412: the object exists; 409: a concurrent conditional write
+            // to the same key is in progress (AWS's ConditionalRequestConflict).
+            Err(SdkError::ServiceError(s)) if matches!(s.raw().status().as_u16(), 409 | 412) => {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
     async fn create_folder(&self, folder: &FolderKey) -> Result<()> {
         if folder.is_root() {
             return Ok(());

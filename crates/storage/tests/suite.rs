@@ -167,6 +167,23 @@ async fn conformance(store: Arc<dyn Store>, strict_folders: bool) {
         .await
         .unwrap_err()
         .is_not_found());
+
+    // Create-only writes: the first wins, the second leaves it as it was.
+    let k = key("once/result.bin");
+    assert!(s
+        .put_new(&k, Bytes::from_static(b"first"), "application/octet-stream")
+        .await
+        .unwrap());
+    assert!(!s
+        .put_new(
+            &k,
+            Bytes::from_static(b"second"),
+            "application/octet-stream"
+        )
+        .await
+        .unwrap());
+    assert_eq!(read_all(s, "once/result.bin", None).await, b"first");
+    s.delete(&k).await.unwrap();
 }
 
 /// A body longer than one upload part, in uneven chunks: S3 sends it as a

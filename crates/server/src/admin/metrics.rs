@@ -26,6 +26,11 @@ pub(crate) struct ReasonLabels {
     pub(crate) reason: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct OutcomeLabels {
+    pub(crate) outcome: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     // 0.25 ms … about 8 s.
     Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
@@ -51,6 +56,8 @@ pub(crate) struct Metrics {
     pub(crate) storage_errors: Family<ReasonLabels, Counter>,
     pub(crate) auth_failures: Family<ReasonLabels, Counter>,
     pub(crate) overloaded: Counter,
+    pub(crate) results: Family<OutcomeLabels, Counter>,
+    pub(crate) results_bytes: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -80,6 +87,8 @@ impl Default for Metrics {
             storage_errors: Family::default(),
             auth_failures: Family::default(),
             overloaded: Counter::default(),
+            results: Family::default(),
+            results_bytes: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -167,6 +176,17 @@ impl Default for Metrics {
             "Requests refused with 503 because the transform queue was full",
             m.overloaded.clone(),
         );
+        registry.register(
+            "results",
+            "Shared result tier lookups and writes, by outcome (hit, miss, error, \
+             corrupt; stored, exists, put_failure)",
+            m.results.clone(),
+        );
+        registry.register(
+            "results_read_bytes",
+            "Variant bytes served from the shared result tier",
+            m.results_bytes.clone(),
+        );
         Metrics { registry, ..m }
     }
 }
@@ -189,6 +209,11 @@ impl Metrics {
             tracing::error!(error = %e, "cannot render metrics");
         }
         out
+    }
+
+    /// Counts one result-tier outcome.
+    pub(crate) fn result(&self, outcome: &'static str) {
+        self.results.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 }
 

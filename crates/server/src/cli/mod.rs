@@ -15,10 +15,11 @@ use signet_auth::{KeyRing, DEFAULT_MD5_LIFETIME_SECS};
 
 use crate::admin::Admin;
 use crate::config::{process_env, Config, Overrides, StorageKind};
-use crate::core::{open_store, Core};
+use crate::core::{open_results, open_store, Core};
 use crate::links::srcset;
 use crate::links::urls::Lifetime;
 use crate::links::SignMode;
+use crate::media::results::Results;
 use crate::media::Media;
 
 #[derive(Parser)]
@@ -45,6 +46,25 @@ enum Command {
     Transform(TransformArgs),
     /// Validate the configuration and print the effective settings.
     CheckConfig(ConfigArg),
+    /// The shared result tier (`[results]`).
+    #[command(subcommand)]
+    Results(ResultsCommand),
+}
+
+#[derive(Subcommand)]
+enum ResultsCommand {
+    /// Delete result objects older than a given age (for stores without
+    /// lifecycle rules; docs/scale-out.md).
+    Prune(PruneArgs),
+}
+
+#[derive(Args)]
+struct PruneArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Age past which a result object is deleted, e.g. 30d.
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    older_than: std::time::Duration,
 }
 
 #[derive(Args)]
@@ -177,6 +197,7 @@ pub fn main() -> ExitCode {
         Command::Srcset(args) => links::srcset(args),
         Command::Transform(args) => transform::run(args),
         Command::CheckConfig(args) => check_config(args),
+        Command::Results(ResultsCommand::Prune(args)) => prune_results(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -295,6 +316,29 @@ fn check_config(args: ConfigArg) -> Result<(), String> {
     })?;
     eprintln!("configuration OK");
     Ok(())
+}
+
+fn prune_results(args: PruneArgs) -> Result<(), String> {
+    let config = load(&args.config, &Overrides::default())?;
+    let Some(results) = &config.results else {
+        return Err("no [results] section in the configuration".to_owned());
+    };
+    let cutoff = std::time::SystemTime::now()
+        .checked_sub(args.older_than)
+        .ok_or("--older-than reaches before the epoch")?;
+    current_thread()?.block_on(async {
+        let (store, timeout) = open_results(&config.storage, results)
+            .await
+            .map_err(|e| e.to_string())?;
+        let described = store.describe();
+        let tier = Results::new(store, timeout, Arc::default());
+        let (kept, deleted) = tier
+            .prune(cutoff)
+            .await
+            .map_err(|e| format!("results {described}: {e}"))?;
+        println!("deleted {deleted} result objects, kept {kept}");
+        Ok(())
+    })
 }
 
 fn current_thread() -> Result<tokio::runtime::Runtime, String> {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use signet_auth::{decode_secret, Key, KeyKind, KeyRing};
 
-use super::{Config, KeyConfig, Scheme, StorageKind};
+use super::{Config, KeyConfig, ResultsConfig, Scheme, StorageKind};
 
 /// A configuration problem: where, which key, why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,6 +123,11 @@ impl Config {
             self.storage.kind = StorageKind::S3;
             self.storage.bucket = v;
         }
+        if let Some(v) = env("SIGNET_RESULTS_BUCKET") {
+            self.results
+                .get_or_insert_with(ResultsConfig::default)
+                .bucket = v;
+        }
         for (var, kind) in [
             ("SIGNET_JWT_KEY", Scheme::Jwt),
             ("SIGNET_MD5_SECRET", Scheme::Md5),
@@ -225,6 +230,10 @@ impl Config {
                 ));
             }
         }
+        if let Some(results) = &self.results {
+            self.check_results(results)
+                .map_err(|(key, reason)| err(&key, &reason))?;
+        }
         self.key_ring(env)
             .map_err(|(key, reason)| err(&key, &reason))?;
         for (i, p) in self.protect.iter().enumerate() {
@@ -242,6 +251,73 @@ impl Config {
                     &format!("protect[{i}].prefix"),
                     &format!("`{}` is listed twice", p.prefix),
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `[results]` must be somewhere media is not: the media store would
+    /// otherwise list, serve and let the API overwrite result objects.
+    fn check_results(&self, results: &ResultsConfig) -> Result<(), (String, String)> {
+        let err = |key: &str, reason: String| Err((format!("results.{key}"), reason));
+        if results.timeout.is_zero() {
+            return err("timeout", "must be above 0".into());
+        }
+        match self.storage.kind {
+            StorageKind::Fs => {
+                if results.root.as_os_str().is_empty() {
+                    return err(
+                        "root",
+                        "must name a folder when [storage] is a folder".into(),
+                    );
+                }
+                let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+                let (media, tier) = (absolute(&self.storage.root), absolute(&results.root));
+                if tier.starts_with(&media) || media.starts_with(&tier) {
+                    return err(
+                        "root",
+                        format!(
+                            "`{}` overlaps the media folder `{}`: give results a folder of its own",
+                            results.root.display(),
+                            self.storage.root.display()
+                        ),
+                    );
+                }
+            }
+            StorageKind::S3 => {
+                let same_bucket =
+                    results.bucket.is_empty() || results.bucket == self.storage.bucket;
+                let same_host =
+                    results.endpoint.is_empty() || results.endpoint == self.storage.endpoint;
+                let folder = |p: &str| {
+                    let p = p.trim_start_matches('/');
+                    if p.is_empty() || p.ends_with('/') {
+                        p.to_owned()
+                    } else {
+                        format!("{p}/")
+                    }
+                };
+                let (media, tier) = (folder(&self.storage.prefix), folder(&results.prefix));
+                if same_bucket
+                    && same_host
+                    && (tier.starts_with(&media) || media.starts_with(&tier))
+                {
+                    return err(
+                        "prefix",
+                        format!(
+                            "`{tier}` overlaps the media in bucket `{}` (storage.prefix = `{media}`): \
+                             give results a bucket of its own, or keep media and results \
+                             under different prefixes",
+                            self.storage.bucket
+                        ),
+                    );
+                }
+                if !results.endpoint.is_empty()
+                    && !results.endpoint.starts_with("http://")
+                    && !results.endpoint.starts_with("https://")
+                {
+                    return err("endpoint", "must start with http:// or https://".into());
+                }
             }
         }
         Ok(())

@@ -49,6 +49,9 @@ pub struct Config {
     pub cache: CacheConfig,
     pub limits: LimitsConfig,
     pub video: VideoConfig,
+    /// The shared result tier (docs/scale-out.md); off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<ResultsConfig>,
     /// Signing keys.
     pub keys: Vec<KeyConfig>,
     /// Path prefixes that need a token.
@@ -73,6 +76,7 @@ impl Default for Config {
             cache: CacheConfig::default(),
             limits: LimitsConfig::default(),
             video: VideoConfig::default(),
+            results: None,
             keys: Vec::new(),
             protect: Vec::new(),
             api: ApiConfig::default(),
@@ -347,6 +351,52 @@ impl Default for VideoConfig {
             poster_timeout: Duration::from_secs(20),
             max_memory: 1 << 30,
         }
+    }
+}
+
+/// `[results]`: where variants are shared between replicas. The store is
+/// of `[storage]`'s kind, with its connection settings unless given here.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ResultsConfig {
+    /// S3 bucket (empty: `[storage]`'s bucket).
+    pub bucket: String,
+    /// Key prefix inside the bucket.
+    pub prefix: String,
+    /// S3 endpoint URL (empty: `[storage]`'s).
+    pub endpoint: String,
+    /// The folder, when `[storage]` is a folder (required then).
+    pub root: PathBuf,
+    /// How long a lookup may take before the variant is made instead.
+    #[serde(with = "units::duration")]
+    pub timeout: Duration,
+}
+
+impl Default for ResultsConfig {
+    fn default() -> ResultsConfig {
+        ResultsConfig {
+            bucket: String::new(),
+            prefix: "signet-results/".to_owned(),
+            endpoint: String::new(),
+            root: PathBuf::new(),
+            timeout: Duration::from_millis(250),
+        }
+    }
+}
+
+impl ResultsConfig {
+    /// The tier's S3 settings: `[storage]`'s, with this section's bucket,
+    /// prefix and endpoint.
+    pub fn s3_settings(&self, storage: &StorageConfig) -> signet_storage::S3Settings {
+        let mut settings = storage.s3_settings();
+        if !self.bucket.is_empty() {
+            settings.bucket = self.bucket.clone();
+        }
+        if !self.endpoint.is_empty() {
+            settings.endpoint = Some(self.endpoint.clone());
+        }
+        settings.prefix = self.prefix.clone();
+        settings
     }
 }
 

@@ -134,6 +134,26 @@ fn errors_name_file_key_and_reason() {
             "test.toml: storage.bucket: must name a bucket",
         ),
         (
+            "[results]\nroot = \"\"",
+            "test.toml: results.root: must name a folder when [storage] is a folder",
+        ),
+        (
+            "[storage]\nroot = \"/srv/media\"\n[results]\nroot = \"/srv/media/results\"",
+            "test.toml: results.root: `/srv/media/results` overlaps the media folder",
+        ),
+        (
+            "[storage]\nkind = \"s3\"\n[results]\nprefix = \"results/\"",
+            "test.toml: results.prefix: `results/` overlaps the media in bucket `media`",
+        ),
+        (
+            "[storage]\nkind = \"s3\"\nprefix = \"media/\"\n[results]\nprefix = \"media/r/\"",
+            "test.toml: results.prefix: `media/r/` overlaps",
+        ),
+        (
+            "[storage]\nkind = \"s3\"\n[results]\nbucket = \"r\"\ntimeout = \"0s\"",
+            "test.toml: results.timeout: must be above 0",
+        ),
+        (
             "[storage]\nkind = \"s3\"\nendpoint = \"minio:9000\"",
             "test.toml: storage.endpoint: must start with http",
         ),
@@ -270,6 +290,7 @@ part_size = "16MiB"
             "https://img.example".to_owned(),
         ),
         ("SIGNET_API_TOKEN_SECRET".to_owned(), "shared".to_owned()),
+        ("SIGNET_RESULTS_BUCKET".to_owned(), "results".to_owned()),
     ]));
     let c = Config::load(None, &env, &Overrides::default()).unwrap();
     assert_eq!(
@@ -278,6 +299,11 @@ part_size = "16MiB"
     );
     assert_eq!(c.public_url, "https://img.example");
     assert_eq!(c.api.token_secret.expose_secret(), "shared");
+    let results = c.results.unwrap();
+    assert_eq!(
+        (results.bucket.as_str(), results.prefix.as_str()),
+        ("results", "signet-results/")
+    );
 }
 
 #[test]

@@ -24,6 +24,7 @@ use crate::http::error::Error;
 use crate::media::originals::Ask;
 use crate::media::poster;
 use crate::media::profiles;
+use crate::media::results::{Results, Stored};
 use crate::media::source::read_all;
 use crate::media::weight::weight;
 
@@ -80,6 +81,7 @@ pub(crate) struct Engine {
     sources: Option<Cache<String, ObjectMeta>>,
     profiles: Option<Cache<String, Arc<Profile>>>,
     marks: Option<Cache<String, Arc<Mark>>>,
+    results: Option<Arc<Results>>,
     pub(crate) metrics: Arc<Metrics>,
 }
 
@@ -107,9 +109,15 @@ impl Engine {
             profiles: short(1_000)
                 .map(|n| Cache::builder().max_capacity(n).time_to_live(ttl).build()),
             marks: short(100).map(|n| Cache::builder().max_capacity(n).time_to_live(ttl).build()),
+            results: None,
             settings,
             metrics,
         }
+    }
+
+    /// Shares variants with other replicas through `[results]`.
+    pub(crate) fn share_results(&mut self, results: Arc<Results>) {
+        self.results = Some(results);
     }
 
     /// Bytes and entries held by the variant cache (after pending maintenance).
@@ -295,9 +303,9 @@ impl Engine {
             }
             None => {
                 bump(&self.metrics.cache_misses);
-                let job = self.make(store, key, options, negotiated, mark);
+                let job = self.shared_or_made(store, key, options, negotiated, mark, &cache_key);
                 self.variants
-                    .try_get_with(cache_key, job)
+                    .try_get_with(cache_key.clone(), job)
                     .await
                     .map_err(Error::Shared)?
             }
@@ -322,8 +330,43 @@ impl Engine {
         Ok(response)
     }
 
-    /// Reads the source and runs the pipeline: once per distinct miss, however
+    /// A memory miss: the variant from the shared result tier when it has
+    /// it, else made here and then shared. Once per distinct miss, however
     /// many requests wait for it.
+    async fn shared_or_made(
+        &self,
+        store: &dyn Store,
+        key: &ObjectKey,
+        options: &Options,
+        negotiated: Negotiated,
+        mark: Option<Arc<Mark>>,
+        cache_key: &str,
+    ) -> Result<Arc<Variant>, Error> {
+        let Some(tier) = &self.results else {
+            return self.make(store, key, options, negotiated, mark).await;
+        };
+        if let Some(shared) = tier.get(cache_key).await {
+            return Ok(Arc::new(Variant {
+                bytes: shared.bytes,
+                format: shared.format,
+                width: shared.width,
+                height: shared.height,
+            }));
+        }
+        let made = self.make(store, key, options, negotiated, mark).await?;
+        tier.put(
+            cache_key,
+            &Stored {
+                bytes: made.bytes.clone(),
+                format: made.format,
+                width: made.width,
+                height: made.height,
+            },
+        );
+        Ok(made)
+    }
+
+    /// Reads the source and runs the pipeline.
     async fn make(
         &self,
         store: &dyn Store,

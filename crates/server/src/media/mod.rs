@@ -15,6 +15,7 @@ mod path;
 pub(crate) mod poster;
 pub(crate) mod profiles;
 pub(crate) mod query;
+pub(crate) mod results;
 pub(crate) mod source;
 mod weight;
 
