@@ -10,7 +10,7 @@ TOOLS ?= $(HOME)/.cache/signet-tools
 S3S_FS := $(TOOLS)/bin/s3s-fs
 OHA := $(TOOLS)/bin/oha
 
-.PHONY: run build test test-minio test-deps browser-deps image-tools system-deps vectors bench bench-engine bench-deps bench-tools bench-w3-ab fuzz fuzz-deps soak soak-deps lint fmt clean
+.PHONY: run build test test-minio test-deps browser-deps image-tools cluster-tools system-deps vectors bench bench-engine bench-deps bench-tools bench-w3-ab fuzz fuzz-deps soak soak-deps lint fmt clean
 
 # libjpeg-turbo 3 is built from the source vendored in turbojpeg-sys: it needs
 # cmake, and nasm for its SIMD code (Debian's own libturbojpeg is 2.x, too old).
@@ -32,8 +32,13 @@ run: build
 # s3s-fs is the real S3 server the storage and end-to-end tests start.
 # Chromium (Debian's) and playwright-core drive the browser tests; Debian's
 # jpegtran makes progressive JPEGs for the pipeline tests, and its ffmpeg
-# makes and plays the HLS streams of the video tests.
-test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browser-deps image-tools
+# makes and plays the HLS streams of the video tests. Debian's redis-server
+# carries the cluster tests' invalidations, nginx-light routes them.
+test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browser-deps image-tools cluster-tools
+
+cluster-tools:
+	@command -v redis-server >/dev/null && test -x /usr/sbin/nginx || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server nginx-light; }
 
 # Tools that make the test media at test time: jpegtran, ffmpeg, and for
 # the source-format corpus ImageMagick, libavif's avifenc, libheif's

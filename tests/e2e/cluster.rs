@@ -193,3 +193,346 @@ fn contains(path: &Path, needle: &[u8]) -> bool {
         .windows(needle.len())
         .any(|w| w == needle)
 }
+
+/// A Debian `redis-server` on a free loopback port, killed on drop.
+struct Redis {
+    child: Option<std::process::Child>,
+    port: u16,
+    password: &'static str,
+}
+
+impl Redis {
+    fn start() -> Option<Redis> {
+        let found = std::process::Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_ok();
+        if !signet_testkit::require_peer("redis-server", found, "run `make test-deps`") {
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = Redis {
+            child: None,
+            port,
+            password: "cluster-secret",
+        };
+        redis.spawn();
+        Some(redis)
+    }
+
+    fn spawn(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--port", &self.port.to_string()])
+            .args(["--requirepass", self.password])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        wait_until(Duration::from_secs(10), "redis-server answers", || {
+            self.command(&["PING"]).is_some_and(|r| r.contains("PONG"))
+        });
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://:{}@127.0.0.1:{}/", self.password, self.port)
+    }
+
+    /// Sends one command (after AUTH) in RESP; the raw reply.
+    fn command(&self, args: &[&str]) -> Option<String> {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        c.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        let mut out = Vec::new();
+        for cmd in [&["AUTH", self.password][..], args] {
+            out.extend(format!("*{}\r\n", cmd.len()).bytes());
+            for a in cmd {
+                out.extend(format!("${}\r\n{a}\r\n", a.len()).bytes());
+            }
+        }
+        c.write_all(&out).ok()?;
+        let mut reply = String::new();
+        let mut buf = [0u8; 512];
+        // "+OK\r\n" for AUTH, then the command's reply.
+        while reply.matches("\r\n").count() < 2 {
+            let n = c.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            reply.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        Some(reply)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn cluster_config(redis: &Redis) -> String {
+    format!(
+        "{RESULTS}[cluster]\nredis_url = \"{}\"\n{}[cache]\nrevalidate_after = \"1h\"\n",
+        redis.url(),
+        crate::api::api_table("")
+    )
+}
+
+fn cluster_outcome(s: &Server, outcome: &str) -> u64 {
+    counter(
+        s,
+        &format!("signet_cluster_messages_total{{outcome=\"{outcome}\"}}"),
+    )
+}
+
+fn subscribed(replicas: &[Server], at_least: u64) {
+    wait_until(Duration::from_secs(10), "every replica subscribes", || {
+        replicas
+            .iter()
+            .all(|r| cluster_outcome(r, "subscribed") >= at_least)
+    });
+}
+
+#[test]
+fn a_write_through_one_replica_reaches_the_others_within_a_second() {
+    let Some(s3) = setup() else { return };
+    let Some(redis) = Redis::start() else { return };
+    let replicas: Vec<Server> = (0..3)
+        .map(|_| replica(&s3, &cluster_config(&redis)))
+        .collect();
+    subscribed(&replicas, 1);
+    let url = "/public/photo.jpg?w=100&format=png";
+    let before: Vec<Resp> = replicas.iter().map(|r| r.get(url)).collect();
+    let old = before[0].header("etag").unwrap().to_owned();
+    for r in &before {
+        assert_eq!(r.header("etag"), Some(old.as_str()));
+    }
+    // Without Redis, replicas 1 and 2 would trust the old version for an
+    // hour (revalidate_after): only the announcement can tell them.
+    let bearer = crate::api::token(&replicas[0]);
+    let r = crate::api::upload(&replicas[0], &bearer, "/public/photo.jpg", LOGO);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let written = std::time::Instant::now();
+    for r in &replicas[1..] {
+        wait_until(Duration::from_secs(1), "the new version is served", || {
+            r.get(url).header("etag") != Some(old.as_str())
+        });
+        assert_eq!(r.get("/public/photo.jpg").body, LOGO);
+    }
+    assert!(written.elapsed() < Duration::from_secs(1));
+    let fresh = replicas[1].get(url);
+    same(&fresh, &replicas[2].get(url));
+    same(&fresh, &replicas[0].get(url));
+    assert_eq!(cluster_outcome(&replicas[0], "published"), 1);
+    assert!(replicas[1..]
+        .iter()
+        .all(|r| cluster_outcome(r, "received") == 1));
+
+    // Malformed messages on the channel are counted and ignored.
+    for bad in ["garbage", "signet-invalidate/1 ../etc/passwd"] {
+        redis
+            .command(&["PUBLISH", "signet:invalidate", bad])
+            .unwrap();
+    }
+    wait_until(Duration::from_secs(5), "malformed messages counted", || {
+        replicas
+            .iter()
+            .all(|r| cluster_outcome(r, "malformed") == 2)
+    });
+    same(&fresh, &replicas[2].get(url));
+}
+
+#[test]
+fn without_redis_replicas_serve_on_and_resync_when_it_returns() {
+    let Some(s3) = setup() else { return };
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let replicas: Vec<Server> = (0..2)
+        .map(|_| replica(&s3, &cluster_config(&redis)))
+        .collect();
+    subscribed(&replicas, 1);
+    let url = "/public/photo.jpg?w=100&format=png";
+    let old = replicas[1].get(url);
+    assert_eq!(old.status, 200);
+
+    redis.stop();
+    wait_until(Duration::from_secs(10), "the outage is noticed", || {
+        replicas
+            .iter()
+            .all(|r| cluster_outcome(r, "redis_error") >= 1)
+    });
+    // Hits, misses, writes and /ready all carry on.
+    same(&old, &replicas[1].get(url));
+    assert_eq!(replicas[1].get("/public/photo.jpg?w=50").status, 200);
+    let bearer = crate::api::token(&replicas[0]);
+    let r = crate::api::upload(&replicas[0], &bearer, "/public/photo.jpg", LOGO);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(replicas[0].admin_get("/ready").status, 200);
+    wait_until(
+        Duration::from_secs(5),
+        "the lost announcement is counted",
+        || cluster_outcome(&replicas[0], "publish_failure") == 1,
+    );
+    // The write was not announced: replica 1 still trusts the old version.
+    same(&old, &replicas[1].get(url));
+
+    // Redis is back: each replica subscribes again and, having maybe missed
+    // messages, forgets the source versions it trusted.
+    redis.spawn();
+    subscribed(&replicas, 2);
+    assert!(cluster_outcome(&replicas[1], "resync") >= 1);
+    let new = replicas[1].get(url);
+    assert_eq!(new.status, 200);
+    assert_ne!(new.header("etag"), old.header("etag"));
+}
+
+/// Debian's nginx running the shipped `deploy/scale-out/nginx.conf`, its
+/// upstreams pointed at the test's replicas instead of Docker's DNS name.
+struct Nginx {
+    child: std::process::Child,
+    media: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    fn start(replicas: &[Server]) -> Option<Nginx> {
+        let nginx = Path::new("/usr/sbin/nginx");
+        if !signet_testkit::require_peer("nginx", nginx.exists(), "run `make test-deps`") {
+            return None;
+        }
+        let port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (media_port, admin_port) = (port(), port());
+        let shipped = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/scale-out/nginx.conf"),
+        )
+        .unwrap();
+        let media_servers: String = replicas
+            .iter()
+            .map(|r| format!("server {} max_fails=3 fail_timeout=5s;\n", r.media))
+            .collect();
+        let mut config = String::new();
+        for line in shipped.lines() {
+            let trimmed = line.trim();
+            let replaced = match trimmed {
+                t if t.starts_with("resolver ") => String::new(),
+                t if t.starts_with("server signet:8080 ") => media_servers.clone(),
+                t if t.starts_with("server signet:8081 ") => {
+                    format!("server {} max_fails=3 fail_timeout=5s;", replicas[0].admin)
+                }
+                "listen 8080;" => format!("listen 127.0.0.1:{media_port};"),
+                "listen 8081;" => format!("listen 127.0.0.1:{admin_port};"),
+                _ => line.to_owned(),
+            };
+            config.push_str(&replaced);
+            config.push('\n');
+        }
+        assert!(config.contains("hash $uri consistent;"), "{config}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nginx.conf");
+        std::fs::write(&file, config).unwrap();
+        let child = std::process::Command::new(nginx)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&file)
+            .arg("-g")
+            .arg(format!(
+                "daemon off; pid {0}/nginx.pid; error_log {0}/error.log;",
+                dir.path().display()
+            ))
+            .spawn()
+            .unwrap();
+        let media = format!("127.0.0.1:{media_port}");
+        wait_until(Duration::from_secs(10), "nginx listens", || {
+            std::net::TcpStream::connect(&media).is_ok()
+        });
+        Some(Nginx {
+            child,
+            media,
+            _dir: dir,
+        })
+    }
+
+    fn get(&self, target: &str) -> Resp {
+        crate::harness::request(&self.media, "GET", target, &[])
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM, so the master takes its workers down with it.
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn variants_served(s: &Server) -> u64 {
+    counter(s, "signet_requests_total{route=\"variant\",status=\"200\"}")
+}
+
+#[test]
+fn nginx_sends_a_source_to_one_replica_and_around_a_dead_one() {
+    let Some(s3) = setup() else { return };
+    let mut replicas: Vec<Server> = (0..3).map(|_| replica(&s3, RESULTS)).collect();
+    let Some(nginx) = Nginx::start(&replicas) else {
+        return;
+    };
+    // 100 requests for one source, in 50 sizes: all on one replica.
+    for i in 0..100 {
+        let r = nginx.get(&format!("/public/photo.jpg?w={}", 40 + i % 50));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("cache-tag"), Some("/public/photo.jpg"));
+        assert_eq!(r.header("surrogate-key"), Some("/public/photo.jpg"));
+    }
+    let served: Vec<u64> = replicas.iter().map(variants_served).collect();
+    assert_eq!(served.iter().sum::<u64>(), 100, "{served:?}");
+    let owner = served
+        .iter()
+        .position(|&n| n == 100)
+        .expect("one replica took them all");
+    let transforms: u64 = replicas
+        .iter()
+        .map(|r| r.metric("signet_transforms_total"))
+        .sum();
+    assert_eq!(transforms, 50, "each size made once");
+
+    // The owner stops: its paths go to another replica, which finds the
+    // variants in the shared tier instead of making them again.
+    wait_until(Duration::from_secs(10), "every variant is stored", || {
+        objects(&s3).len() == 50
+    });
+    drop(replicas.remove(owner));
+    for i in 0..50 {
+        let r = nginx.get(&format!("/public/photo.jpg?w={}", 40 + i));
+        assert_eq!(r.status, 200, "request {i} after the owner stopped");
+    }
+    let served: Vec<u64> = replicas.iter().map(variants_served).collect();
+    assert!(served.contains(&50) && served.contains(&0), "{served:?}");
+    let transforms: u64 = replicas
+        .iter()
+        .map(|r| r.metric("signet_transforms_total"))
+        .sum();
+    assert_eq!(transforms, 0, "the new owner made nothing again");
+}

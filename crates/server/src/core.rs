@@ -10,6 +10,7 @@ use signet_storage::{FsStore, ObjectKey, Store};
 use signet_transform::pipeline::{Encoders, Limits};
 
 use crate::admin::metrics::Metrics;
+use crate::cluster::Cluster;
 use crate::config::{Config, ResultsConfig, StorageConfig, StorageKind};
 use crate::media::engine::{Engine, Settings};
 use crate::media::poster;
@@ -31,6 +32,7 @@ pub struct Core {
     pub(crate) ring: KeyRing,
     pub(crate) engine: Engine,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) cluster: Option<Cluster>,
     draining: AtomicBool,
 }
 
@@ -46,6 +48,14 @@ impl Core {
             None => None,
         };
         let mut core = Core::with_store(config, store, env)?;
+        if let Some(cluster) = &core.config.cluster {
+            let started =
+                Cluster::start(cluster, core.metrics.clone()).map_err(|e| StartError::Config {
+                    key: "cluster.redis_url".to_owned(),
+                    reason: e.to_string(),
+                })?;
+            core.cluster = Some(started);
+        }
         if let Some((store, timeout)) = results {
             let tier = Results::new(store, timeout, core.metrics.clone());
             core.engine.share_results(Arc::new(tier));
@@ -95,6 +105,7 @@ impl Core {
             ring,
             engine,
             metrics,
+            cluster: None,
             draining: AtomicBool::new(false),
         })
     }
@@ -121,9 +132,22 @@ impl Core {
         self.draining.load(Ordering::SeqCst)
     }
 
-    /// Forgets everything cached from `key` (after a write through the API).
+    /// Acts on what the cluster heard: a write to `key` elsewhere, or (for
+    /// `None`) a gap in which writes may have been missed.
+    pub(crate) async fn heard(&self, key: Option<ObjectKey>) {
+        match key {
+            Some(key) => self.engine.invalidate(&key).await,
+            None => self.engine.forget_sources(),
+        }
+    }
+
+    /// Forgets everything cached from `key` (after a write through the API),
+    /// here and, with `[cluster]`, on every other replica.
     pub(crate) async fn invalidate(&self, key: &ObjectKey) {
         self.engine.invalidate(key).await;
+        if let Some(cluster) = &self.cluster {
+            cluster.announce(key);
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The signet application as a library: configuration (`config`), the
 //! shared state (`core`), the HTTP layer both listeners use (`http`), the
 //! media listener's request flow (`media`), the admin listener with the REST
-//! API (`admin`), URL signing (`links`) and the command line (`cli`). Only
+//! API (`admin`), URL signing (`links`), invalidation across replicas
+//! (`cluster`) and the command line (`cli`). Only
 //! this crate knows HTTP. docs/ARCHITECTURE.md maps it.
 
 // Data from clients and buckets must never panic the server.
@@ -9,6 +10,7 @@
 
 pub mod admin;
 pub mod cli;
+pub(crate) mod cluster;
 pub mod config;
 pub mod core;
 pub(crate) mod http;

@@ -58,6 +58,7 @@ pub(crate) struct Metrics {
     pub(crate) overloaded: Counter,
     pub(crate) results: Family<OutcomeLabels, Counter>,
     pub(crate) results_bytes: Counter,
+    pub(crate) cluster: Family<OutcomeLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -89,6 +90,7 @@ impl Default for Metrics {
             overloaded: Counter::default(),
             results: Family::default(),
             results_bytes: Counter::default(),
+            cluster: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -187,6 +189,12 @@ impl Default for Metrics {
             "Variant bytes served from the shared result tier",
             m.results_bytes.clone(),
         );
+        registry.register(
+            "cluster_messages",
+            "Cluster invalidation over Redis, by outcome (subscribed, published, \
+             publish_failure, dropped, received, malformed, resync, redis_error)",
+            m.cluster.clone(),
+        );
         Metrics { registry, ..m }
     }
 }
@@ -209,6 +217,11 @@ impl Metrics {
             tracing::error!(error = %e, "cannot render metrics");
         }
         out
+    }
+
+    /// Counts one cluster-invalidation outcome.
+    pub(crate) fn cluster(&self, outcome: &'static str) {
+        self.cluster.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 
     /// Counts one result-tier outcome.

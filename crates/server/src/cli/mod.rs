@@ -249,6 +249,13 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot start: {e}"))?;
         let core = Arc::new(core);
+        if let Some(cluster) = &core.cluster {
+            let heard = core.clone();
+            cluster.listen(Arc::new(move |key| {
+                let core = heard.clone();
+                Box::pin(async move { core.heard(key).await })
+            }));
+        }
         if let Err(e) = core.store().check().await {
             // Keep running: the store may come up later, and /ready says so.
             tracing::error!(storage = %core.store().describe(), error = %e, "storage is not reachable; /ready fails until it is");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use signet_auth::{decode_secret, Key, KeyKind, KeyRing};
 
-use super::{Config, KeyConfig, ResultsConfig, Scheme, StorageKind};
+use super::{ClusterConfig, Config, KeyConfig, ResultsConfig, Scheme, StorageKind};
 
 /// A configuration problem: where, which key, why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,6 +123,11 @@ impl Config {
             self.storage.kind = StorageKind::S3;
             self.storage.bucket = v;
         }
+        if let Some(v) = env("SIGNET_REDIS_URL") {
+            self.cluster
+                .get_or_insert_with(ClusterConfig::default)
+                .redis_url = SecretString::from(v);
+        }
         if let Some(v) = env("SIGNET_RESULTS_BUCKET") {
             self.results
                 .get_or_insert_with(ResultsConfig::default)
@@ -228,6 +233,18 @@ impl Config {
                     "storage.part_size",
                     "must be at least 5MiB (S3's smallest part)",
                 ));
+            }
+        }
+        if let Some(cluster) = &self.cluster {
+            let url = cluster.redis_url.expose_secret();
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(err(
+                    "cluster.redis_url",
+                    "must start with redis:// or rediss://",
+                ));
+            }
+            if cluster.channel.is_empty() {
+                return Err(err("cluster.channel", "must not be empty"));
             }
         }
         if let Some(results) = &self.results {

@@ -52,6 +52,9 @@ pub struct Config {
     /// The shared result tier (docs/scale-out.md); off when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<ResultsConfig>,
+    /// Cluster-wide invalidation (docs/scale-out.md); off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterConfig>,
     /// Signing keys.
     pub keys: Vec<KeyConfig>,
     /// Path prefixes that need a token.
@@ -77,6 +80,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             video: VideoConfig::default(),
             results: None,
+            cluster: None,
             keys: Vec::new(),
             protect: Vec::new(),
             api: ApiConfig::default(),
@@ -397,6 +401,27 @@ impl ResultsConfig {
         }
         settings.prefix = self.prefix.clone();
         settings
+    }
+}
+
+/// `[cluster]`: replicas tell each other about writes over Redis pub/sub.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// `redis://[:password@]host[:port][/db]`, or `rediss://` for TLS. It
+    /// may hold a password, so it is never printed.
+    #[serde(skip_serializing)]
+    pub redis_url: SecretString,
+    /// The pub/sub channel (one per cluster sharing a Redis).
+    pub channel: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> ClusterConfig {
+        ClusterConfig {
+            redis_url: SecretString::default(),
+            channel: "signet:invalidate".to_owned(),
+        }
     }
 }
 

@@ -21,7 +21,7 @@ use crate::admin::metrics::{bump, Metrics};
 use crate::http::body::{empty, full, Body};
 use crate::http::conditional::none_match;
 use crate::http::error::Error;
-use crate::media::originals::Ask;
+use crate::media::originals::{tag_source, Ask};
 use crate::media::poster;
 use crate::media::profiles;
 use crate::media::results::{Results, Stored};
@@ -139,6 +139,21 @@ impl Engine {
         }
         if let Some(c) = &self.sources {
             c.invalidate(key.as_str()).await;
+        }
+        if let Some(c) = &self.profiles {
+            c.invalidate_all();
+        }
+        if let Some(c) = &self.marks {
+            c.invalidate_all();
+        }
+    }
+
+    /// Forgets every cached source version, profile and watermark (after
+    /// invalidations may have been missed); variants stay, since their keys
+    /// hold the source version they were made from.
+    pub(crate) fn forget_sources(&self) {
+        if let Some(c) = &self.sources {
+            c.invalidate_all();
         }
         if let Some(c) = &self.profiles {
             c.invalidate_all();
@@ -284,6 +299,7 @@ impl Engine {
         let mut headers = HeaderMap::new();
         set(&mut headers, header::ETAG, &etag);
         set(&mut headers, header::CACHE_CONTROL, &ask.cache_control);
+        tag_source(&mut headers, key);
         set(
             &mut headers,
             header::LAST_MODIFIED,

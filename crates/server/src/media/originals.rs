@@ -1,7 +1,9 @@
 //! Serving files as stored: streamed, with validators, conditional requests
 //! and single byte ranges.
 
+use http::header::HeaderName;
 use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use signet_storage::{guess_content_type, ObjectKey, ObjectMeta, Store};
 
 use crate::http::body::{empty, stream, Body};
@@ -45,6 +47,21 @@ pub(crate) struct Ask<'a> {
     pub(crate) cache_control: String,
 }
 
+/// Bytes escaped in a purge tag: separators of `Cache-Tag` (comma) and
+/// `Surrogate-Key` (space), and what a header value cannot hold.
+const TAG_ESCAPES: &AsciiSet = &CONTROLS.add(b' ').add(b',').add(b'%').add(b'"');
+
+/// Names the source file on a response, for CDN purges by tag after a
+/// write (docs/scale-out.md): `Cache-Tag` (Cloudflare, Akamai) and
+/// `Surrogate-Key` (Fastly), both `/` and the storage key, percent-escaped.
+pub(crate) fn tag_source(headers: &mut HeaderMap, key: &ObjectKey) {
+    let tag = format!("/{}", utf8_percent_encode(key.as_str(), TAG_ESCAPES));
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        headers.insert(HeaderName::from_static("cache-tag"), v.clone());
+        headers.insert(HeaderName::from_static("surrogate-key"), v);
+    }
+}
+
 /// Serves `key` as stored.
 pub(crate) async fn serve(
     store: &dyn Store,
@@ -62,6 +79,7 @@ pub(crate) async fn serve(
     );
     set(&mut headers, header::CACHE_CONTROL, &ask.cache_control);
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    tag_source(&mut headers, key);
 
     if none_match(ask.headers, &etag) {
         let mut r = Response::new(empty());
