@@ -33,12 +33,13 @@ run: build
 # Chromium (Debian's) and playwright-core drive the browser tests; Debian's
 # jpegtran makes progressive JPEGs for the pipeline tests, and its ffmpeg
 # makes and plays the HLS streams of the video tests. Debian's redis-server
-# carries the cluster tests' invalidations, nginx-light routes them.
+# carries the cluster tests' invalidations (over TLS too, with a CA that
+# openssl makes), nginx-light routes their requests.
 test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browser-deps image-tools cluster-tools
 
 cluster-tools:
-	@command -v redis-server >/dev/null && test -x /usr/sbin/nginx || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server nginx-light; }
+	@command -v redis-server >/dev/null && test -x /usr/sbin/nginx && command -v openssl >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server nginx-light openssl; }
 
 # Tools that make the test media at test time: jpegtran, ffmpeg, and for
 # the source-format corpus ImageMagick, libavif's avifenc, libheif's

@@ -163,6 +163,45 @@ fn an_unreachable_result_store_only_costs_transforms() {
 }
 
 #[test]
+fn a_result_store_that_cuts_or_stalls_only_costs_transforms() {
+    let Some(s3) = setup() else { return };
+    let proxy = crate::faults::SlowProxy::start(s3.endpoint().trim_start_matches("http://"));
+    let tier = format!("{RESULTS}endpoint = \"http://{}\"\n", proxy.addr)
+        .replace("timeout = \"2s\"", "timeout = \"300ms\"");
+    let maker = replica(&s3, &tier);
+    let made = maker.get("/public/photo.jpg?w=1000&format=png");
+    stored(&maker, &s3, 1);
+
+    // Every response from the tier's store cut after its first chunk (the
+    // variant is a PNG of about a megabyte: many chunks).
+    proxy
+        .cut_after
+        .store(64, std::sync::atomic::Ordering::SeqCst);
+    let cut = replica(&s3, &tier);
+    same(&made, &cut.get("/public/photo.jpg?w=1000&format=png"));
+    assert_eq!(cut.metric("signet_transforms_total"), 1);
+    assert_eq!(outcome(&cut, "hit"), 0);
+    assert!(outcome(&cut, "error") + outcome(&cut, "corrupt") >= 1);
+
+    // A tier that answers too slowly: the lookup gives up at 300 ms.
+    proxy
+        .cut_after
+        .store(0, std::sync::atomic::Ordering::SeqCst);
+    proxy.set_delay(Duration::from_secs(3));
+    let stalled = replica(&s3, &tier);
+    let started = std::time::Instant::now();
+    same(&made, &stalled.get("/public/photo.jpg?w=1000&format=png"));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(stalled.metric("signet_transforms_total"), 1);
+    assert_eq!(outcome(&stalled, "error"), 1);
+    proxy.set_delay(Duration::ZERO);
+}
+
+#[test]
 fn prune_deletes_old_result_objects() {
     let Some(s3) = setup() else { return };
     let s = replica(&s3, RESULTS);
@@ -199,6 +238,8 @@ struct Redis {
     child: Option<std::process::Child>,
     port: u16,
     password: &'static str,
+    /// With TLS: the folder holding `ca.pem`, `cert.pem` and `key.pem`.
+    tls: Option<tempfile::TempDir>,
 }
 
 impl Redis {
@@ -219,23 +260,115 @@ impl Redis {
             child: None,
             port,
             password: "cluster-secret",
+            tls: None,
         };
         redis.spawn();
         Some(redis)
     }
 
+    /// A TLS-only redis-server whose certificate a private CA signed (made
+    /// here by openssl), for 127.0.0.1.
+    fn start_tls() -> Option<Redis> {
+        let mut redis = Redis::start()?;
+        redis.stop();
+        let dir = tempfile::tempdir().unwrap();
+        let openssl = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "openssl {args:?}: {out:?}");
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=signet test CA",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        std::fs::write(
+            dir.path().join("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "cert.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        redis.tls = Some(dir);
+        redis.spawn();
+        Some(redis)
+    }
+
     fn spawn(&mut self) {
-        let child = std::process::Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--port", &self.port.to_string()])
+        let mut cmd = std::process::Command::new("redis-server");
+        cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--requirepass", self.password])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        wait_until(Duration::from_secs(10), "redis-server answers", || {
-            self.command(&["PING"]).is_some_and(|r| r.contains("PONG"))
-        });
+            .stdout(std::process::Stdio::null());
+        let port = self.port.to_string();
+        match &self.tls {
+            None => cmd.args(["--port", &port]),
+            Some(dir) => {
+                let file = |name: &str| dir.path().join(name);
+                cmd.args([
+                    "--port",
+                    "0",
+                    "--tls-port",
+                    &port,
+                    "--tls-auth-clients",
+                    "no",
+                ])
+                .arg("--tls-cert-file")
+                .arg(file("cert.pem"))
+                .arg("--tls-key-file")
+                .arg(file("key.pem"))
+                .arg("--tls-ca-cert-file")
+                .arg(file("ca.pem"))
+            }
+        };
+        self.child = Some(cmd.spawn().unwrap());
+        wait_until(
+            Duration::from_secs(10),
+            "redis-server answers",
+            || match self.tls {
+                None => self.command(&["PING"]).is_some_and(|r| r.contains("PONG")),
+                Some(_) => std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok(),
+            },
+        );
     }
 
     fn stop(&mut self) {
@@ -246,7 +379,12 @@ impl Redis {
     }
 
     fn url(&self) -> String {
-        format!("redis://:{}@127.0.0.1:{}/", self.password, self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://:{}@127.0.0.1:{}/", self.password, self.port)
     }
 
     /// Sends one command (after AUTH) in RESP; the raw reply.
@@ -535,4 +673,35 @@ fn nginx_sends_a_source_to_one_replica_and_around_a_dead_one() {
         .map(|r| r.metric("signet_transforms_total"))
         .sum();
     assert_eq!(transforms, 0, "the new owner made nothing again");
+}
+
+#[test]
+fn announcements_travel_over_tls_checked_against_a_private_ca() {
+    let Some(s3) = setup() else { return };
+    let Some(redis) = Redis::start_tls() else {
+        return;
+    };
+    let ca = redis.tls.as_ref().unwrap().path().join("ca.pem");
+    // rustls checks Redis's certificate against the system roots; a private
+    // CA is added the standard way, through SSL_CERT_FILE.
+    let config = s3_config(&s3, &cluster_config(&redis));
+    let s = Server::start_with_env(&config, &[("SSL_CERT_FILE", &ca)]);
+    subscribed(std::slice::from_ref(&s), 1);
+    let bearer = crate::api::token(&s);
+    let r = crate::api::upload(&s, &bearer, "/public/new.jpg", PHOTO);
+    assert_eq!(r.status, 200, "{}", r.text());
+    wait_until(
+        Duration::from_secs(5),
+        "the announcement comes back",
+        || cluster_outcome(&s, "published") == 1 && cluster_outcome(&s, "received") == 1,
+    );
+    assert_eq!(cluster_outcome(&s, "redis_error"), 0);
+
+    // Without the CA the certificate is refused: no subscription.
+    let untrusting = replica(&s3, &cluster_config(&redis));
+    wait_until(Duration::from_secs(10), "the refusal is counted", || {
+        cluster_outcome(&untrusting, "redis_error") >= 1
+    });
+    assert_eq!(cluster_outcome(&untrusting, "subscribed"), 0);
+    assert_eq!(untrusting.get("/public/photo.jpg?w=80").status, 200);
 }

@@ -19,16 +19,16 @@ const PHOTO: &[u8] = include_bytes!("../../examples/media/example-image.jpg"); /
 
 /// A loopback TCP proxy that holds every upstream→client chunk back by a
 /// settable delay: a store that answers, slowly.
-struct SlowProxy {
-    addr: String,
+pub struct SlowProxy {
+    pub addr: String,
     delay_ms: Arc<AtomicU64>,
     /// When above 0, each connection is cut after this many bytes from upstream.
-    cut_after: Arc<AtomicU64>,
+    pub cut_after: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
 
 impl SlowProxy {
-    fn start(upstream: &str) -> SlowProxy {
+    pub fn start(upstream: &str) -> SlowProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let delay_ms = Arc::new(AtomicU64::new(0));
@@ -59,7 +59,7 @@ impl SlowProxy {
         }
     }
 
-    fn set_delay(&self, d: Duration) {
+    pub fn set_delay(&self, d: Duration) {
         self.delay_ms
             .store(u64::try_from(d.as_millis()).unwrap(), Ordering::SeqCst);
     }

@@ -34,6 +34,16 @@ impl Server {
         Server::spawn(cmd, dir)
     }
 
+    /// Like [`Server::start`], with extra environment variables.
+    pub fn start_with_env(config: &str, env: &[(&str, &Path)]) -> Server {
+        let (mut cmd, dir) = Server::serve_command(config);
+        cmd.env("RUST_LOG", "warn");
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        Server::spawn(cmd, dir)
+    }
+
     /// Like [`Server::start`], with the log (stderr) written to `log` and
     /// `RUST_LOG=info`.
     pub fn start_logged(config: &str, log: &Path) -> Server {
