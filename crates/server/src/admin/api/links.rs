@@ -40,6 +40,22 @@ pub(super) struct UrlRequest {
 }
 
 impl UrlRequest {
+    /// A plain request for `filename` (`GET /v2/files/jwt?filename=…&expiry=…`).
+    pub(super) fn for_file(filename: String, expires_in: Option<u64>) -> UrlRequest {
+        UrlRequest {
+            filename,
+            sign: None,
+            expires_in,
+            secure_params: Map::new(),
+            insecure_params: Map::new(),
+            key: None,
+            widths: None,
+            min_width: None,
+            max_width: None,
+            tolerance: None,
+        }
+    }
+
     /// 400 when a srcset field is given to a route making one URL.
     fn one_url(&self, route: &str) -> Result<(), Error> {
         let srcset = self.widths.is_some()

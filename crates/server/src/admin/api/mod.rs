@@ -39,41 +39,44 @@ impl<T> RequestBody for T where
 
 type ApiResult = Result<Response<Body>, Error>;
 
-/// The routes, each with the one method it takes.
-const ROUTES: &[(&str, Method)] = &[
-    ("/v2/token", Method::POST),
-    ("/v2/files/stat", Method::GET),
-    ("/v2/files/readdir", Method::GET),
-    ("/v2/files/download", Method::GET),
-    ("/v2/files/upload", Method::POST),
-    ("/v2/files/mkdir", Method::POST),
-    ("/v2/files/delete", Method::POST),
-    ("/v2/files/copy", Method::POST),
-    ("/v2/files/rename", Method::POST),
-    ("/v2/files/jwt", Method::POST),
-    ("/v2/files/sign", Method::POST),
-    ("/v2/files/srcset", Method::POST),
+/// The routes, each with the methods it takes and its `Allow` value. Sirv
+/// takes `DELETE` for delete and `GET` for jwt too (its PHP SDK sends them).
+const ROUTES: &[(&str, &[Method], &str)] = &[
+    ("/v2/token", &[Method::POST], "POST"),
+    ("/v2/files/stat", &[Method::GET, Method::HEAD], "GET, HEAD"),
+    (
+        "/v2/files/readdir",
+        &[Method::GET, Method::HEAD],
+        "GET, HEAD",
+    ),
+    (
+        "/v2/files/download",
+        &[Method::GET, Method::HEAD],
+        "GET, HEAD",
+    ),
+    ("/v2/files/upload", &[Method::POST], "POST"),
+    ("/v2/files/mkdir", &[Method::POST], "POST"),
+    (
+        "/v2/files/delete",
+        &[Method::POST, Method::DELETE],
+        "POST, DELETE",
+    ),
+    ("/v2/files/copy", &[Method::POST], "POST"),
+    ("/v2/files/rename", &[Method::POST], "POST"),
+    ("/v2/files/jwt", &[Method::POST, Method::GET], "POST, GET"),
+    ("/v2/files/sign", &[Method::POST], "POST"),
+    ("/v2/files/srcset", &[Method::POST], "POST"),
 ];
-
 /// Handles a request under `/v2/`: the route and method, then the bearer
 /// token (every route but `/v2/token` needs one), then the route itself.
 pub(crate) async fn handle<B: RequestBody>(core: &Core, api: &Api, req: Request<B>) -> ApiResult {
     let path = req.uri().path().to_owned();
-    let Some((_, method)) = ROUTES.iter().find(|(p, _)| *p == path) else {
+    let Some((_, methods, allow)) = ROUTES.iter().find(|(p, _, _)| *p == path) else {
         return Err(Error::NoRoute(format!(
             "{path} is not part of signet's REST API"
         )));
     };
-    let allowed = match *method {
-        Method::GET => matches!(*req.method(), Method::GET | Method::HEAD),
-        _ => req.method() == method,
-    };
-    if !allowed {
-        let allow = if *method == Method::GET {
-            "GET, HEAD"
-        } else {
-            "POST"
-        };
+    if !methods.contains(req.method()) {
         return Err(Error::MethodNotAllowed { allow });
     }
     if path == "/v2/token" {
@@ -105,8 +108,34 @@ pub(crate) async fn handle<B: RequestBody>(core: &Core, api: &Api, req: Request<
         }
         "/v2/files/mkdir" => files::mkdir(core, &param("dirname")?).await,
         "/v2/files/delete" => files::delete(core, &param("filename")?).await,
-        "/v2/files/copy" => files::copy(core, &param("from")?, &param("to")?).await,
-        "/v2/files/rename" => files::rename(core, &param("from")?, &param("to")?).await,
+        "/v2/files/copy" | "/v2/files/rename" => {
+            // In the query (Sirv's docs, the Python SDK) or as a JSON body
+            // (the PHP SDK).
+            let (from, to) = match (param("from"), param("to")) {
+                (Ok(from), Ok(to)) => (from, to),
+                _ => {
+                    let body: FromTo = read_json(req).await?;
+                    (body.from, body.to)
+                }
+            };
+            if path == "/v2/files/copy" {
+                files::copy(core, &from, &to).await
+            } else {
+                files::rename(core, &from, &to).await
+            }
+        }
+        "/v2/files/jwt" if req.method() == Method::GET => {
+            let expires_in = match params.iter().find(|(k, _)| k == "expiry") {
+                Some((_, v)) => Some(v.parse::<u64>().map_err(|_| {
+                    Error::BadRequest(format!("`expiry` must be seconds, not {v:?}"))
+                })?),
+                None => None,
+            };
+            links::jwt(
+                core,
+                links::UrlRequest::for_file(param("filename")?, expires_in),
+            )
+        }
         "/v2/files/jwt" => links::jwt(core, read_json(req).await?),
         "/v2/files/sign" => links::sign(core, read_json(req).await?),
         "/v2/files/srcset" => links::srcset(core, read_json(req).await?).await,
@@ -114,6 +143,14 @@ pub(crate) async fn handle<B: RequestBody>(core: &Core, api: &Api, req: Request<
             "{path} is not part of signet's REST API"
         ))),
     }
+}
+
+/// A copy or rename sent as a JSON body.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FromTo {
+    from: String,
+    to: String,
 }
 
 /// `a/b.jpg` from `/a/b.jpg`; `..`, empty segments and the like → 400.

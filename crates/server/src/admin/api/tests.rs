@@ -133,8 +133,10 @@ async fn routes_and_methods() {
         .as_str()
         .unwrap()
         .contains("not part of"));
-    let a = call(&f, "DELETE", "/v2/files/delete?filename=/x", Some(&t), b"").await;
+    let a = call(&f, "PUT", "/v2/files/delete?filename=/x", Some(&t), b"").await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(a.headers[header::ALLOW], "POST, DELETE");
+    let a = call(&f, "DELETE", "/v2/files/copy?from=/x&to=/y", Some(&t), b"").await;
     assert_eq!(a.headers[header::ALLOW], "POST");
     let a = call(&f, "POST", "/v2/files/stat?filename=/x", Some(&t), b"").await;
     assert_eq!(a.headers[header::ALLOW], "GET, HEAD");
