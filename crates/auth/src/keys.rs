@@ -2,6 +2,7 @@
 
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretSlice};
+use subtle::ConstantTimeEq;
 
 /// Secrets shorter than this are accepted (Sirv's own example key is
 /// `topsecret`) but reported by [`KeyRing::weak_keys`] so the server can warn.
@@ -149,6 +150,19 @@ impl KeyRing {
         self.keys.iter().filter(move |k| k.kind == kind)
     }
 
+    /// The id of the key of `kind` whose secret is `candidate`. Every key's
+    /// secret is compared in constant time, and all of them are, whatever
+    /// matches, so the time taken says nothing about any secret.
+    pub fn id_by_secret(&self, kind: KeyKind, candidate: &[u8]) -> Option<&str> {
+        let mut found = None;
+        for k in self.of_kind(kind) {
+            if bool::from(k.secret().ct_eq(candidate)) && found.is_none() {
+                found = Some(k.id());
+            }
+        }
+        found
+    }
+
     /// The key to sign with: the one named `id`, else the first of `kind`.
     pub fn signing_key(&self, kind: KeyKind, id: Option<&str>) -> Result<&Key, KeyError> {
         let label = match kind {
@@ -190,6 +204,20 @@ mod tests {
             decode_secret("k", "not base64!", true),
             Err(KeyError::BadBase64("k".into()))
         );
+    }
+
+    #[test]
+    fn a_key_is_found_by_its_secret_within_its_kind() {
+        let ring = KeyRing::new(vec![
+            Key::new("a", KeyKind::Jwt, b"first-secret".to_vec(), "/").unwrap(),
+            Key::new("b", KeyKind::Jwt, b"second-secret".to_vec(), "/").unwrap(),
+            Key::new("m", KeyKind::Md5, b"md5-secret".to_vec(), "/").unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(ring.id_by_secret(KeyKind::Jwt, b"second-secret"), Some("b"));
+        assert_eq!(ring.id_by_secret(KeyKind::Jwt, b"md5-secret"), None);
+        assert_eq!(ring.id_by_secret(KeyKind::Jwt, b"second-secre"), None);
+        assert_eq!(ring.id_by_secret(KeyKind::Jwt, b""), None);
     }
 
     #[test]

@@ -7,6 +7,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{file_key, params_of, ApiResult};
+use signet_auth::KeyKind;
+
 use crate::core::unix_now;
 use crate::core::Core;
 use crate::http::body::json;
@@ -31,7 +33,12 @@ pub(super) struct UrlRequest {
     secure_params: Map<String, Value>,
     #[serde(default)]
     insecure_params: Map<String, Value>,
+    /// A JWT key's id, or (as Sirv's callers send it) its secret.
     key: Option<String>,
+    /// Sirv's account alias (which of an account's domains the URL uses).
+    /// signet has one `public_url`, so it is taken and not used.
+    #[allow(dead_code)]
+    alias: Option<String>,
     // `/v2/files/srcset` only.
     widths: Option<Vec<u32>>,
     min_width: Option<u32>,
@@ -49,6 +56,7 @@ impl UrlRequest {
             secure_params: Map::new(),
             insecure_params: Map::new(),
             key: None,
+            alias: None,
             widths: None,
             min_width: None,
             max_width: None,
@@ -130,9 +138,27 @@ fn plan_url(
         insecure,
         lifetime: Lifetime {
             expires_in,
-            key: req.key.clone(),
+            key: req.key.as_deref().map(|k| key_id(core, k)).transpose()?,
         },
     })
+}
+
+/// The id `key` names: a configured key id, else the id of the key whose
+/// secret it is (compared in constant time; never echoed back).
+fn key_id(core: &Core, key: &str) -> Result<String, Error> {
+    for kind in [KeyKind::Jwt, KeyKind::Md5] {
+        if core.ring.of_kind(kind).any(|k| k.id() == key) {
+            return Ok(key.to_owned());
+        }
+    }
+    for kind in [KeyKind::Jwt, KeyKind::Md5] {
+        if let Some(id) = core.ring.id_by_secret(kind, key.as_bytes()) {
+            return Ok(id.to_owned());
+        }
+    }
+    Err(Error::BadRequest(
+        "`key` is neither a configured key id nor a configured key's secret".to_owned(),
+    ))
 }
 
 /// Sirv's `/v2/files/jwt`: a JWT URL.
