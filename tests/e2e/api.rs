@@ -621,6 +621,9 @@ fn sirv_php_sdk_requests_work_against_signet_on_s3() {
     let r = php("GET", "/v2/files/stat?filename=%2Fphp%2Fphoto.jpg", None);
     assert_eq!(r.status, 200, "stat: {}", r.text());
     assert_eq!(json_of(&r)["size"], PHOTO.len());
+    assert_eq!(json_of(&r)["meta"], json!({"width": 1200, "height": 800}));
+    let r = php("GET", "/v2/files/stat?filename=%2Fpublic%2Fnotes.txt", None);
+    assert_eq!(json_of(&r)["meta"], json!({}), "not an image: no size");
     let r = php("GET", "/v2/files/readdir?dirname=%2Fphp", None);
     assert_eq!(r.status, 200, "readdir: {}", r.text());
     let r = php(

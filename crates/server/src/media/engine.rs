@@ -25,7 +25,7 @@ use crate::media::originals::{tag_source, Ask};
 use crate::media::poster;
 use crate::media::profiles;
 use crate::media::results::{Results, Stored};
-use crate::media::source::read_all;
+use crate::media::source::{head_dimensions, read_all};
 use crate::media::weight::weight;
 
 /// Largest profile document read from storage.
@@ -82,6 +82,8 @@ pub(crate) struct Engine {
     profiles: Option<Cache<String, Arc<Profile>>>,
     marks: Option<Cache<String, Arc<Mark>>>,
     results: Option<Arc<Results>>,
+    /// Image sizes by `key\netag` (a version's size never changes).
+    sizes: Cache<String, Option<(u32, u32)>>,
     pub(crate) metrics: Arc<Metrics>,
 }
 
@@ -110,6 +112,7 @@ impl Engine {
                 .map(|n| Cache::builder().max_capacity(n).time_to_live(ttl).build()),
             marks: short(100).map(|n| Cache::builder().max_capacity(n).time_to_live(ttl).build()),
             results: None,
+            sizes: Cache::new(100_000),
             settings,
             metrics,
         }
@@ -161,6 +164,24 @@ impl Engine {
         if let Some(c) = &self.marks {
             c.invalidate_all();
         }
+    }
+
+    /// The displayed size of the image at `key` in the version `meta`
+    /// describes (from its first bytes, cached by version); `None` when it
+    /// is not an image signet reads.
+    pub(crate) async fn image_size(
+        &self,
+        store: &dyn Store,
+        key: &ObjectKey,
+        meta: &ObjectMeta,
+    ) -> Option<(u32, u32)> {
+        let version = format!("{}\n{}", key.as_str(), meta.etag);
+        self.sizes
+            .get_with(
+                version,
+                head_dimensions(store, key, meta.size, &self.metrics),
+            )
+            .await
     }
 
     /// The source's metadata, trusted for `revalidate_after`.

@@ -1,5 +1,6 @@
 //! Reading objects whole for the pipeline: sources, profiles and
-//! watermarks, capped in bytes, and the width of a source for srcsets.
+//! watermarks, capped in bytes; the width of a source for srcsets, and an
+//! image's size from its first bytes for the REST API's `meta`.
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -56,4 +57,26 @@ pub(crate) async fn source_width(
     let bytes = read_all(store, key, limit, metrics).await?;
     let (width, _) = pipeline::dimensions(&bytes)?;
     Ok(width)
+}
+
+/// Bytes read to find an image's size: every format signet reads puts its
+/// dimensions in its headers, ahead of the pixels (a JPEG whose EXIF and
+/// ICC blocks pass this reads as having no size).
+const HEAD_BYTES: u64 = 1 << 20;
+
+/// The displayed (EXIF-oriented) width and height of the `size`-byte image
+/// at `key`, probed from its first bytes; `None` for anything else.
+pub(crate) async fn head_dimensions(
+    store: &dyn Store,
+    key: &ObjectKey,
+    size: u64,
+    metrics: &Metrics,
+) -> Option<(u32, u32)> {
+    bump(&metrics.storage_reads);
+    let mut body = store.read(key, Some(0..size.min(HEAD_BYTES))).await.ok()?;
+    let mut head = Vec::new();
+    while let Some(chunk) = body.stream.next().await {
+        head.extend_from_slice(&chunk.ok()?);
+    }
+    pipeline::dimensions(&head).ok()
 }

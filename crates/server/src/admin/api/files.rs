@@ -82,6 +82,9 @@ pub(super) async fn stat(core: &Core, filename: &str) -> ApiResult {
     match core.store().stat(&key).await {
         Ok(meta) => {
             let parent = key.parent();
+            // Sirv's `meta`: an image's width and height.
+            let size = core.engine.image_size(core.store(), &key, &meta).await;
+            let dims = size.map_or_else(|| json!({}), |(w, h)| json!({"width": w, "height": h}));
             Ok(json(&json!({
                 "filename": format!("/{}", key.as_str()),
                 "dirname": format!("/{}", parent.as_str().trim_end_matches('/')),
@@ -92,7 +95,7 @@ pub(super) async fn stat(core: &Core, filename: &str) -> ApiResult {
                 "ctime": rfc3339(Some(meta.modified)),
                 "contentType": signet_storage::guess_content_type(key.as_str()),
                 "etag": meta.etag,
-                "meta": {},
+                "meta": dims,
             })))
         }
         Err(StorageError::NotFound) => {
