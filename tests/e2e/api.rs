@@ -602,6 +602,11 @@ fn sirv_php_sdk_requests_work_against_signet_on_s3() {
         }
         request_with_body(&s.admin, method, target, &headers, body.as_bytes())
     };
+    // getInfo(): GET with the (encoded) filename in the query.
+    let stat = |name: &str| {
+        let target = format!("/v2/files/stat?filename={}", name.replace('/', "%2F"));
+        php("GET", &target, None)
+    };
 
     // uploadContent(): POST, raw body, its own Content-Type, filename in the query.
     let len = PHOTO.len().to_string();
@@ -618,11 +623,11 @@ fn sirv_php_sdk_requests_work_against_signet_on_s3() {
     );
     assert_eq!(r.status, 200, "upload: {}", r.text());
     // getInfo(), list(), download().
-    let r = php("GET", "/v2/files/stat?filename=%2Fphp%2Fphoto.jpg", None);
+    let r = stat("/php/photo.jpg");
     assert_eq!(r.status, 200, "stat: {}", r.text());
     assert_eq!(json_of(&r)["size"], PHOTO.len());
     assert_eq!(json_of(&r)["meta"], json!({"width": 1200, "height": 800}));
-    let r = php("GET", "/v2/files/stat?filename=%2Fpublic%2Fnotes.txt", None);
+    let r = stat("/public/notes.txt");
     assert_eq!(json_of(&r)["meta"], json!({}), "not an image: no size");
     let r = php("GET", "/v2/files/readdir?dirname=%2Fphp", None);
     assert_eq!(r.status, 200, "readdir: {}", r.text());
@@ -652,23 +657,8 @@ fn sirv_php_sdk_requests_work_against_signet_on_s3() {
         Some(&json!({"from": "/php/sub/copy.jpg", "to": "/php/sub/moved.jpg"})),
     );
     assert_eq!(r.status, 200, "rename: {}", r.text());
-    assert_eq!(
-        php(
-            "GET",
-            "/v2/files/stat?filename=%2Fphp%2Fsub%2Fmoved.jpg",
-            None
-        )
-        .status,
-        200
-    );
-    assert_json_error(
-        &php(
-            "GET",
-            "/v2/files/stat?filename=%2Fphp%2Fsub%2Fcopy.jpg",
-            None,
-        ),
-        404,
-    );
+    assert_eq!(stat("/php/sub/moved.jpg").status, 200);
+    assert_json_error(&stat("/php/sub/copy.jpg"), 404);
     // getJwtUrl(): GET with filename and expiry in the query; the URL loads.
     let r = php(
         "GET",
@@ -695,14 +685,7 @@ fn sirv_php_sdk_requests_work_against_signet_on_s3() {
         None,
     );
     assert_eq!(r.status, 200, "delete: {}", r.text());
-    assert_json_error(
-        &php(
-            "GET",
-            "/v2/files/stat?filename=%2Fphp%2Fsub%2Fmoved.jpg",
-            None,
-        ),
-        404,
-    );
+    assert_json_error(&stat("/php/sub/moved.jpg"), 404);
     // A body that is neither: a clear 400, nothing copied.
     assert_json_error(
         &php(

@@ -104,6 +104,28 @@ fn a_variant_is_made_once_for_every_replica() {
 }
 
 #[test]
+fn replicas_over_a_folder_share_a_result_folder() {
+    let media = tempfile::tempdir().unwrap();
+    let tier = tempfile::tempdir().unwrap();
+    std::fs::create_dir(media.path().join("public")).unwrap();
+    std::fs::write(media.path().join("public/photo.jpg"), PHOTO).unwrap();
+    let extra = format!("[results]\nroot = \"{}\"\n", tier.path().display());
+    let a = Server::start(&crate::harness::config(media.path(), &extra));
+    let b = Server::start(&crate::harness::config(media.path(), &extra));
+    let url = "/public/photo.jpg?w=200&format=webp";
+    let first = a.get(url);
+    wait_until(Duration::from_secs(10), "the result is stored", || {
+        outcome(&a, "stored") == 1
+    });
+    same(&first, &b.get(url));
+    assert_eq!(outcome(&b, "hit"), 1);
+    assert_eq!(
+        a.metric("signet_transforms_total") + b.metric("signet_transforms_total"),
+        1
+    );
+}
+
+#[test]
 fn damaged_or_misplaced_result_objects_are_remade_never_served() {
     let Some(s3) = setup() else { return };
     let maker = replica(&s3, RESULTS);

@@ -134,6 +134,10 @@ fn errors_name_file_key_and_reason() {
             "test.toml: storage.bucket: must name a bucket",
         ),
         (
+            "[cluster]\nredis_url = \"http://redis:6379\"",
+            "test.toml: cluster.redis_url: must start with redis:// or rediss://",
+        ),
+        (
             "[results]\nroot = \"\"",
             "test.toml: results.root: must name a folder when [storage] is a folder",
         ),
@@ -291,6 +295,10 @@ part_size = "16MiB"
         ),
         ("SIGNET_API_TOKEN_SECRET".to_owned(), "shared".to_owned()),
         ("SIGNET_RESULTS_BUCKET".to_owned(), "results".to_owned()),
+        (
+            "SIGNET_REDIS_URL".to_owned(),
+            "redis://:pw@redis:6379/0".to_owned(),
+        ),
     ]));
     let c = Config::load(None, &env, &Overrides::default()).unwrap();
     assert_eq!(
@@ -299,6 +307,16 @@ part_size = "16MiB"
     );
     assert_eq!(c.public_url, "https://img.example");
     assert_eq!(c.api.token_secret.expose_secret(), "shared");
+    let cluster = c.cluster.as_ref().unwrap();
+    assert_eq!(
+        cluster.redis_url.expose_secret(),
+        "redis://:pw@redis:6379/0"
+    );
+    assert_eq!(cluster.channel, "signet:invalidate");
+    assert!(
+        !c.to_redacted_toml().contains(":pw@"),
+        "the URL is never printed"
+    );
     let results = c.results.unwrap();
     assert_eq!(
         (results.bucket.as_str(), results.prefix.as_str()),

@@ -24,7 +24,7 @@ use crate::http::error::Error;
 use crate::media::originals::{tag_source, Ask};
 use crate::media::poster;
 use crate::media::profiles;
-use crate::media::results::{Results, Stored};
+use crate::media::results::{Results, Variant};
 use crate::media::source::{head_dimensions, read_all};
 use crate::media::weight::weight;
 
@@ -42,15 +42,6 @@ pub(crate) struct Settings {
     pub(crate) queue: usize,
     pub(crate) cache_bytes: u64,
     pub(crate) revalidate_after: Duration,
-}
-
-/// One cached variant.
-#[derive(Debug)]
-pub(crate) struct Variant {
-    pub(super) bytes: Bytes,
-    format: Format,
-    width: u32,
-    height: u32,
 }
 
 /// What a variant response carried, for the access log (a response extension).
@@ -383,23 +374,10 @@ impl Engine {
             return self.make(store, key, options, negotiated, mark).await;
         };
         if let Some(shared) = tier.get(cache_key).await {
-            return Ok(Arc::new(Variant {
-                bytes: shared.bytes,
-                format: shared.format,
-                width: shared.width,
-                height: shared.height,
-            }));
+            return Ok(Arc::new(shared));
         }
         let made = self.make(store, key, options, negotiated, mark).await?;
-        tier.put(
-            cache_key,
-            &Stored {
-                bytes: made.bytes.clone(),
-                format: made.format,
-                width: made.width,
-                height: made.height,
-            },
-        );
+        tier.put(cache_key, &made);
         Ok(made)
     }
 

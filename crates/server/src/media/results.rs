@@ -32,9 +32,9 @@ const OUTPUTS: [Format; 5] = [
     Format::Avif,
 ];
 
-/// A variant as the tier keeps it.
+/// One variant: what the memory cache holds and the tier stores.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Stored {
+pub(crate) struct Variant {
     pub(crate) bytes: Bytes,
     pub(crate) format: Format,
     pub(crate) width: u32,
@@ -60,7 +60,7 @@ impl Results {
 
     /// The variant stored under `cache_key`, if there is a sound one. Every
     /// failure is counted and reads as a miss.
-    pub(crate) async fn get(&self, cache_key: &str) -> Option<Stored> {
+    pub(crate) async fn get(&self, cache_key: &str) -> Option<Variant> {
         let key = object_key(cache_key)?;
         let read = tokio::time::timeout(self.timeout, async {
             let body = self.store.read(&key, None).await?;
@@ -102,7 +102,7 @@ impl Results {
     }
 
     /// Writes a variant in the background (create-only).
-    pub(crate) fn put(self: &Arc<Self>, cache_key: &str, stored: &Stored) {
+    pub(crate) fn put(self: &Arc<Self>, cache_key: &str, stored: &Variant) {
         let Some(key) = object_key(cache_key) else {
             return;
         };
@@ -181,7 +181,7 @@ async fn collect(body: signet_storage::ObjectBody) -> Result<Bytes, StorageError
 /// `MAGIC`, the header's length (u32 LE), the header (`format`, width,
 /// height, then the variant key, `\n`-separated), the body's length (u64
 /// LE), the body, and the MD5 of everything before it.
-fn encode(cache_key: &str, stored: &Stored) -> Bytes {
+fn encode(cache_key: &str, stored: &Variant) -> Bytes {
     let header = format!(
         "{}\n{}\n{}\n{cache_key}",
         stored.format.name(),
@@ -200,7 +200,7 @@ fn encode(cache_key: &str, stored: &Stored) -> Bytes {
 }
 
 /// The variant in `object` if it is whole, sound and made for `cache_key`.
-fn decode(object: &Bytes, cache_key: &str) -> Option<Stored> {
+fn decode(object: &Bytes, cache_key: &str) -> Option<Variant> {
     let (content, digest) = object.split_at(object.len().checked_sub(16)?);
     if Md5::digest(content)[..] != *digest {
         return None;
@@ -226,7 +226,7 @@ fn decode(object: &Bytes, cache_key: &str) -> Option<Stored> {
         return None;
     }
     let start = object.len() - 16 - body.len();
-    Some(Stored {
+    Some(Variant {
         bytes: object.slice(start..start + body.len()),
         format,
         width,
@@ -238,10 +238,10 @@ fn decode(object: &Bytes, cache_key: &str) -> Option<Stored> {
 mod tests {
     use super::*;
 
-    fn png() -> Stored {
+    fn png() -> Variant {
         let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
         bytes.extend_from_slice(b"rest of a png");
-        Stored {
+        Variant {
             bytes: bytes.into(),
             format: Format::Png,
             width: 3,
@@ -283,7 +283,7 @@ mod tests {
             assert_eq!(decode(&Bytes::from(flipped), key), None, "flipped at {at}");
         }
         // Sound framing around a body that is not what the header says.
-        let lying = Stored {
+        let lying = Variant {
             format: Format::Jpeg,
             ..png()
         };

@@ -1,7 +1,7 @@
 //! What a cached variant costs in memory, as the allocator counts it, so
 //! that `cache.max_bytes` bounds memory and not only payload.
 
-use crate::media::engine::Variant;
+use crate::media::results::Variant;
 
 /// Bytes a cached variant costs in memory: its body and key as the allocator
 /// rounds them, plus the cache's own bookkeeping per entry (moka's entry,
