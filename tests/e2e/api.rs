@@ -227,8 +227,13 @@ fn bearer_tokens_are_required_checked_and_expire() {
         200
     );
 
-    // Unknown endpoints and methods: JSON too.
-    assert_json_error(&get(&s, t, "/v2/account"), 404);
+    // Unknown endpoints and methods: JSON too; Sirv's routes signet has no
+    // counterpart for say so with 501.
+    assert_json_error(&get(&s, t, "/v2/nosuch"), 404);
+    assert_json_error(&get(&s, t, "/v2/files/delete/a/b"), 404);
+    let r = get(&s, t, "/v2/billing/plan");
+    assert_json_error(&r, 501);
+    assert!(json_of(&r)["message"].as_str().unwrap().contains("self-hosted"));
     assert_json_error(&get(&s, t, "/v2/files/upload?filename=/x"), 405);
     // The API is never on the media listener.
     assert_ne!(s.get("/v2/files/stat?filename=/public/a.jpg").status, 200);

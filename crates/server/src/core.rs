@@ -10,6 +10,7 @@ use signet_storage::{FsStore, ObjectKey, Store};
 use signet_transform::pipeline::{Encoders, Limits};
 
 use crate::admin::metrics::Metrics;
+use crate::catalog::Catalog;
 use crate::cluster::Cluster;
 use crate::config::{Config, ResultsConfig, StorageConfig, StorageKind};
 use crate::media::engine::{Engine, Settings};
@@ -33,6 +34,8 @@ pub struct Core {
     pub(crate) engine: Engine,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) cluster: Option<Cluster>,
+    /// File metadata, search, folder jobs (the REST API's state).
+    pub(crate) catalog: Catalog,
     draining: AtomicBool,
 }
 
@@ -106,6 +109,7 @@ impl Core {
             engine,
             metrics,
             cluster: None,
+            catalog: Catalog::default(),
             draining: AtomicBool::new(false),
         })
     }
@@ -136,15 +140,22 @@ impl Core {
     /// `None`) a gap in which writes may have been missed.
     pub(crate) async fn heard(&self, key: Option<ObjectKey>) {
         match key {
-            Some(key) => self.engine.invalidate(&key).await,
-            None => self.engine.forget_sources(),
+            Some(key) => {
+                self.engine.invalidate(&key).await;
+                self.catalog.index.refresh(self.store(), &key).await;
+            }
+            None => {
+                self.engine.forget_sources();
+                self.catalog.index.forget();
+            }
         }
     }
 
-    /// Forgets everything cached from `key` (after a write through the API),
-    /// here and, with `[cluster]`, on every other replica.
+    /// Forgets everything cached from `key` (after a write through the API)
+    /// and brings its search document up to date, here and, with `[cluster]`, on every other replica.
     pub(crate) async fn invalidate(&self, key: &ObjectKey) {
         self.engine.invalidate(key).await;
+        self.catalog.index.refresh(self.store(), key).await;
         if let Some(cluster) = &self.cluster {
             cluster.announce(key);
         }

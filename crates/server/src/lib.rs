@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
+pub(crate) mod catalog;
 pub mod cli;
 pub(crate) mod cluster;
 pub mod config;

@@ -329,7 +329,8 @@ fn only_the_error_map_sets_error_statuses() {
                 .chars()
                 .take_while(|c| c.is_ascii_uppercase() || *c == '_')
                 .collect();
-            let success = ["OK", "PARTIAL_CONTENT", "NOT_MODIFIED"].contains(&name.as_str());
+            let success =
+                ["OK", "NO_CONTENT", "PARTIAL_CONTENT", "NOT_MODIFIED"].contains(&name.as_str());
             assert!(
                 success,
                 "{module} sets StatusCode::{name}: return an Error instead"

@@ -17,7 +17,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::{
     ByteStream, Entry, FolderKey, Listing, ObjectBody, ObjectKey, ObjectMeta, Result, StorageError,
-    Store,
+    Store, Walk,
 };
 
 /// Read chunk size: large enough for few syscalls and blocking-pool hops,
@@ -264,6 +264,7 @@ impl Store for FsStore {
                 is_folder: meta.is_dir(),
                 size: if meta.is_dir() { 0 } else { meta.len() },
                 modified: meta.modified().ok(),
+                etag: (!meta.is_dir()).then(|| object_meta(&meta).etag),
             });
         }
         entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -277,6 +278,59 @@ impl Store for FsStore {
             entries,
             continuation,
         })
+    }
+
+    async fn walk(
+        &self,
+        folder: &FolderKey,
+        continuation: Option<&str>,
+        limit: usize,
+    ) -> Result<Walk> {
+        let dir = match self.resolve(folder.as_str()).await {
+            Ok(dir) => dir,
+            Err(StorageError::NotFound) => return Ok(Walk::default()),
+            Err(e) => return Err(e),
+        };
+        let (root, prefix) = (self.root.clone(), folder.as_str().to_owned());
+        let after = continuation.map(str::to_owned);
+        let limit = limit.max(1);
+        tokio::task::spawn_blocking(move || {
+            let mut walk = Walker {
+                root: &root,
+                after: after.as_deref(),
+                limit,
+                objects: Vec::new(),
+            };
+            walk.visit(&dir, &prefix)?;
+            let mut objects = walk.objects;
+            let continuation = if objects.len() > limit {
+                objects.truncate(limit);
+                objects.last().map(|(k, _)| k.as_str().to_owned())
+            } else {
+                None
+            };
+            Ok(Walk {
+                objects,
+                continuation,
+            })
+        })
+        .await
+        .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
+    }
+
+    async fn prune_folder(&self, folder: &FolderKey) -> Result<()> {
+        if folder.is_root() {
+            return Ok(());
+        }
+        let dir = match self.resolve(folder.as_str()).await {
+            Ok(dir) if dir != self.root => dir,
+            Ok(_) | Err(StorageError::NotFound) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        tokio::task::spawn_blocking(move || prune(&dir))
+            .await
+            .map_err(|e| StorageError::Io(std::io::Error::other(e)))?;
+        Ok(())
     }
 
     async fn put(
@@ -378,6 +432,84 @@ impl Store for FsStore {
     fn describe(&self) -> String {
         format!("fs:{}", self.root.display())
     }
+}
+
+/// A depth-first walk in key order, collecting one object past `limit` so
+/// the caller knows whether there is more.
+struct Walker<'a> {
+    root: &'a Path,
+    after: Option<&'a str>,
+    limit: usize,
+    objects: Vec<(ObjectKey, ObjectMeta)>,
+}
+
+impl Walker<'_> {
+    fn visit(&mut self, dir: &Path, prefix: &str) -> std::io::Result<()> {
+        let mut items = Vec::new();
+        for item in std::fs::read_dir(dir)? {
+            let item = item?;
+            let Ok(name) = item.file_name().into_string() else {
+                continue; // not UTF-8: no URL can name it
+            };
+            if name.starts_with(TEMP_PREFIX) {
+                continue;
+            }
+            let mut path = item.path();
+            let mut meta = std::fs::symlink_metadata(&path)?;
+            if meta.file_type().is_symlink() {
+                // Followed to files inside the root only: a linked folder
+                // could loop.
+                match std::fs::canonicalize(&path) {
+                    Ok(real) if real.starts_with(self.root) && real.is_file() => {
+                        meta = std::fs::metadata(&real)?;
+                        path = real;
+                    }
+                    _ => continue,
+                }
+            }
+            // Folders sort as `name/`, so the walk comes out in key order.
+            let key = if meta.is_dir() {
+                format!("{prefix}{name}/")
+            } else {
+                format!("{prefix}{name}")
+            };
+            items.push((key, path, meta));
+        }
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, path, meta) in items {
+            if self.objects.len() > self.limit {
+                break;
+            }
+            if meta.is_dir() {
+                // Everything under `key` sorts before `after` unless
+                // `after` lies inside it.
+                let before = self
+                    .after
+                    .is_some_and(|a| key.as_str() < a && !a.starts_with(&key));
+                if !before {
+                    self.visit(&path, &key)?;
+                }
+            } else if self.after.is_none_or(|a| key.as_str() > a) {
+                if let Ok(key) = ObjectKey::new(&key) {
+                    self.objects.push((key, object_meta(&meta)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Removes `dir` and every folder under it left empty, bottom up; folders
+/// that still hold something stay.
+fn prune(dir: &Path) {
+    if let Ok(items) = std::fs::read_dir(dir) {
+        for item in items.flatten() {
+            if item.file_type().is_ok_and(|t| t.is_dir()) {
+                prune(&item.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
 }
 
 #[cfg(test)]

@@ -60,6 +60,8 @@ pub struct Entry {
     /// Zero for folders.
     pub size: u64,
     pub modified: Option<SystemTime>,
+    /// The object's version tag, as [`ObjectMeta::etag`] (`None` for folders).
+    pub etag: Option<String>,
 }
 
 /// A page of a folder listing.
@@ -68,6 +70,15 @@ pub struct Listing {
     /// Entries in byte order of their names.
     pub entries: Vec<Entry>,
     /// Pass back to `list` for the next page; `None` on the last one.
+    pub continuation: Option<String>,
+}
+
+/// A page of a recursive walk: objects under a folder at any depth.
+#[derive(Debug, Clone, Default)]
+pub struct Walk {
+    /// Objects in byte order of their keys.
+    pub objects: Vec<(ObjectKey, ObjectMeta)>,
+    /// Pass back to `walk` for the next page; `None` on the last one.
     pub continuation: Option<String>,
 }
 
@@ -89,6 +100,20 @@ pub trait Store: Send + Sync + 'static {
         continuation: Option<&str>,
         limit: usize,
     ) -> Result<Listing>;
+
+    /// Every object under `folder`, at any depth, `limit` at a time, in
+    /// key order. Folders themselves are not listed; a missing folder walks
+    /// as empty.
+    async fn walk(
+        &self,
+        folder: &FolderKey,
+        continuation: Option<&str>,
+        limit: usize,
+    ) -> Result<Walk>;
+
+    /// Removes `folder` and the folders under it that hold no objects (after
+    /// their objects were deleted); folders still holding one are left.
+    async fn prune_folder(&self, folder: &FolderKey) -> Result<()>;
 
     /// Writes an object from a stream, replacing any existing one. The new
     /// object is visible only once complete.

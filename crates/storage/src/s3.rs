@@ -26,7 +26,7 @@ use secrecy::ExposeSecret;
 
 use crate::{
     ByteStream, Entry, FolderKey, Listing, ObjectBody, ObjectKey, ObjectMeta, Result, RetryMode,
-    S3Settings, StorageError, Store, MIN_PART_SIZE,
+    S3Settings, StorageError, Store, Walk, MIN_PART_SIZE,
 };
 
 /// A store over an S3 bucket.
@@ -421,6 +421,7 @@ impl Store for S3Store {
                 is_folder: true,
                 size: 0,
                 modified: None,
+                etag: None,
             })
             .collect();
         for object in out.contents() {
@@ -436,6 +437,7 @@ impl Store for S3Store {
                 is_folder: false,
                 size: object.size().unwrap_or(0).max(0) as u64,
                 modified: Some(time_of(object.last_modified())),
+                etag: Some(etag_of(object.e_tag())),
             });
         }
         entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -503,6 +505,87 @@ impl Store for S3Store {
         let key = format!("{}{}", self.prefix, folder.as_str());
         self.put_whole(&key, Bytes::new(), "application/x-directory")
             .await
+    }
+
+    async fn walk(
+        &self,
+        folder: &FolderKey,
+        continuation: Option<&str>,
+        limit: usize,
+    ) -> Result<Walk> {
+        let prefix = format!("{}{}", self.prefix, folder.as_str());
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&prefix)
+            .max_keys(limit.clamp(1, 1000) as i32)
+            .set_continuation_token(continuation.map(str::to_owned))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let objects = out
+            .contents()
+            .iter()
+            .filter_map(|object| {
+                // Folder markers (`a/`) and keys no URL can name are skipped.
+                let name = object.key()?.strip_prefix(self.prefix.as_str())?;
+                let key = ObjectKey::new(name).ok()?;
+                Some((
+                    key,
+                    ObjectMeta {
+                        size: object.size().unwrap_or(0).max(0) as u64,
+                        modified: time_of(object.last_modified()),
+                        etag: etag_of(object.e_tag()),
+                        content_type: None,
+                    },
+                ))
+            })
+            .collect();
+        let continuation = out
+            .is_truncated()
+            .unwrap_or(false)
+            .then(|| out.next_continuation_token().map(str::to_owned))
+            .flatten();
+        Ok(Walk {
+            objects,
+            continuation,
+        })
+    }
+
+    async fn prune_folder(&self, folder: &FolderKey) -> Result<()> {
+        if folder.is_root() {
+            return Ok(());
+        }
+        // A folder is its marker objects (`a/`, `a/b/`): delete them all.
+        let prefix = format!("{}{}", self.prefix, folder.as_str());
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for key in out.contents().iter().filter_map(|o| o.key()) {
+                if key.ends_with('/') {
+                    self.client
+                        .delete_object()
+                        .bucket(&self.bucket)
+                        .key(key)
+                        .send()
+                        .await
+                        .map_err(sdk_error)?;
+                }
+            }
+            token = out.next_continuation_token().map(str::to_owned);
+            if !out.is_truncated().unwrap_or(false) || token.is_none() {
+                return Ok(());
+            }
+        }
     }
 
     async fn delete(&self, key: &ObjectKey) -> Result<()> {

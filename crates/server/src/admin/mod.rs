@@ -10,16 +10,17 @@ pub(crate) mod metrics;
 use std::sync::Arc;
 use std::time::Instant;
 
-use http::{header, HeaderValue, Method, Request, Response};
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 
 use crate::admin::api::{Api, RequestBody};
 use crate::admin::metrics::ReasonLabels;
 use crate::core::Core;
-use crate::http::body::{full, plain, Body};
+use crate::http::body::{empty, full, plain, Body};
 use crate::http::error::Error;
 use crate::http::finish;
 use crate::http::serve::Handler;
+use crate::http::serve::Peer;
 
 /// The admin listener's handler.
 pub struct Admin {
@@ -44,8 +45,9 @@ impl Admin {
     pub async fn handle<B: RequestBody>(&self, req: Request<B>) -> Response<Body> {
         let started = Instant::now();
         let path = req.uri().path().to_owned();
+        let mut api_headers = HeaderMap::new();
         let (route, result) = if path.starts_with("/v2/") {
-            ("api", self.api(req).await)
+            ("api", self.api(req, &mut api_headers).await)
         } else if let Some(result) = console::handle(&self.core.config, req.method(), &path) {
             ("console", result)
         } else {
@@ -74,6 +76,7 @@ impl Admin {
                 }
             }
         };
+        response.headers_mut().extend(api_headers);
         finish(&mut response);
         let seconds = started.elapsed().as_secs_f64();
         self.core
@@ -82,13 +85,36 @@ impl Admin {
         response
     }
 
-    async fn api<B: RequestBody>(&self, req: Request<B>) -> Result<Response<Body>, Error> {
-        match &self.api {
-            Some(api) => api::handle(&self.core, api, req).await,
-            None => Err(Error::NoRoute(
+    /// The REST API, behind its rate limit; `headers` gets the rate-limit
+    /// and CORS headers, which go on every answer, errors included.
+    async fn api<B: RequestBody>(
+        &self,
+        req: Request<B>,
+        headers: &mut HeaderMap,
+    ) -> Result<Response<Body>, Error> {
+        let Some(api) = &self.api else {
+            return Err(Error::NoRoute(
                 "the REST API is disabled: set api.client_id and api.client_secret".to_owned(),
-            )),
+            ));
+        };
+        let origin = req.headers().get(header::ORIGIN).cloned();
+        if req.method() == Method::OPTIONS && api.cors.is_on() {
+            let mut r = Response::new(empty());
+            *r.status_mut() = http::StatusCode::NO_CONTENT;
+            api.cors.preflight(req.headers(), r.headers_mut());
+            return Ok(r);
         }
+        api.cors.headers(origin.as_ref(), headers);
+        let peer = req.extensions().get::<Peer>().map(|p| p.0.ip());
+        if let Some(verdict) = api.limiter.take(peer, Instant::now()) {
+            verdict.headers(headers);
+            if !verdict.allowed {
+                return Err(Error::TooManyRequests {
+                    retry_after: verdict.retry_after,
+                });
+            }
+        }
+        api::handle(&self.core, api, req).await
     }
 
     async fn ready(&self) -> Result<Response<Body>, Error> {

@@ -260,6 +260,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             // Keep running: the store may come up later, and /ready says so.
             tracing::error!(storage = %core.store().describe(), error = %e, "storage is not reachable; /ready fails until it is");
         }
+        reindex_on_hangup(core.clone());
         let media = Arc::new(Media::new(core.clone()));
         let admin = Arc::new(Admin::new(core.clone()));
         announce(&core, &media, [&media_listener, &admin_listener]);
@@ -273,6 +274,23 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// `kill -HUP` (`systemctl reload signet`) rebuilds the search index, for
+/// files changed behind signet's back (docs/rest-api.md).
+fn reindex_on_hangup(core: Arc<Core>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; the index rebuilds only through the API");
+        return;
+    };
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            if let Err(e) = core.catalog.index.rebuild(core.store()).await {
+                tracing::error!(error = %e, "search index rebuild failed");
+            }
+        }
+    });
 }
 
 async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {

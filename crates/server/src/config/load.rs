@@ -205,6 +205,26 @@ impl Config {
         if self.avif_speed > 9 {
             return Err(err("avif_speed", "must be from 0 to 9 (libaom's speeds)"));
         }
+        if self.api.max_zip_bytes > u64::from(u32::MAX) {
+            return Err(err("api.max_zip_bytes", "must be at most 4GiB (no ZIP64)"));
+        }
+        if self.api.max_folder_files == 0 || self.api.max_folder_files > 65_535 {
+            return Err(err(
+                "api.max_folder_files",
+                "must be from 1 to 65535 (a zip holds at most 65535 files)",
+            ));
+        }
+        if let Some(o) = self
+            .api
+            .cors_origins
+            .iter()
+            .find(|o| *o != "*" && !http_url(o))
+        {
+            return Err(err(
+                "api.cors_origins",
+                &format!("{o:?}: an origin is `*` or starts with http:// or https://"),
+            ));
+        }
         if !http_url(&self.public_url) {
             return Err(err("public_url", "must start with http:// or https://"));
         }

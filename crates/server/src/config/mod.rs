@@ -491,6 +491,17 @@ pub struct ApiConfig {
     /// Largest upload accepted (413 past it, nothing written).
     #[serde(with = "units::bytesize")]
     pub max_upload_bytes: u64,
+    /// Most files a folder delete, rename or zip touches (409 past it).
+    pub max_folder_files: usize,
+    /// Largest archive `POST /v2/files/zip` makes (at most 4 GiB).
+    #[serde(with = "units::bytesize")]
+    pub max_zip_bytes: u64,
+    /// Requests per hour per client address (a token bucket that holds an
+    /// hour's worth); 0 turns the limit off.
+    pub rate_limit: u32,
+    /// Origins allowed to call the API from a browser (`*` for any); empty:
+    /// no CORS headers.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ApiConfig {
@@ -500,6 +511,10 @@ impl Default for ApiConfig {
             client_secret: SecretString::default(),
             token_secret: SecretString::default(),
             max_upload_bytes: 1 << 30,
+            max_folder_files: 10_000,
+            max_zip_bytes: 2 << 30,
+            rate_limit: 7000,
+            cors_origins: Vec::new(),
         }
     }
 }

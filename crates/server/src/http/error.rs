@@ -34,6 +34,13 @@ pub(crate) enum Error {
     },
     /// A request body over its cap (the text names the cap).
     PayloadTooLarge(String),
+    /// A write that would clash with what is there, or an operation past a
+    /// cap (a folder too large to delete at once); the text says which.
+    Conflict(String),
+    /// The client went past the admin API's rate limit (`[api.rate_limit]`).
+    TooManyRequests {
+        retry_after: u32,
+    },
     RangeNotSatisfiable {
         size: u64,
     },
@@ -53,6 +60,8 @@ pub(crate) enum Error {
     BadVideo(String),
     /// `poster` on a server without ffmpeg (or prlimit).
     NoVideoDecoder,
+    /// A Sirv feature signet does not have (the text says why).
+    Unsupported(String),
     Transform(TransformError),
     Storage(StorageError),
     TransformTimeout,
@@ -119,7 +128,10 @@ impl Error {
                 StatusCode::NOT_FOUND
             }
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Error::Storage(StorageError::AlreadyExists) => StatusCode::CONFLICT,
+            Error::Storage(StorageError::AlreadyExists) | Error::Conflict(_) => {
+                StatusCode::CONFLICT
+            }
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Error::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -128,7 +140,7 @@ impl Error {
             | Error::BadProfile { .. }
             | Error::BadPlaylist(_)
             | Error::BadVideo(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::NoVideoDecoder => StatusCode::NOT_IMPLEMENTED,
+            Error::NoVideoDecoder | Error::Unsupported(_) => StatusCode::NOT_IMPLEMENTED,
             Error::Transform(e) => match e {
                 TransformError::NotAnImage(_)
                 | TransformError::SourceTooLarge { .. }
@@ -161,6 +173,8 @@ impl Error {
             Error::BadRequest(why)
             | Error::NoRoute(why)
             | Error::PayloadTooLarge(why)
+            | Error::Conflict(why)
+            | Error::Unsupported(why)
             | Error::BadPlaylist(why)
             | Error::BadVideo(why) => why.clone(),
             Error::NoVideoDecoder => {
@@ -192,6 +206,9 @@ impl Error {
                 "busy transforming, retry later".to_owned()
             }
             Error::NotReady(why) => why.clone(),
+            Error::TooManyRequests { retry_after } => {
+                format!("rate limit reached, retry in {retry_after} s")
+            }
             Error::UriTooLong { limit } => format!("request target longer than {limit} bytes"),
             Error::HeaderFieldsTooLarge { limit } => {
                 format!("request header fields longer than {limit} bytes")
@@ -209,6 +226,7 @@ impl Error {
             Error::Storage(StorageError::Unavailable(_))
             | Error::TransformTimeout
             | Error::Overloaded => Some(RETRY_AFTER_SECS),
+            Error::TooManyRequests { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

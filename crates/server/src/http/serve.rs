@@ -20,6 +20,10 @@ use crate::http::error::Error;
 use crate::http::finish;
 use crate::http::sniff::Sniffed;
 
+/// The client's address, in every request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub std::net::SocketAddr);
+
 /// How long in-flight requests may run after a shutdown signal.
 pub(crate) const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 /// Largest request head accepted, in bytes (past it: 431).
@@ -52,7 +56,7 @@ pub(crate) async fn run<M: Handler, A: Handler>(
             r = media_listener.accept() => (r, true),
             r = admin_listener.accept() => (r, false),
         };
-        let (stream, _peer) = match accepted {
+        let (stream, peer) = match accepted {
             Ok(pair) => pair,
             Err(e) => {
                 // Out of descriptors and the like: wait instead of spinning.
@@ -65,7 +69,8 @@ pub(crate) async fn run<M: Handler, A: Handler>(
         let (stream, verdict) = Sniffed::new(stream);
         let requests = Arc::new(AtomicUsize::new(0));
         let (media, admin) = (media.clone(), admin.clone());
-        let service = service_fn(move |req| {
+        let service = service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(Peer(peer));
             let (media, admin) = (media.clone(), admin.clone());
             let n = requests.fetch_add(1, Ordering::SeqCst) + 1;
             let ambiguous = verdict.is_ambiguous(n);

@@ -18,6 +18,7 @@ use signet_transform::Options;
 use tokio::sync::Semaphore;
 
 use crate::admin::metrics::{bump, Metrics};
+use crate::catalog::is_reserved;
 use crate::http::body::{empty, full, Body};
 use crate::http::conditional::none_match;
 use crate::http::error::Error;
@@ -231,6 +232,9 @@ impl Engine {
     async fn watermark(&self, store: &dyn Store, path: &str) -> Result<Arc<Mark>, Error> {
         let load = async {
             let key = ObjectKey::from_path(path)?;
+            if is_reserved(key.as_str()) {
+                return Err(Error::NotFound);
+            }
             let meta = store.stat(&key).await?;
             let bytes =
                 read_all(store, &key, self.settings.max_source_bytes, &self.metrics).await?;

@@ -31,6 +31,7 @@ use signet_transform::pipeline::{negotiate, Output};
 use signet_transform::{is_image_key, is_vector_key, parse_options, Options};
 
 use crate::admin::metrics::ReasonLabels;
+use crate::catalog::is_reserved;
 use crate::config::DefaultFormat;
 use crate::core::unix_now;
 use crate::core::Core;
@@ -200,6 +201,9 @@ impl Media {
             return Err(Error::NotFound);
         }
         let key = ObjectKey::from_path(&path)?;
+        if is_reserved(key.as_str()) {
+            return Err(Error::NotFound);
+        }
         let image = is_image_key(key.as_str());
         let video = poster::is_video_key(key.as_str());
         let jwt = access

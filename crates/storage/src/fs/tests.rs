@@ -136,3 +136,67 @@ async fn a_file_cut_short_while_streaming_is_an_error() {
     let err = collect(body).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
 }
+
+#[tokio::test]
+async fn walks_go_in_key_order_page_by_page_and_stay_inside() {
+    let (_outside, root, store) = setup();
+    for name in ["a.jpg", "a/x.jpg", "a/b/y.jpg", "a-z.txt", "b.txt"] {
+        let path = root.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, name).unwrap();
+    }
+    std::fs::write(root.path().join("a/.signet-tmp-1-2"), b"partial").unwrap();
+    let mut keys = Vec::new();
+    let mut continuation = None;
+    loop {
+        let page = store
+            .walk(&FolderKey::root(), continuation.as_deref(), 2)
+            .await
+            .unwrap();
+        assert!(page.objects.len() <= 2);
+        keys.extend(page.objects.iter().map(|(k, _)| k.as_str().to_owned()));
+        match page.continuation {
+            Some(c) => continuation = Some(c),
+            None => break,
+        }
+    }
+    // Byte order of whole keys; the link out of the root and the temporary
+    // file are not objects; the link inside the root is.
+    let want = [
+        "a-z.txt",
+        "a.jpg",
+        "a/b/y.jpg",
+        "a/x.jpg",
+        "b.txt",
+        "inner-link.txt",
+        "inner/ok.txt",
+    ];
+    assert_eq!(keys, want);
+    let under = store
+        .walk(&FolderKey::new("a").unwrap(), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(under.objects.len(), 2);
+    assert!(store
+        .walk(&FolderKey::new("missing").unwrap(), None, 10)
+        .await
+        .unwrap()
+        .objects
+        .is_empty());
+}
+
+#[tokio::test]
+async fn pruning_removes_only_empty_folders() {
+    let (_outside, root, store) = setup();
+    std::fs::create_dir_all(root.path().join("p/empty/deeper")).unwrap();
+    std::fs::create_dir_all(root.path().join("p/full")).unwrap();
+    std::fs::write(root.path().join("p/full/kept.txt"), b"kept").unwrap();
+    store
+        .prune_folder(&FolderKey::new("p").unwrap())
+        .await
+        .unwrap();
+    assert!(!root.path().join("p/empty").exists());
+    assert!(root.path().join("p/full/kept.txt").exists());
+    store.prune_folder(&FolderKey::root()).await.unwrap();
+    assert!(root.path().join("inner").exists());
+}

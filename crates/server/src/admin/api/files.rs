@@ -12,9 +12,10 @@ use futures_util::StreamExt;
 use http::{header, HeaderValue, Request, Response};
 use http_body_util::BodyStream;
 use serde_json::{json, Map, Value};
-use signet_storage::{ByteStream, Entry, StorageError};
+use signet_storage::{ByteStream, Entry, FolderKey, ObjectKey, ObjectMeta, StorageError};
 
 use super::{file_key, folder_key, ApiResult, RequestBody};
+use crate::catalog::{folders, is_reserved, meta};
 use crate::core::Core;
 use crate::http::body::{full, json, stream};
 use crate::http::error::Error;
@@ -23,7 +24,7 @@ use crate::http::error::Error;
 const PAGE: usize = 100;
 
 /// An empty 200, as Sirv answers writes.
-fn done() -> Response<crate::http::body::Body> {
+pub(super) fn done() -> Response<crate::http::body::Body> {
     let mut r = Response::new(full(Bytes::new()));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -37,26 +38,51 @@ pub(super) async fn mkdir(core: &Core, dirname: &str) -> ApiResult {
     Ok(done())
 }
 
+/// Deletes a file with its metadata, or a folder with everything in it.
 pub(super) async fn delete(core: &Core, filename: &str) -> ApiResult {
     let key = file_key(filename)?;
-    core.store().delete(&key).await?;
-    core.invalidate(&key).await;
+    match folders::delete_file(core, &key).await {
+        Err(Error::Storage(StorageError::NotFound)) => {
+            let folder = folder_key(filename)?;
+            folders::delete(core, &folder, core.config.api.max_folder_files).await?;
+        }
+        other => other?,
+    }
     Ok(done())
 }
 
+/// Copies a file with its metadata.
 pub(super) async fn copy(core: &Core, from: &str, to: &str) -> ApiResult {
     let (from, to) = (file_key(from)?, file_key(to)?);
     core.store().copy(&from, &to).await?;
+    meta::copied(core.store(), &from, &to).await?;
     core.invalidate(&to).await;
     Ok(done())
 }
 
+/// Moves a file with its metadata, or a whole folder.
 pub(super) async fn rename(core: &Core, from: &str, to: &str) -> ApiResult {
-    let (from, to) = (file_key(from)?, file_key(to)?);
-    core.store().rename(&from, &to).await?;
-    core.invalidate(&from).await;
-    core.invalidate(&to).await;
+    let (from_key, to_key) = (file_key(from)?, file_key(to)?);
+    match core.store().rename(&from_key, &to_key).await {
+        Ok(_) => {
+            meta::renamed(core.store(), &from_key, &to_key).await?;
+            core.invalidate(&from_key).await;
+            core.invalidate(&to_key).await;
+        }
+        Err(StorageError::NotFound) => {
+            let (from, to) = (folder_key(from)?, folder_key(to)?);
+            folders::rename(core, &from, &to, core.config.api.max_folder_files).await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(done())
+}
+
+/// Sirv's `meta` of a file: an image's width and height (probed from its
+/// first bytes once per version), nothing for other files.
+pub(super) async fn dims(core: &Core, key: &ObjectKey, meta: &ObjectMeta) -> Value {
+    let size = core.engine.image_size(core.store(), key, meta).await;
+    size.map_or_else(|| json!({}), |(w, h)| json!({"width": w, "height": h}))
 }
 
 fn rfc3339(t: Option<SystemTime>) -> Value {
@@ -82,9 +108,7 @@ pub(super) async fn stat(core: &Core, filename: &str) -> ApiResult {
     match core.store().stat(&key).await {
         Ok(meta) => {
             let parent = key.parent();
-            // Sirv's `meta`: an image's width and height.
-            let size = core.engine.image_size(core.store(), &key, &meta).await;
-            let dims = size.map_or_else(|| json!({}), |(w, h)| json!({"width": w, "height": h}));
+            let dims = dims(core, &key, &meta).await;
             Ok(json(&json!({
                 "filename": format!("/{}", key.as_str()),
                 "dirname": format!("/{}", parent.as_str().trim_end_matches('/')),
@@ -108,13 +132,28 @@ pub(super) async fn stat(core: &Core, filename: &str) -> ApiResult {
     }
 }
 
-fn entry_json(e: &Entry) -> Value {
+/// Entries whose `meta` is probed at once.
+const PROBES: usize = 8;
+
+async fn entry_json(core: &Core, folder: &FolderKey, e: &Entry) -> Value {
+    let meta = match (&e.etag, folder.join(&e.name)) {
+        (Some(etag), Ok(key)) if !e.is_folder => {
+            let object = ObjectMeta {
+                size: e.size,
+                modified: e.modified.unwrap_or(SystemTime::UNIX_EPOCH),
+                etag: etag.clone(),
+                content_type: None,
+            };
+            dims(core, &key, &object).await
+        }
+        _ => json!({}),
+    };
     let mut v = json!({
         "filename": e.name,
         "isDirectory": e.is_folder,
         "size": e.size,
         "mtime": rfc3339(e.modified),
-        "meta": {},
+        "meta": meta,
     });
     if !e.is_folder {
         v["contentType"] = Value::String(signet_storage::guess_content_type(&e.name));
@@ -128,11 +167,19 @@ pub(super) async fn readdir(core: &Core, dirname: &str, continuation: Option<&st
         .store()
         .list(&folder, continuation.filter(|c| !c.is_empty()), PAGE)
         .await?;
+    // The reserved folder is not listed.
+    let probes: Vec<_> = page
+        .entries
+        .iter()
+        .filter(|e| !(folder.is_root() && is_reserved(&e.name)))
+        .map(|e| entry_json(core, &folder, e))
+        .collect();
+    let contents: Vec<Value> = futures_util::stream::iter(probes)
+        .buffered(PROBES)
+        .collect()
+        .await;
     let mut out = Map::new();
-    out.insert(
-        "contents".into(),
-        Value::Array(page.entries.iter().map(entry_json).collect()),
-    );
+    out.insert("contents".into(), Value::Array(contents));
     if let Some(next) = page.continuation {
         out.insert("continuation".into(), Value::String(next));
     }

@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
+use super::limits::{Cors, Limiter};
 use crate::config::ApiConfig;
 use crate::core::unix_now;
 use crate::http::body::{json, Body};
 use crate::http::error::Error;
+use crate::http::serve::Peer;
 
 /// Audience of API bearer tokens: they are never media tokens.
 const TOKEN_AUDIENCE: &str = "signet-api";
@@ -34,6 +36,8 @@ pub(crate) struct Api {
     encoding: EncodingKey,
     decoding: DecodingKey,
     max_upload_bytes: u64,
+    pub(crate) limiter: Limiter,
+    pub(crate) cors: Cors,
 }
 
 #[derive(Deserialize)]
@@ -76,11 +80,24 @@ impl Api {
             encoding: EncodingKey::from_secret(&secret),
             decoding: DecodingKey::from_secret(&secret),
             max_upload_bytes: config.max_upload_bytes,
+            limiter: Limiter::new(config.rate_limit),
+            cors: Cors::new(&config.cors_origins),
         })
     }
 
     pub(super) fn max_upload_bytes(&self) -> u64 {
         self.max_upload_bytes
+    }
+
+    /// Sirv's `/v2/account/limits`: where this client stands.
+    pub(super) fn limits_json(&self, extensions: &http::Extensions) -> serde_json::Value {
+        let peer = extensions.get::<Peer>().map(|p| p.0.ip());
+        match self.limiter.peek(peer, std::time::Instant::now()) {
+            Some(v) => json!({"rest": {
+                "limit": v.limit, "remaining": v.remaining, "reset": v.reset, "count": v.limit - v.remaining,
+            }}),
+            None => json!({}),
+        }
     }
 
     /// `POST /v2/token`: a bearer token for the right client credentials.
