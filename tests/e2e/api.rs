@@ -13,7 +13,7 @@ use crate::harness::{
 };
 use crate::tokens::hs256;
 
-const PHOTO: &[u8] = include_bytes!("../../examples/media/example-image.jpg"); // 1200×800
+pub const PHOTO: &[u8] = include_bytes!("../../examples/media/example-image.jpg"); // 1200×800
 const LOGO: &[u8] = include_bytes!("../../examples/media/logo.png"); // 200×80
 pub const CLIENT_ID: &str = "sdk-client";
 pub const CLIENT_SECRET: &str = "sdk-client-secret-0123456789";
@@ -26,7 +26,7 @@ pub fn api_table(extra: &str) -> String {
     )
 }
 
-fn on_s3(api_extra: &str, top: &str) -> Option<(S3Server, Server)> {
+pub fn on_s3(api_extra: &str, top: &str) -> Option<(S3Server, Server)> {
     let s3 = S3Server::start(&["media"])?;
     upload_tree(&s3, &Media::new().root());
     let server = Server::start(&s3_config(&s3, &format!("{top}\n{}", api_table(api_extra))));
@@ -85,13 +85,13 @@ pub fn upload(s: &Server, bearer: &str, filename: &str, bytes: &[u8]) -> Resp {
     )
 }
 
-fn get(s: &Server, bearer: &str, target: &str) -> Resp {
+pub fn get(s: &Server, bearer: &str, target: &str) -> Resp {
     let auth = format!("Bearer {bearer}");
     request(&s.admin, "GET", target, &[("Authorization", &auth)])
 }
 
 /// The JSON error shape Sirv's SDKs read.
-fn assert_json_error(r: &Resp, status: u16) {
+pub fn assert_json_error(r: &Resp, status: u16) {
     assert_eq!(r.status, status, "{}", r.text());
     let v = json_of(r);
     assert_eq!(v["statusCode"], status);
@@ -233,7 +233,10 @@ fn bearer_tokens_are_required_checked_and_expire() {
     assert_json_error(&get(&s, t, "/v2/files/delete/a/b"), 404);
     let r = get(&s, t, "/v2/billing/plan");
     assert_json_error(&r, 501);
-    assert!(json_of(&r)["message"].as_str().unwrap().contains("self-hosted"));
+    assert!(json_of(&r)["message"]
+        .as_str()
+        .unwrap()
+        .contains("self-hosted"));
     assert_json_error(&get(&s, t, "/v2/files/upload?filename=/x"), 405);
     // The API is never on the media listener.
     assert_ne!(s.get("/v2/files/stat?filename=/public/a.jpg").status, 200);

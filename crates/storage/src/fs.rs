@@ -489,7 +489,9 @@ impl Walker<'_> {
                 if !before {
                     self.visit(&path, &key)?;
                 }
-            } else if self.after.is_none_or(|a| key.as_str() > a) {
+            } else if meta.is_file() // (sockets, pipes and devices are not objects)
+                && self.after.is_none_or(|a| key.as_str() > a)
+            {
                 if let Ok(key) = ObjectKey::new(&key) {
                     self.objects.push((key, object_meta(&meta)));
                 }

@@ -437,7 +437,8 @@ impl Store for S3Store {
                 is_folder: false,
                 size: object.size().unwrap_or(0).max(0) as u64,
                 modified: Some(time_of(object.last_modified())),
-                etag: Some(etag_of(object.e_tag())),
+                // (Some servers, s3s-fs among them, list no ETags.)
+                etag: Some(etag_of(object.e_tag())).filter(|e| !e.is_empty()),
             });
         }
         entries.sort_by(|a, b| a.name.cmp(&b.name));

@@ -184,6 +184,64 @@ async fn conformance(store: Arc<dyn Store>, strict_folders: bool) {
         .unwrap());
     assert_eq!(read_all(s, "once/result.bin", None).await, b"first");
     s.delete(&k).await.unwrap();
+
+    walks(s, strict_folders).await;
+}
+
+/// A recursive walk pages through every object under a folder in key
+/// order; pruning removes the folders left empty.
+async fn walks(s: &dyn Store, strict_folders: bool) {
+    for k in ["w/1.txt", "w/x/2.txt", "w/x/y/3.txt", "w.txt", "wz/4.txt"] {
+        s.put(&key(k), body(&[b"w"]), None).await.unwrap();
+    }
+    s.create_folder(&FolderKey::new("w/empty").unwrap())
+        .await
+        .unwrap();
+    let folder = FolderKey::new("w").unwrap();
+    let mut seen = Vec::new();
+    let mut continuation = None;
+    loop {
+        let page = s.walk(&folder, continuation.as_deref(), 1).await.unwrap();
+        seen.extend(
+            page.objects
+                .iter()
+                .map(|(k, m)| (k.as_str().to_owned(), m.size)),
+        );
+        match page.continuation {
+            Some(c) => continuation = Some(c),
+            None => break,
+        }
+    }
+    let want = [("w/1.txt", 1), ("w/x/2.txt", 1), ("w/x/y/3.txt", 1)];
+    let want: Vec<(String, u64)> = want.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+    assert_eq!(seen, want);
+    let missing = s
+        .walk(&FolderKey::new("nowhere").unwrap(), None, 10)
+        .await
+        .unwrap();
+    assert!(missing.objects.is_empty());
+    // Copying into a folder that does not exist yet works everywhere.
+    s.copy(&key("w.txt"), &key("w2/new/copy.txt"))
+        .await
+        .unwrap();
+    for (k, _) in &seen {
+        s.delete(&key(k)).await.unwrap();
+    }
+    s.prune_folder(&folder).await.unwrap();
+    if strict_folders {
+        assert!(s.list(&folder, None, 10).await.unwrap_err().is_not_found());
+    }
+    assert!(s.stat(&key("w.txt")).await.is_ok(), "a sibling is kept");
+    let root = s.list(&FolderKey::root(), None, 100).await.unwrap();
+    assert!(root.entries.iter().any(|e| e.name == "wz"));
+    let etag = root
+        .entries
+        .iter()
+        .find(|e| e.name == "w.txt")
+        .unwrap()
+        .etag
+        .clone();
+    assert_eq!(etag, Some(s.stat(&key("w.txt")).await.unwrap().etag));
 }
 
 /// A body longer than one upload part, in uneven chunks: S3 sends it as a

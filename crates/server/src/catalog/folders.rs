@@ -95,18 +95,32 @@ pub(crate) async fn rename(
         return Err(Error::Conflict(format!("/{} already exists", to.as_str())));
     }
     let keys = files_under(core, from, cap).await?;
-    let mut copied = Vec::with_capacity(keys.len());
-    for key in &keys {
-        let target = to
-            .join(&key.as_str()[from.as_str().len()..])
-            .map_err(|e| Error::BadRequest(format!("{key}: {e}")))?;
+    // Every target name is checked before anything is written.
+    let targets = keys
+        .iter()
+        .map(|key| {
+            to.join(&key.as_str()[from.as_str().len()..]).map_err(|e| {
+                Error::BadRequest(format!("/{key} cannot move to /{}: {e}", to.as_str()))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut copied: Vec<ObjectKey> = Vec::with_capacity(keys.len());
+    let mut made_folder = None;
+    for (key, target) in keys.iter().zip(&targets) {
         let result = async {
-            core.store().copy(key, &target).await?;
-            meta::copied(core.store(), key, &target).await
+            // Each target folder is made first: some S3 servers refuse a
+            // copy into a folder that does not exist.
+            let parent = target.parent();
+            if made_folder.as_ref() != Some(&parent) {
+                core.store().create_folder(&parent).await?;
+                made_folder = Some(parent);
+            }
+            core.store().copy(key, target).await?;
+            meta::copied(core.store(), key, target).await
         }
         .await;
         if let Err(e) = result {
-            for made in copied.iter().chain(std::iter::once(&target)) {
+            for made in copied.iter().chain(std::iter::once(target)) {
                 let _ = core.store().delete(made).await;
                 let _ = meta::deleted(core.store(), made).await;
             }
@@ -121,7 +135,7 @@ pub(crate) async fn rename(
                 e.text()
             )));
         }
-        copied.push(target);
+        copied.push(target.clone());
     }
     for (key, target) in keys.iter().zip(&copied) {
         delete_file(core, key).await?;
@@ -136,4 +150,104 @@ pub(crate) async fn rename(
 fn key_of(folder: &FolderKey) -> Result<ObjectKey, Error> {
     ObjectKey::new(folder.as_str().trim_end_matches('/'))
         .map_err(|e| Error::BadRequest(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ops::Range;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use signet_storage::{
+        ByteStream, FsStore, Listing, ObjectBody, ObjectMeta, Result, Store, Walk,
+    };
+
+    use super::*;
+    use crate::config::test_config;
+
+    /// A real folder store whose third copy fails, as a dropped connection
+    /// to S3 would.
+    struct FailingCopies {
+        inner: FsStore,
+        copies: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl Store for FailingCopies {
+        async fn stat(&self, key: &ObjectKey) -> Result<ObjectMeta> {
+            self.inner.stat(key).await
+        }
+        async fn read(&self, key: &ObjectKey, range: Option<Range<u64>>) -> Result<ObjectBody> {
+            self.inner.read(key, range).await
+        }
+        async fn list(&self, f: &FolderKey, c: Option<&str>, limit: usize) -> Result<Listing> {
+            self.inner.list(f, c, limit).await
+        }
+        async fn walk(&self, f: &FolderKey, c: Option<&str>, limit: usize) -> Result<Walk> {
+            self.inner.walk(f, c, limit).await
+        }
+        async fn prune_folder(&self, f: &FolderKey) -> Result<()> {
+            self.inner.prune_folder(f).await
+        }
+        async fn put(&self, k: &ObjectKey, b: ByteStream, t: Option<&str>) -> Result<ObjectMeta> {
+            self.inner.put(k, b, t).await
+        }
+        async fn put_new(&self, k: &ObjectKey, b: Bytes, t: &str) -> Result<bool> {
+            self.inner.put_new(k, b, t).await
+        }
+        async fn create_folder(&self, f: &FolderKey) -> Result<()> {
+            self.inner.create_folder(f).await
+        }
+        async fn delete(&self, k: &ObjectKey) -> Result<()> {
+            self.inner.delete(k).await
+        }
+        async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<ObjectMeta> {
+            if self.copies.fetch_add(1, Ordering::SeqCst) == 2 {
+                return Err(signet_storage::StorageError::Unavailable("cut".into()));
+            }
+            self.inner.copy(from, to).await
+        }
+        async fn rename(&self, from: &ObjectKey, to: &ObjectKey) -> Result<ObjectMeta> {
+            self.inner.rename(from, to).await
+        }
+        async fn check(&self) -> Result<()> {
+            Ok(())
+        }
+        fn describe(&self) -> String {
+            "failing".into()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rename_that_fails_midway_leaves_the_source_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a/1.txt", "a/2.txt", "a/sub/3.txt", "a/sub/4.txt"] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, name).unwrap();
+        }
+        let store = Arc::new(FailingCopies {
+            inner: FsStore::new(dir.path()).unwrap(),
+            copies: AtomicUsize::new(0),
+        });
+        let core = Core::with_store(test_config(""), store, &|_| None).unwrap();
+        let (from, to) = (FolderKey::new("a").unwrap(), FolderKey::new("b").unwrap());
+        let err = rename(&core, &from, &to, 100).await.unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+        assert!(err.text().contains("after 2 of 4 files"), "{}", err.text());
+        for name in ["a/1.txt", "a/2.txt", "a/sub/3.txt", "a/sub/4.txt"] {
+            assert_eq!(
+                std::fs::read_to_string(dir.path().join(name)).unwrap(),
+                name
+            );
+        }
+        assert!(!dir.path().join("b").exists(), "the copies are gone");
+        // Past the cap: refused before anything is touched.
+        let err = delete(&core, &from, 3).await.unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)));
+        assert!(dir.path().join("a/1.txt").exists());
+        assert_eq!(delete(&core, &from, 4).await.unwrap(), 4);
+        assert!(!dir.path().join("a").exists());
+    }
 }

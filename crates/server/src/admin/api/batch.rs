@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use http::{header, HeaderValue, Response};
 use serde_json::{json, Value};
-use signet_storage::{FolderKey, ObjectKey, StorageError};
+use signet_storage::{FolderKey, ObjectKey};
 
 use super::{file_key, folder_key, ApiResult};
 use crate::catalog::folders;
@@ -57,14 +57,12 @@ async fn target(core: &Core, name: &str) -> Result<Target, Error> {
         return Ok(Target::Folder(folder_key(name)?));
     }
     let key = file_key(name)?;
-    match core.store().stat(&key).await {
-        Ok(_) => Ok(Target::File(key)),
-        Err(StorageError::NotFound) => {
-            let folder = folder_key(name)?;
-            core.store().list(&folder, None, 1).await?;
-            Ok(Target::Folder(folder))
+    match super::files::as_folder(core, name).await? {
+        Some(folder) => Ok(Target::Folder(folder)),
+        None => {
+            core.store().stat(&key).await?;
+            Ok(Target::File(key))
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -38,15 +38,28 @@ pub(super) async fn mkdir(core: &Core, dirname: &str) -> ApiResult {
     Ok(done())
 }
 
+/// The folder a name stands for, if it names one (folders are looked for
+/// first: some S3 servers answer `HeadObject` on a folder's name).
+pub(super) async fn as_folder(core: &Core, name: &str) -> Result<Option<FolderKey>, Error> {
+    let folder = folder_key(name)?;
+    if folder.is_root() {
+        return Ok(Some(folder));
+    }
+    match core.store().list(&folder, None, 1).await {
+        Ok(_) => Ok(Some(folder)),
+        Err(StorageError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Deletes a file with its metadata, or a folder with everything in it.
 pub(super) async fn delete(core: &Core, filename: &str) -> ApiResult {
     let key = file_key(filename)?;
-    match folders::delete_file(core, &key).await {
-        Err(Error::Storage(StorageError::NotFound)) => {
-            let folder = folder_key(filename)?;
+    match as_folder(core, filename).await? {
+        Some(folder) => {
             folders::delete(core, &folder, core.config.api.max_folder_files).await?;
         }
-        other => other?,
+        None => folders::delete_file(core, &key).await?,
     }
     Ok(done())
 }
@@ -63,17 +76,17 @@ pub(super) async fn copy(core: &Core, from: &str, to: &str) -> ApiResult {
 /// Moves a file with its metadata, or a whole folder.
 pub(super) async fn rename(core: &Core, from: &str, to: &str) -> ApiResult {
     let (from_key, to_key) = (file_key(from)?, file_key(to)?);
-    match core.store().rename(&from_key, &to_key).await {
-        Ok(_) => {
+    match as_folder(core, from).await? {
+        Some(folder) => {
+            let cap = core.config.api.max_folder_files;
+            folders::rename(core, &folder, &folder_key(to)?, cap).await?;
+        }
+        None => {
+            core.store().rename(&from_key, &to_key).await?;
             meta::renamed(core.store(), &from_key, &to_key).await?;
             core.invalidate(&from_key).await;
             core.invalidate(&to_key).await;
         }
-        Err(StorageError::NotFound) => {
-            let (from, to) = (folder_key(from)?, folder_key(to)?);
-            folders::rename(core, &from, &to, core.config.api.max_folder_files).await?;
-        }
-        Err(e) => return Err(e.into()),
     }
     Ok(done())
 }
@@ -136,15 +149,22 @@ pub(super) async fn stat(core: &Core, filename: &str) -> ApiResult {
 const PROBES: usize = 8;
 
 async fn entry_json(core: &Core, folder: &FolderKey, e: &Entry) -> Value {
-    let meta = match (&e.etag, folder.join(&e.name)) {
-        (Some(etag), Ok(key)) if !e.is_folder => {
-            let object = ObjectMeta {
-                size: e.size,
-                modified: e.modified.unwrap_or(SystemTime::UNIX_EPOCH),
-                etag: etag.clone(),
-                content_type: None,
+    let meta = match folder.join(&e.name) {
+        Ok(key) if !e.is_folder => {
+            let object = match &e.etag {
+                Some(etag) => Some(ObjectMeta {
+                    size: e.size,
+                    modified: e.modified.unwrap_or(SystemTime::UNIX_EPOCH),
+                    etag: etag.clone(),
+                    content_type: None,
+                }),
+                // A listing without versions (some S3 servers): ask.
+                None => core.store().stat(&key).await.ok(),
             };
-            dims(core, &key, &object).await
+            match object {
+                Some(object) => dims(core, &key, &object).await,
+                None => json!({}),
+            }
         }
         _ => json!({}),
     };

@@ -52,16 +52,20 @@ pub(super) async fn handle(
         }
         ("/v2/files/poi", Method::POST) => {
             let name = string(&body, "name")?;
-            let number = |field: &str| -> Result<f64, Error> {
-                body.get(field).and_then(Value::as_f64).ok_or_else(|| {
-                    Error::BadRequest(format!("`{field}` must be a number from 0 to 1"))
-                })
+            // A POI without a size is a point (the Python SDK sends none).
+            let number = |field: &str, default: Option<f64>| -> Result<f64, Error> {
+                match body.get(field) {
+                    None if default.is_some() => Ok(default.unwrap_or_default()),
+                    v => v.and_then(Value::as_f64).ok_or_else(|| {
+                        Error::BadRequest(format!("`{field}` must be a number from 0 to 1"))
+                    }),
+                }
             };
             let poi = Poi {
-                x: number("x")?,
-                y: number("y")?,
-                width: number("width")?,
-                height: number("height")?,
+                x: number("x", None)?,
+                y: number("y", None)?,
+                width: number("width", Some(0.0))?,
+                height: number("height", Some(0.0))?,
             };
             refuse_others(&body, &["name", "x", "y", "width", "height", "frame"])?;
             m.set_poi(&name, poi)?;
