@@ -241,7 +241,11 @@ async fn walks(s: &dyn Store, strict_folders: bool) {
         .unwrap()
         .etag
         .clone();
-    assert_eq!(etag, Some(s.stat(&key("w.txt")).await.unwrap().etag));
+    // A listed version is the object's (s3s-fs lists none).
+    match etag {
+        Some(etag) => assert_eq!(etag, s.stat(&key("w.txt")).await.unwrap().etag),
+        None => assert!(!strict_folders, "S3, MinIO and folders list versions"),
+    }
 }
 
 /// A body longer than one upload part, in uneven chunks: S3 sends it as a
