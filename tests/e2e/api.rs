@@ -706,4 +706,251 @@ fn sirv_php_sdk_requests_work_against_signet_on_s3() {
     let r = php("PUT", "/v2/files/delete?filename=%2Fphp%2Fphoto.jpg", None);
     assert_json_error(&r, 405);
     assert_eq!(r.header("allow"), Some("POST, DELETE"));
+
+    // The metadata calls: post($path, $data, ['filename' => …]) sends the
+    // data as JSON and the file in the query; get() and delete() only the
+    // query.
+    let q = "filename=%2Fphp%2Fphoto.jpg";
+    let ok = |r: Resp, what: &str| {
+        assert_eq!(r.status, 200, "{what}: {}", r.text());
+        if r.body.is_empty() {
+            Value::Null
+        } else {
+            json_of(&r)
+        }
+    };
+    ok(
+        php(
+            "POST",
+            &format!("/v2/files/meta?{q}"),
+            Some(&json!({"title": "PHP", "tags": ["a", "b"]})),
+        ),
+        "setMeta",
+    );
+    assert_eq!(
+        ok(php("GET", &format!("/v2/files/meta?{q}"), None), "getMeta")["tags"],
+        json!(["a", "b"])
+    );
+    ok(
+        php(
+            "POST",
+            &format!("/v2/files/meta/approval?{q}"),
+            Some(&json!({"approved": false})),
+        ),
+        "setApproval",
+    );
+    assert_eq!(
+        ok(
+            php("GET", &format!("/v2/files/meta/approval?{q}"), None),
+            "getApproval"
+        )["approved"],
+        false
+    );
+    ok(
+        php(
+            "POST",
+            &format!("/v2/files/meta/description?{q}"),
+            Some(&json!({"description": "d"})),
+        ),
+        "setDescription",
+    );
+    assert_eq!(
+        ok(
+            php("GET", &format!("/v2/files/meta/description?{q}"), None),
+            "getDescription"
+        ),
+        json!({"description": "d"})
+    );
+    ok(
+        php(
+            "POST",
+            &format!("/v2/files/meta/title?{q}"),
+            Some(&json!({"title": "T"})),
+        ),
+        "setTitle",
+    );
+    assert_eq!(
+        ok(
+            php("GET", &format!("/v2/files/meta/title?{q}"), None),
+            "getTitle"
+        ),
+        json!({"title": "T"})
+    );
+    ok(
+        php(
+            "POST",
+            &format!("/v2/files/meta/product?{q}"),
+            Some(&json!({"id": "P1", "brand": "B"})),
+        ),
+        "setProductMeta",
+    );
+    assert_eq!(
+        ok(
+            php("GET", &format!("/v2/files/meta/product?{q}"), None),
+            "getProductMeta"
+        ),
+        json!({"id": "P1", "brand": "B"})
+    );
+    ok(
+        php(
+            "POST",
+            &format!("/v2/files/meta/tags?{q}"),
+            Some(&json!({"tags": ["c"]})),
+        ),
+        "setTags",
+    );
+    assert_eq!(
+        ok(
+            php("GET", &format!("/v2/files/meta/tags?{q}"), None),
+            "getTags"
+        ),
+        json!({"tags": ["a", "b", "c"]})
+    );
+    ok(
+        php("DELETE", &format!("/v2/files/meta/tags?{q}"), None),
+        "deleteTags",
+    );
+    assert_eq!(
+        ok(
+            php("GET", &format!("/v2/files/meta/tags?{q}"), None),
+            "getTags"
+        ),
+        json!({"tags": []})
+    );
+    // Points of interest: deletePoi() names none, so all go.
+    ok(
+        php(
+            "POST",
+            &format!("/v2/files/poi?{q}"),
+            Some(&json!({"name": "p", "x": 0.1, "y": 0.2, "width": 0.3, "height": 0.4})),
+        ),
+        "setPoi",
+    );
+    assert_eq!(
+        ok(php("GET", &format!("/v2/files/poi?{q}"), None), "getPoi")["p"]["height"],
+        0.4
+    );
+    ok(
+        php("DELETE", &format!("/v2/files/poi?{q}"), None),
+        "deletePoi",
+    );
+    assert_eq!(
+        ok(php("GET", &format!("/v2/files/poi?{q}"), None), "getPoi"),
+        json!({})
+    );
+    // search() and searchScroll().
+    let found = ok(
+        php(
+            "POST",
+            "/v2/files/search",
+            Some(&json!({"query": "title:t", "size": 10, "scroll": true})),
+        ),
+        "search",
+    );
+    assert_eq!(found["total"], 1);
+    let id = found["scrollId"].as_str().unwrap();
+    let next = ok(
+        php(
+            "POST",
+            "/v2/files/search/scroll",
+            Some(&json!({"scrollId": id})),
+        ),
+        "searchScroll",
+    );
+    assert_eq!(next["hits"], json!([]));
+    // zip() and getZipResult(), deleteBatch() and getDeleteBatchResult():
+    // the SDK's own paths, the job id as `token`.
+    let z = ok(
+        php(
+            "POST",
+            "/v2/files/zip",
+            Some(&json!({"filenames": ["/php/photo.jpg"], "zipFilename": "p.zip"})),
+        ),
+        "zip",
+    );
+    let z = ok(
+        php(
+            "GET",
+            &format!("/v2/files/zip/result?token={}", z["id"].as_str().unwrap()),
+            None,
+        ),
+        "getZipResult",
+    );
+    assert_eq!(z["result"][0]["filename"], "p.zip");
+    let b = ok(
+        php(
+            "POST",
+            "/v2/files/delete/batch",
+            Some(&json!({"filenames": ["/php/sub/"]})),
+        ),
+        "deleteBatch",
+    );
+    let target = format!(
+        "/v2/files/delete/batch/result?token={}",
+        b["id"].as_str().unwrap()
+    );
+    let started = std::time::Instant::now();
+    while ok(php("GET", &target, None), "getDeleteBatchResult")["status"] != "completed" {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Account: get(), getLimits(), getStorage(); what signet has no
+    // counterpart for answers 501 (update(), users, billing, events, stats,
+    // user, folder options, fetch, spins and their exports).
+    ok(php("GET", "/v2/account", None), "account");
+    ok(php("GET", "/v2/account/limits", None), "getLimits");
+    ok(php("GET", "/v2/account/storage", None), "getStorage");
+    for (method, target, body) in [
+        (
+            "POST",
+            "/v2/account",
+            Some(json!({"minify": {"enabled": true}})),
+        ),
+        ("GET", "/v2/account/users", None),
+        ("GET", "/v2/billing/plan", None),
+        ("POST", "/v2/account/events/search", Some(json!({}))),
+        ("POST", "/v2/account/events/seen", Some(json!(["e"]))),
+        (
+            "GET",
+            "/v2/stats/http?from=2026-01-01T00:00:00.000&to=2026-01-02T00:00:00.000",
+            None,
+        ),
+        ("GET", "/v2/stats/spins/views?from=a&to=b", None),
+        ("GET", "/v2/stats/storage?from=a&to=b", None),
+        ("GET", "/v2/user", None),
+        ("GET", "/v2/files/folder/options?dirname=%2Fphp", None),
+        (
+            "POST",
+            "/v2/files/folder/options?dirname=%2Fphp",
+            Some(json!({"scanSpins": false})),
+        ),
+        (
+            "POST",
+            "/v2/files/fetch?filename=%2Fphp%2Ff.jpg",
+            Some(json!({"url": "http://127.0.0.1/"})),
+        ),
+        (
+            "POST",
+            "/v2/files/spin2video?filename=%2Fphp%2Fa.spin",
+            Some(json!([])),
+        ),
+        (
+            "POST",
+            "/v2/files/video2spin?filename=%2Fphp%2Fa.mp4",
+            Some(json!([])),
+        ),
+        (
+            "POST",
+            "/v2/files/export/amazon?filename=%2Fphp%2Fa.spin",
+            Some(json!([])),
+        ),
+        (
+            "POST",
+            "/v2/files/export/lowes?filename=%2Fphp%2Fa.spin",
+            Some(json!([])),
+        ),
+    ] {
+        let r = php(method, target, body.as_ref());
+        assert_json_error(&r, 501);
+    }
 }

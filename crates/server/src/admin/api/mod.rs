@@ -61,7 +61,7 @@ type Route = (&'static str, &'static [Method], &'static str);
 /// `{id}` stands for one path segment.
 const ROUTES: &[Route] = &[
     ("/v2/token", POST, "POST"),
-    ("/v2/account", GET, "GET, HEAD"),
+    ("/v2/account", GET_POST, "GET, HEAD, POST"),
     ("/v2/account/limits", GET, "GET, HEAD"),
     ("/v2/account/storage", GET, "GET, HEAD"),
     ("/v2/files/stat", GET, "GET, HEAD"),
@@ -182,6 +182,9 @@ pub(crate) async fn handle<B: RequestBody>(
     };
     let method = req.method().clone();
     match *route {
+        "/v2/account" if method == Method::POST => Err(Error::Unsupported(
+            "/v2/account: signet's settings (fetching, minify) live in its config file".to_owned(),
+        )),
         "/v2/account" => Ok(json(&account(core))),
         "/v2/account/limits" => Ok(json(&api.limits_json(req.extensions()))),
         "/v2/account/storage" => storage(core).await,
