@@ -168,6 +168,38 @@ fn file_metadata_lives_beside_files_on_s3_and_moves_with_them() {
     let t = token(&s);
     assert_eq!(meta(&s, &t, "/cat/lake.jpg"), before);
 
+    // Text layers show it: `${title}` draws what `text=Blue Lake` draws,
+    // a file without one draws nothing, and a new title a new variant.
+    let filled = s.get("/cat/lake.jpg?w=300&text=%24%7Btitle%7D&text.color=red");
+    assert_eq!(filled.status, 200, "{}", filled.text());
+    let literal = s.get("/cat/lake.jpg?w=300&text=Blue%20Lake&text.color=red");
+    assert_eq!(filled.body, literal.body);
+    let untitled = s.get("/cat/other.jpg?w=300&text=%24%7Btitle%7D");
+    assert_eq!(untitled.status, 200, "{}", untitled.text());
+    assert_eq!(untitled.body, s.get("/cat/other.jpg?w=300").body);
+    let r = call(
+        &s,
+        &t,
+        "POST",
+        &format!("/v2/files/meta/title?{file}"),
+        Some(&json!({"title": "Red"})),
+    );
+    assert_eq!(r.status, 200);
+    let red = s.get("/cat/lake.jpg?w=300&text=%24%7Btitle%7D&text.color=red");
+    assert_ne!(red.body, filled.body);
+    assert_eq!(
+        red.body,
+        s.get("/cat/lake.jpg?w=300&text=Red&text.color=red").body
+    );
+    let r = call(
+        &s,
+        &t,
+        "POST",
+        &format!("/v2/files/meta/title?{file}"),
+        Some(&json!({"title": "Blue Lake"})),
+    );
+    assert_eq!(r.status, 200);
+
     // Copy takes it along, rename moves it, delete drops it.
     let r = request(
         &s.admin,

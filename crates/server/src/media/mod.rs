@@ -31,7 +31,7 @@ use signet_transform::pipeline::{negotiate, Output};
 use signet_transform::{is_image_key, is_vector_key, parse_options, Options};
 
 use crate::admin::metrics::ReasonLabels;
-use crate::catalog::is_reserved;
+use crate::catalog::{is_reserved, meta};
 use crate::config::DefaultFormat;
 use crate::core::unix_now;
 use crate::core::Core;
@@ -236,6 +236,7 @@ impl Media {
             )));
         }
 
+        let effective = fill_text(core, &key, effective).await?;
         let ask = Ask {
             head,
             headers: req.headers(),
@@ -290,6 +291,47 @@ impl Media {
             .serve(store, &key, &effective, negotiated, ask)
             .await
     }
+}
+
+/// Sirv's metadata variables in a text layer, filled from the file's
+/// metadata (docs/url-api.md): `${title}`, `${description}`, `${tags}`
+/// (comma-separated); a field not set is empty. The filled set is validated
+/// again, so the text's limits hold for what was filled in, and it is what
+/// the variant is cached under: new metadata, new variant.
+async fn fill_text(core: &Core, key: &ObjectKey, effective: Options) -> Result<Options, Error> {
+    let Some(text) = effective.get("text").filter(|t| t.contains("${")) else {
+        return Ok(effective);
+    };
+    let m = meta::read(core.store(), key).await?;
+    let filled = text
+        .replace("${title}", m.title.as_deref().unwrap_or_default())
+        .replace(
+            "${description}",
+            m.description.as_deref().unwrap_or_default(),
+        )
+        .replace("${tags}", &m.tags.join(", "));
+    // Nothing to draw when every variable was empty.
+    let blank = filled.trim().is_empty();
+    let pairs = effective
+        .iter()
+        .filter(|(name, _)| !(blank && *name == "text"))
+        .map(|(name, value)| {
+            (
+                name,
+                if name == "text" {
+                    filled.as_str()
+                } else {
+                    value
+                },
+            )
+        });
+    parse_options(pairs).map_err(|errs| {
+        Error::BadOptions(
+            errs.iter()
+                .map(|e| format!("{e} (after filling in the file's metadata)"))
+                .collect(),
+        )
+    })
 }
 
 impl Media {
