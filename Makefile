@@ -123,6 +123,7 @@ bench: system-deps
 	$(BENCH_VENV)/bin/python benches/peers/servers.py --signet target/release/signet \
 		--thumbor $(BENCH_VENV)/bin/thumbor --seconds $(BENCH_SECONDS)
 	python3 benches/peers/cluster.py --signet target/release/signet
+	python3 benches/peers/search.py --signet target/release/signet
 
 # Peers and tools, benchmark only (nothing here is needed to run signet):
 # libvips-tools, nginx and wrk (the load generator) from Debian; pyvips,

@@ -137,16 +137,27 @@ impl Query {
 }
 
 /// `*` and `?` wildcards, in O(pattern × text) at worst (no backtracking
-/// blow-up): the classic two-pointer match with one star remembered.
+/// blow-up): the classic two-pointer match with one star remembered. Plain
+/// patterns compare directly, ASCII ones byte by byte, without allocating.
 pub(crate) fn glob(pattern: &str, text: &str) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return pattern == text;
+    }
+    if pattern.is_ascii() && text.is_ascii() {
+        return glob_units(pattern.as_bytes(), text.as_bytes(), b'*', b'?');
+    }
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    glob_units(&p, &t, '*', '?')
+}
+
+fn glob_units<T: PartialEq + Copy>(p: &[T], t: &[T], star_unit: T, any: T) -> bool {
     let (mut i, mut j) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while j < t.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == t[j]) {
+        if i < p.len() && (p[i] == any || p[i] == t[j]) {
             i += 1;
             j += 1;
-        } else if i < p.len() && p[i] == '*' {
+        } else if i < p.len() && p[i] == star_unit {
             star = Some((i, j));
             i += 1;
         } else if let Some((si, sj)) = star {
@@ -157,7 +168,7 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[i..].iter().all(|c| *c == '*')
+    p[i..].iter().all(|c| *c == star_unit)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -649,6 +660,7 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(!glob(&pattern, &text));
         assert!(glob("a*a?a", "abca1a"));
+        assert!(glob("é*?", "éte") && !glob("é?", "é") && glob("plain", "plain"));
         assert!(started.elapsed() < Duration::from_secs(1));
     }
 }
