@@ -702,3 +702,54 @@ fn the_api_is_rate_limited_per_client_and_speaks_cors() {
         .unwrap()
         .contains("x-ratelimit-remaining"));
 }
+
+#[test]
+fn stat_and_readdir_give_a_videos_length_and_size() {
+    let ready = Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !signet_testkit::require_peer("Debian's ffmpeg", ready, "run `make test-deps`") {
+        return;
+    }
+    let media = tempfile::tempdir().unwrap();
+    std::fs::create_dir(media.path().join("v")).unwrap();
+    for (name, extra) in [
+        ("fast.mp4", &["-movflags", "+faststart"][..]),
+        ("late.mp4", &[][..]),
+    ] {
+        let status = Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=320x240:rate=10:duration=3",
+            ])
+            .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+            .args(extra)
+            .arg(media.path().join("v").join(name))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let s = Server::start(&config(media.path(), &api_table("")));
+    let t = token(&s);
+    let meta = ok_json(get(&s, &t, "/v2/files/stat?filename=%2Fv%2Ffast.mp4"))["meta"].clone();
+    assert_eq!(
+        (meta["width"].as_u64(), meta["height"].as_u64()),
+        (Some(320), Some(240)),
+        "{meta}"
+    );
+    assert!(
+        (meta["duration"].as_f64().unwrap() - 3.0).abs() < 0.05,
+        "{meta}"
+    );
+    // Its index at the end but within the first MiB read: found there too.
+    let late = ok_json(get(&s, &t, "/v2/files/stat?filename=%2Fv%2Flate.mp4"));
+    assert_eq!(late["meta"], meta);
+    let listing = ok_json(get(&s, &t, "/v2/files/readdir?dirname=%2Fv"));
+    assert_eq!(listing["contents"][0]["meta"], meta);
+}

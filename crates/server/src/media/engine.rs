@@ -26,7 +26,7 @@ use crate::media::originals::{tag_source, Ask};
 use crate::media::poster;
 use crate::media::profiles;
 use crate::media::results::{Results, Variant};
-use crate::media::source::{head_dimensions, read_all};
+use crate::media::source::{head_info, read_all, HeadInfo};
 use crate::media::weight::weight;
 
 /// Largest profile document read from storage.
@@ -74,8 +74,8 @@ pub(crate) struct Engine {
     profiles: Option<Cache<String, Arc<Profile>>>,
     marks: Option<Cache<String, Arc<Mark>>>,
     results: Option<Arc<Results>>,
-    /// Image sizes by `key\netag` (a version's size never changes).
-    sizes: Cache<String, Option<(u32, u32)>>,
+    /// Image and video sizes by `key\netag` (a version's never changes).
+    sizes: Cache<String, Option<HeadInfo>>,
     pub(crate) metrics: Arc<Metrics>,
 }
 
@@ -158,21 +158,18 @@ impl Engine {
         }
     }
 
-    /// The displayed size of the image at `key` in the version `meta`
-    /// describes (from its first bytes, cached by version); `None` when it
-    /// is not an image signet reads.
-    pub(crate) async fn image_size(
+    /// The displayed size of the image (or the size and duration of the
+    /// video) at `key` in the version `meta` describes, from its first
+    /// bytes, cached by version; `None` when signet cannot tell.
+    pub(crate) async fn head_info(
         &self,
         store: &dyn Store,
         key: &ObjectKey,
         meta: &ObjectMeta,
-    ) -> Option<(u32, u32)> {
+    ) -> Option<HeadInfo> {
         let version = format!("{}\n{}", key.as_str(), meta.etag);
         self.sizes
-            .get_with(
-                version,
-                head_dimensions(store, key, meta.size, &self.metrics),
-            )
+            .get_with(version, head_info(store, key, meta.size, &self.metrics))
             .await
     }
 

@@ -10,6 +10,7 @@ pub(crate) mod engine;
 mod gate;
 mod hls;
 mod layers;
+pub(crate) mod mp4;
 mod originals;
 mod path;
 pub(crate) mod poster;

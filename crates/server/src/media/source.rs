@@ -9,6 +9,7 @@ use signet_transform::pipeline;
 
 use crate::admin::metrics::{bump, Metrics};
 use crate::http::error::Error;
+use crate::media::mp4;
 
 /// Reads a whole object, refusing past `limit` bytes.
 pub(crate) async fn read_all(
@@ -64,19 +65,41 @@ pub(crate) async fn source_width(
 /// ICC blocks pass this reads as having no size).
 const HEAD_BYTES: u64 = 1 << 20;
 
+/// What a file's first bytes tell of it: an image's displayed width and
+/// height, or a fast-start video's frame size and duration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct HeadInfo {
+    pub width: u32,
+    pub height: u32,
+    /// Seconds, for a video.
+    pub duration: Option<f64>,
+}
+
 /// The displayed (EXIF-oriented) width and height of the `size`-byte image
-/// at `key`, probed from its first bytes; `None` for anything else.
-pub(crate) async fn head_dimensions(
+/// at `key`, or a video's size and duration (`mp4`), probed from its first
+/// bytes; `None` for anything else.
+pub(crate) async fn head_info(
     store: &dyn Store,
     key: &ObjectKey,
     size: u64,
     metrics: &Metrics,
-) -> Option<(u32, u32)> {
+) -> Option<HeadInfo> {
     bump(&metrics.storage_reads);
     let mut body = store.read(key, Some(0..size.min(HEAD_BYTES))).await.ok()?;
     let mut head = Vec::new();
     while let Some(chunk) = body.stream.next().await {
         head.extend_from_slice(&chunk.ok()?);
     }
-    pipeline::dimensions(&head).ok()
+    if let Ok((width, height)) = pipeline::dimensions(&head) {
+        return Some(HeadInfo {
+            width,
+            height,
+            duration: None,
+        });
+    }
+    mp4::movie_info(&head).map(|(duration, width, height)| HeadInfo {
+        width,
+        height,
+        duration: Some(duration),
+    })
 }

@@ -91,11 +91,17 @@ pub(super) async fn rename(core: &Core, from: &str, to: &str) -> ApiResult {
     Ok(done())
 }
 
-/// Sirv's `meta` of a file: an image's width and height (probed from its
-/// first bytes once per version), nothing for other files.
+/// Sirv's `meta` of a file: an image's width and height, a video's with
+/// its duration in seconds (probed from the first bytes once per version),
+/// nothing for other files.
 pub(super) async fn dims(core: &Core, key: &ObjectKey, meta: &ObjectMeta) -> Value {
-    let size = core.engine.image_size(core.store(), key, meta).await;
-    size.map_or_else(|| json!({}), |(w, h)| json!({"width": w, "height": h}))
+    match core.engine.head_info(core.store(), key, meta).await {
+        Some(i) => match i.duration {
+            Some(d) => json!({"width": i.width, "height": i.height, "duration": d}),
+            None => json!({"width": i.width, "height": i.height}),
+        },
+        None => json!({}),
+    }
 }
 
 fn rfc3339(t: Option<SystemTime>) -> Value {
