@@ -168,6 +168,28 @@ fn file_metadata_lives_beside_files_on_s3_and_moves_with_them() {
     let t = token(&s);
     assert_eq!(meta(&s, &t, "/cat/lake.jpg"), before);
 
+    // `?info` describes the file with its metadata (not the approval), and
+    // the options that would apply; it passes the gate like any request.
+    let r = s.get("/cat/lake.jpg?info&w=300");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let info: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        (info["width"].as_u64(), info["height"].as_u64()),
+        (Some(1200), Some(800)),
+        "{info}"
+    );
+    assert_eq!(info["meta"]["title"], "Blue Lake");
+    assert!(info["meta"].get("approval").is_none(), "{info}");
+    assert_eq!(info["options"], json!({"w": "300"}));
+    assert_eq!(info["contentType"], "image/jpeg");
+    assert_eq!(s.get("/cat/missing.jpg?info").status, 404);
+    assert_eq!(s.get("/private/anything.jpg?info").status, 403);
+    assert_eq!(
+        s.get("/cat/lake.jpg?info=yes").status,
+        400,
+        "only a bare info"
+    );
+
     // Text layers show it: `${title}` draws what `text=Blue Lake` draws,
     // a file without one draws nothing, and a new title a new variant.
     let filled = s.get("/cat/lake.jpg?w=300&text=%24%7Btitle%7D&text.color=red");

@@ -727,3 +727,41 @@ fn announcements_travel_over_tls_checked_against_a_private_ca() {
     assert_eq!(cluster_outcome(&untrusting, "subscribed"), 0);
     assert_eq!(untrusting.get("/public/photo.jpg?w=80").status, 200);
 }
+
+#[test]
+fn a_write_through_one_replica_shows_in_every_replicas_search() {
+    let Some(s3) = setup() else { return };
+    let Some(redis) = Redis::start() else { return };
+    let replicas: Vec<Server> = (0..2)
+        .map(|_| replica(&s3, &cluster_config(&redis)))
+        .collect();
+    subscribed(&replicas, 1);
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let (ta, tb) = (crate::api::token(a), crate::api::token(b));
+    let search = |q: &str| {
+        let r = crate::api::post_json(
+            b,
+            "/v2/files/search",
+            Some(&tb),
+            &serde_json::json!({"query": q}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        crate::api::json_of(&r)["total"].as_u64().unwrap()
+    };
+    // Replica B builds its index before the write.
+    assert_eq!(search("basename:shared.png"), 0);
+    let r = crate::api::upload(a, &ta, "/public/shared.png", LOGO);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = crate::api::post_json(
+        a,
+        "/v2/files/meta?filename=%2Fpublic%2Fshared.png",
+        Some(&ta),
+        &serde_json::json!({"title": "Harbour lights"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    wait_until(
+        Duration::from_secs(1),
+        "B's index has the file and its title",
+        || search("basename:shared.png AND title:harbour") == 1,
+    );
+}

@@ -178,9 +178,14 @@ impl Media {
             outcome.auth = grant.scheme.as_str();
         }
 
+        // Sirv's `?info`: the file described as JSON instead of served.
+        let info = pairs
+            .iter()
+            .any(|(name, value)| name == "info" && value.is_empty());
         let query_options = pairs
             .iter()
-            .filter(|(name, _)| !self.ignored.contains(name));
+            .filter(|(name, _)| !self.ignored.contains(name))
+            .filter(|(name, value)| !(info && name == "info" && value.is_empty()));
         let options = parse_options(query_options.map(|(n, v)| (n.as_str(), v.as_str())))
             .map_err(|errs| Error::BadOptions(errs.iter().map(ToString::to_string).collect()))?;
         let secure = access
@@ -237,6 +242,10 @@ impl Media {
             )));
         }
 
+        if info {
+            outcome.route = "info";
+            return describe(core, &key, &effective).await;
+        }
         let effective = fill_text(core, &key, effective).await?;
         let ask = Ask {
             head,
@@ -292,6 +301,44 @@ impl Media {
             .serve(store, &key, &effective, negotiated, ask)
             .await
     }
+}
+
+/// `?info`: what signet knows of the file, as JSON — its size and type, an
+/// image's or video's dimensions (and duration), its metadata and the
+/// options that would apply (docs/url-api.md). After the gate, as any
+/// request; nothing is decoded.
+async fn describe(
+    core: &Core,
+    key: &ObjectKey,
+    effective: &Options,
+) -> Result<Response<Body>, Error> {
+    let object = core.store().stat(key).await?;
+    let mut out = serde_json::json!({
+        "filename": format!("/{}", key.as_str()),
+        "size": object.size,
+        "contentType": signet_storage::guess_content_type(key.as_str()),
+    });
+    if let Some(head) = core.engine.head_info(core.store(), key, &object).await {
+        out["width"] = head.width.into();
+        out["height"] = head.height.into();
+        if let Some(d) = head.duration {
+            out["duration"] = d.into();
+        }
+    }
+    let m = meta::read(core.store(), key).await?;
+    if !m.is_empty() {
+        let mut shown = m.to_json();
+        if let Some(o) = shown.as_object_mut() {
+            o.remove("approval"); // an internal workflow flag, not for viewers
+        }
+        out["meta"] = shown;
+    }
+    let options: serde_json::Map<String, serde_json::Value> = effective
+        .iter()
+        .map(|(name, value)| (name.to_owned(), value.into()))
+        .collect();
+    out["options"] = options.into();
+    Ok(crate::http::body::json(&out))
 }
 
 /// Sirv's metadata variables in a text layer, filled from the file's
