@@ -53,6 +53,13 @@ pub(crate) struct Served {
     pub(crate) format: Format,
 }
 
+/// Sirv's `X-Sirv-Meta-Width` and `X-Sirv-Meta-Height`: the size of the
+/// image served (docs/url-api.md).
+pub(crate) fn dimension_headers(headers: &mut HeaderMap, width: u32, height: u32) {
+    headers.insert("x-sirv-meta-width", HeaderValue::from(width));
+    headers.insert("x-sirv-meta-height", HeaderValue::from(height));
+}
+
 /// A watermark image as read from storage.
 struct Mark {
     etag: String,
@@ -350,6 +357,7 @@ impl Engine {
         } else {
             full(variant.bytes.clone())
         };
+        dimension_headers(&mut headers, variant.width, variant.height);
         let mut response = respond(StatusCode::OK, headers, body);
         response.extensions_mut().insert(Served {
             width: variant.width,

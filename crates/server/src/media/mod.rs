@@ -293,7 +293,16 @@ impl Media {
         }
         if effective.is_empty() && (!default_optimal || is_vector_key(key.as_str())) {
             outcome.route = "original";
-            return originals::serve(store, &key, ask).await;
+            let mut response = originals::serve(store, &key, ask).await?;
+            if head && response.status() == http::StatusCode::OK {
+                // Sirv answers a HEAD with the image's size (one probe of its
+                // first bytes per version, cached).
+                let object = core.engine.source_meta(store, &key).await?;
+                if let Some(i) = core.engine.head_info(store, &key, &object).await {
+                    engine::dimension_headers(response.headers_mut(), i.width, i.height);
+                }
+            }
+            return Ok(response);
         }
         outcome.route = "variant";
         let negotiated = negotiate(&effective, accept::of(req.headers()), default_optimal);
