@@ -90,6 +90,11 @@ const SPECS: &[Spec] = &[
     opt("saturation", &[], Kind::Int(-100, 100)),
     opt("lightness", &[], Kind::Int(-100, 100)),
     opt("hue", &[], Kind::Int(-100, 100)),
+    opt("exposure", &[], Kind::Int(-100, 100)),
+    opt("shadows", &[], Kind::Int(-100, 100)),
+    opt("highlights", &[], Kind::Int(-100, 100)),
+    opt("colorlevel.black", &[], Kind::Int(0, 254)),
+    opt("colorlevel.white", &[], Kind::Int(1, 255)),
     opt("grayscale", &[], Kind::Bool),
     opt("blur", &[], Kind::Int(0, 100)),
     opt("sharpen", &[], Kind::Int(0, 100)),
@@ -241,6 +246,23 @@ where
                 }
             }
             Err(reason) => errors.push(fail(reason)),
+        }
+    }
+    // Levels need a range: black below white.
+    if let (Some(black), Some(white)) = (
+        values.get("colorlevel.black"),
+        values.get("colorlevel.white"),
+    ) {
+        let (b, w) = (
+            black.parse::<u32>().unwrap_or(0),
+            white.parse::<u32>().unwrap_or(255),
+        );
+        if b >= w {
+            errors.push(OptionError {
+                name: "colorlevel.black".to_owned(),
+                value: black.clone(),
+                reason: format!("must be below colorlevel.white ({w})"),
+            });
         }
     }
     if errors.is_empty() {

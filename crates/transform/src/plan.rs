@@ -113,6 +113,15 @@ pub struct Adjust {
     pub saturation: i32,
     pub lightness: i32,
     pub hue: i32,
+    /// Sirv's `exposure`, -100 to 100: ±2 stops, in linear light.
+    pub exposure: i32,
+    /// Sirv's `shadows` and `highlights`, -100 to 100: lift or lower the
+    /// dark or the bright tones, leaving the other end alone.
+    pub shadows: i32,
+    pub highlights: i32,
+    /// Sirv's `colorlevel.black` and `.white`: the input levels stretched to
+    /// 0–255 (black below white).
+    pub levels: (u8, u8),
     pub grayscale: bool,
     /// The colour and its opacity (0–100, default 50).
     pub colorize: Option<(Color, u32)>,
@@ -341,6 +350,13 @@ impl Plan {
                 saturation: r.int("saturation"),
                 lightness: r.int("lightness"),
                 hue: r.int("hue"),
+                exposure: r.int("exposure"),
+                shadows: r.int("shadows"),
+                highlights: r.int("highlights"),
+                levels: (
+                    r.count("colorlevel.black").unwrap_or(0).min(254) as u8,
+                    r.count("colorlevel.white").unwrap_or(255).clamp(1, 255) as u8,
+                ),
                 grayscale: r.flag("grayscale"),
                 colorize: r
                     .color("colorize.color")

@@ -157,6 +157,18 @@ const STAGES: &[(&str, &str)] = &[
     ("saturation", "saturation=-80"),
     ("lightness", "lightness=-30"),
     ("hue", "hue=50"),
+    // Sirv's light options. Sirv publishes no reference renders for them;
+    // each golden was looked at once beside its source: exposure=50 is one
+    // stop brighter with highlights clipping, exposure=-50 one stop darker;
+    // shadows=80 opens the dark corner and band while the bright corner
+    // stays; highlights=-80 pulls the bright corner down while the dark
+    // band stays; the levels stretch 60–200 to the full range (more
+    // contrast, clipped ends).
+    ("exposure", "exposure=50"),
+    ("exposure-down", "exposure=-50"),
+    ("shadows", "shadows=80"),
+    ("highlights", "highlights=-80"),
+    ("colorlevel", "colorlevel.black=60&colorlevel.white=200"),
     ("grayscale", "grayscale=true"),
     ("blur", "blur=20"),
     ("sharpen", "sharpen=80"),

@@ -1,5 +1,6 @@
 //! Colour and detail adjustments, in Sirv's option names:
-//! brightness, contrast and lightness as one per-channel table; saturation,
+//! levels, exposure, shadows, highlights, brightness, contrast and lightness
+//! as one per-channel table; saturation,
 //! hue and grayscale as one 3×3 matrix; then colorize, blur, sharpen and
 //! opacity. Values are in gamma-encoded sRGB (see docs/url-api.md).
 
@@ -37,25 +38,67 @@ fn each_rgb(p: &mut Pixels, mut f: impl FnMut(&mut [u8])) {
     }
 }
 
-/// Brightness (×(1+b/100)), contrast (around mid-grey, ×(1+c/100)) and
-/// lightness (+l×2.55), folded into one lookup table.
+/// Levels (`colorlevel.black`/`.white` stretched to 0–255), exposure (×2^(e/50)
+/// in linear light: ±2 stops), shadows and highlights (a lift or fall
+/// weighted towards the dark or the bright end: `x + k·(1−x)²·x`-style
+/// curves that keep 0 and 1 fixed), then brightness (×(1+b/100)), contrast
+/// (around mid-grey, ×(1+c/100)) and lightness (+l×2.55): all folded into
+/// one per-channel lookup table, so five effects cost one pass.
 fn tone(p: &mut Pixels, a: &Adjust) {
     let (b, c, l) = (a.brightness, a.contrast, a.lightness);
-    if (b, c, l) == (0, 0, 0) {
+    let (e, sh, hi) = (a.exposure, a.shadows, a.highlights);
+    if (b, c, l, e, sh, hi) == (0, 0, 0, 0, 0, 0) && a.levels == (0, 255) {
         return;
     }
-    let mut lut = [0u8; 256];
-    for (i, out) in lut.iter_mut().enumerate() {
-        let mut v = i as f64 * (1.0 + f64::from(b) / 100.0);
-        v = (v - 128.0) * (1.0 + f64::from(c) / 100.0) + 128.0;
-        v += f64::from(l) * 2.55;
-        *out = v.round().clamp(0.0, 255.0) as u8;
-    }
+    let lut = tone_table(a);
     each_rgb(p, |px| {
         for v in px {
             *v = lut[usize::from(*v)];
         }
     });
+}
+
+fn tone_table(a: &Adjust) -> [u8; 256] {
+    let (black, white) = (f64::from(a.levels.0), f64::from(a.levels.1));
+    let gain = 2f64.powf(f64::from(a.exposure) / 50.0);
+    let (sh, hi) = (
+        f64::from(a.shadows) / 100.0,
+        f64::from(a.highlights) / 100.0,
+    );
+    let mut lut = [0u8; 256];
+    for (i, out) in lut.iter_mut().enumerate() {
+        // 0–1 after levels.
+        let mut x = ((i as f64 - black) / (white - black).max(1.0)).clamp(0.0, 1.0);
+        if a.exposure != 0 {
+            x = to_srgb((to_linear(x) * gain).min(1.0));
+        }
+        // Shadows act on the dark half most, highlights on the bright half;
+        // both keep black and white where they are.
+        x += sh * x * (1.0 - x) * (1.0 - x) * 1.5;
+        x += hi * x * x * (1.0 - x) * 1.5;
+        let mut v = x.clamp(0.0, 1.0) * 255.0;
+        v *= 1.0 + f64::from(a.brightness) / 100.0;
+        v = (v - 128.0) * (1.0 + f64::from(a.contrast) / 100.0) + 128.0;
+        v += f64::from(a.lightness) * 2.55;
+        *out = v.round().clamp(0.0, 255.0) as u8;
+    }
+    lut
+}
+
+fn to_linear(x: f64) -> f64 {
+    if x <= 0.04045 {
+        x / 12.92
+    } else {
+        ((x + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+fn to_srgb(x: f64) -> f64 {
+    if x <= 0.003_130_8 {
+        x * 12.92
+    } else {
+        1.055 * x.powf(1.0 / 2.4) - 0.055
+    }
 }
 
 type Matrix = [[f64; 3]; 3];
@@ -200,4 +243,50 @@ fn unsharp(p: Pixels, amount: f64) -> Pixels {
         *v = (o + amount * (o - b)).round().clamp(0.0, 255.0) as u8;
     }
     out
+}
+
+#[cfg(test)]
+mod light_tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    fn table(query: &str) -> [u8; 256] {
+        let pairs: Vec<(&str, &str)> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .collect();
+        let options = crate::parse_options(pairs).unwrap();
+        tone_table(&Plan::new(&options).adjust)
+    }
+
+    #[test]
+    fn each_light_option_moves_the_tones_it_names() {
+        let id = table("");
+        assert!(id.iter().enumerate().all(|(i, v)| usize::from(*v) == i));
+        // One stop up: mid-grey's linear value doubles (118 → ~161).
+        let up = table("exposure=50");
+        assert!((160..=163).contains(&up[118]), "{}", up[118]);
+        assert_eq!((up[0], up[255]), (0, 255));
+        assert!(table("exposure=-50")[118] < 90);
+        // Shadows lift the dark end most, highlights lower the bright end.
+        let sh = table("shadows=80");
+        assert!(sh[40] > 55 && sh[220] <= 226 && sh[0] == 0 && sh[255] == 255);
+        let hi = table("highlights=-80");
+        assert!(hi[200] < 180 && hi[255] == 255);
+        assert!(
+            (i32::from(hi[30]) - 30).abs() <= 5,
+            "the dark end barely moves"
+        );
+        // Levels: 60 → 0, 200 → 255, linear between.
+        let lv = table("colorlevel.black=60&colorlevel.white=200");
+        assert_eq!((lv[60], lv[200], lv[130]), (0, 255, 128));
+    }
+
+    #[test]
+    fn levels_need_black_below_white() {
+        let bad = crate::parse_options([("colorlevel.black", "200"), ("colorlevel.white", "100")]);
+        assert!(bad.unwrap_err()[0]
+            .reason
+            .contains("below colorlevel.white"));
+    }
 }
