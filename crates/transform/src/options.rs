@@ -105,7 +105,11 @@ const SPECS: &[Spec] = &[
     opt("format", &[], Kind::OneOf(FORMATS)),
     opt("q", &["quality"], Kind::Int(1, 100)),
     opt("progressive", &[], Kind::Bool),
-    opt("subsampling", &[], Kind::OneOf(&["4:2:0", "4:4:4"])),
+    opt(
+        "subsampling",
+        &[],
+        Kind::OneOf(&["4:2:0", "4:2:2", "4:4:4"]),
+    ),
     opt("webp-fallback", &[], Kind::OneOf(&["jpg", "jpeg", "png"])),
     // text
     opt("text", &[], Kind::Text),

@@ -185,6 +185,8 @@ pub struct Watermark {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subsampling {
     Sub420,
+    /// 4:2:2: full vertical chroma resolution, half horizontal.
+    Sub422,
     Sub444,
 }
 
@@ -387,10 +389,12 @@ impl Plan {
                 progressive: r.flag("progressive"),
                 subsampling: match r.get("subsampling") {
                     Some("4:4:4") => Subsampling::Sub444,
+                    Some("4:2:2") => Subsampling::Sub422,
                     _ => Subsampling::Sub420,
                 },
                 avif_subsampling: match r.get("subsampling") {
                     Some("4:2:0") => Subsampling::Sub420,
+                    Some("4:2:2") => Subsampling::Sub422,
                     _ => Subsampling::Sub444,
                 },
             },

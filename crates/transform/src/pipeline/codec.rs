@@ -387,6 +387,7 @@ pub(crate) fn encode(
             let subsamp = match settings.subsampling {
                 Subsampling::Sub444 => turbojpeg::Subsamp::None,
                 Subsampling::Sub420 => turbojpeg::Subsamp::Sub2x2,
+                Subsampling::Sub422 => turbojpeg::Subsamp::Sub2x1,
             };
             c.set_subsamp(subsamp).map_err(|e| fail(e.to_string()))?;
             c.set_progressive(settings.progressive)

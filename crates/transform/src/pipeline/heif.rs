@@ -155,6 +155,7 @@ pub(crate) fn encode_avif(
     let chroma = match settings.avif_subsampling {
         Subsampling::Sub444 => "444",
         Subsampling::Sub420 => "420",
+        Subsampling::Sub422 => "422",
     };
     encoder
         .set_parameter_value(

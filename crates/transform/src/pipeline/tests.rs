@@ -729,3 +729,32 @@ fn cicp_colour_other_than_srgb_is_converted() {
     super::colour::cicp_to_srgb(&mut p3, 12, 13);
     assert!(p3.data[0] > 200 && p3.data[1] < 40, "{:?}", p3.data);
 }
+
+/// The sampling factors of a baseline or progressive JPEG's components,
+/// from its frame header (`SOF0`/`SOF2`).
+fn sampling_factors(jpeg: &[u8]) -> Vec<u8> {
+    let at = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0] || w == [0xFF, 0xC2])
+        .unwrap();
+    let count = usize::from(jpeg[at + 9]);
+    (0..count).map(|i| jpeg[at + 10 + i * 3 + 1]).collect()
+}
+
+#[test]
+fn jpeg_chroma_subsampling_follows_the_option() {
+    let src = png(64, 48, 3);
+    for (value, want) in [
+        (None, [0x22, 0x11, 0x11]),
+        (Some("4:2:0"), [0x22, 0x11, 0x11]),
+        (Some("4:2:2"), [0x21, 0x11, 0x11]),
+        (Some("4:4:4"), [0x11, 0x11, 0x11]),
+    ] {
+        let mut q = vec![("format", "jpg")];
+        if let Some(v) = value {
+            q.push(("subsampling", v));
+        }
+        let out = run(&src, &q).unwrap();
+        assert_eq!(sampling_factors(&out.bytes), want, "{value:?}");
+    }
+}
