@@ -100,6 +100,8 @@ const SPECS: &[Spec] = &[
     opt("sharpen", &[], Kind::Int(0, 100)),
     opt("colorize.color", &[], Kind::Color),
     opt("colorize.opacity", &[], Kind::Int(0, 100)),
+    opt("vignette.value", &["vignette"], Kind::Int(0, 100)),
+    opt("vignette.color", &[], Kind::Color),
     opt("opacity", &[], Kind::Int(0, 100)),
     // format
     opt("format", &[], Kind::OneOf(FORMATS)),

@@ -125,6 +125,8 @@ pub struct Adjust {
     pub grayscale: bool,
     /// The colour and its opacity (0–100, default 50).
     pub colorize: Option<(Color, u32)>,
+    /// Sirv's `vignette.value` (1–100) and `.color` (default black).
+    pub vignette: Option<(u32, Color)>,
     pub blur: u32,
     pub sharpen: u32,
     /// 0–100; `None` leaves alpha alone.
@@ -363,6 +365,15 @@ impl Plan {
                 colorize: r
                     .color("colorize.color")
                     .map(|c| (c, r.percent("colorize.opacity", 50))),
+                vignette: r.count("vignette.value").filter(|v| *v > 0).map(|v| {
+                    let black = Color {
+                        r: 0,
+                        g: 0,
+                        b: 0,
+                        a: 255,
+                    };
+                    (v, r.color("vignette.color").unwrap_or(black))
+                }),
                 blur: r.count("blur").unwrap_or(0),
                 sharpen: r.count("sharpen").unwrap_or(0),
                 opacity: r.get("opacity").map(|_| r.percent("opacity", 100)),

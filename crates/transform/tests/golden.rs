@@ -169,6 +169,10 @@ const STAGES: &[(&str, &str)] = &[
     ("shadows", "shadows=80"),
     ("highlights", "highlights=-80"),
     ("colorlevel", "colorlevel.black=60&colorlevel.white=200"),
+    // Looked at once: the centre untouched, the corners shaded to black
+    // (and to red, at 60 %) along an ellipse of the image's shape.
+    ("vignette", "vignette.value=100"),
+    ("vignette-red", "vignette.value=60&vignette.color=ff0000"),
     ("grayscale", "grayscale=true"),
     ("blur", "blur=20"),
     ("sharpen", "sharpen=80"),

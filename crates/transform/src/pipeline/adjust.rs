@@ -1,8 +1,8 @@
 //! Colour and detail adjustments, in Sirv's option names:
 //! levels, exposure, shadows, highlights, brightness, contrast and lightness
 //! as one per-channel table; saturation,
-//! hue and grayscale as one 3×3 matrix; then colorize, blur, sharpen and
-//! opacity. Values are in gamma-encoded sRGB (see docs/url-api.md).
+//! hue and grayscale as one 3×3 matrix; then colorize, vignette, blur,
+//! sharpen and opacity. Values are in gamma-encoded sRGB (see docs/url-api.md).
 
 use super::pixels::Pixels;
 use crate::plan::Adjust;
@@ -13,6 +13,9 @@ pub(crate) fn apply(mut p: Pixels, a: &Adjust) -> Pixels {
     colour_matrix(&mut p, a);
     if let Some((color, opacity)) = a.colorize {
         colorize(&mut p, color, opacity);
+    }
+    if let Some((value, color)) = a.vignette {
+        vignette(&mut p, value, color);
     }
     if a.blur > 0 {
         p = gaussian(p, f64::from(a.blur) * 0.2);
@@ -185,6 +188,33 @@ fn colorize(p: &mut Pixels, color: Color, opacity: u32) {
     });
 }
 
+/// Sirv's vignette: the edges shade towards `color`, nothing within 40 % of
+/// the way from the centre to a corner, then smoothly (smoothstep) up to
+/// `value` % of the colour at the corners, on an ellipse that follows the
+/// image's shape.
+fn vignette(p: &mut Pixels, value: u32, color: Color) {
+    let (w, h, c) = (p.width as usize, p.height as usize, usize::from(p.channels));
+    let strength = f64::from(value) / 100.0 * f64::from(color.a) / 255.0;
+    let tint = [f64::from(color.r), f64::from(color.g), f64::from(color.b)];
+    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
+    for (y, row) in p.data.chunks_exact_mut(w * c).enumerate() {
+        let dy = (y as f64 + 0.5 - cy) / cy;
+        for (x, px) in row.chunks_exact_mut(c).enumerate() {
+            let dx = (x as f64 + 0.5 - cx) / cx;
+            let d = ((dx * dx + dy * dy) / 2.0).sqrt();
+            let t = ((d - 0.4) / 0.6).clamp(0.0, 1.0);
+            let k = strength * t * t * (3.0 - 2.0 * t);
+            if k > 0.0 {
+                for (v, tv) in px[..3].iter_mut().zip(tint) {
+                    *v = (f64::from(*v) * (1.0 - k) + tv * k)
+                        .round()
+                        .clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+    }
+}
+
 /// A Gaussian blur of standard deviation `sigma` px, approximated by three
 /// box blurs (linear time whatever the radius).
 pub(crate) fn gaussian(mut p: Pixels, sigma: f64) -> Pixels {
@@ -280,6 +310,27 @@ mod light_tests {
         // Levels: 60 → 0, 200 → 255, linear between.
         let lv = table("colorlevel.black=60&colorlevel.white=200");
         assert_eq!((lv[60], lv[200], lv[130]), (0, 255, 128));
+    }
+
+    #[test]
+    fn a_vignette_shades_the_corners_not_the_centre() {
+        let mut p = Pixels {
+            width: 100,
+            height: 60,
+            channels: 3,
+            data: vec![200; 100 * 60 * 3],
+        };
+        let black = Color {
+            r: 0,
+            g: 0,
+            b: 0,
+            a: 255,
+        };
+        vignette(&mut p, 100, black);
+        let at = |x: usize, y: usize| p.data[(y * 100 + x) * 3];
+        assert_eq!(at(50, 30), 200, "the centre");
+        assert!(at(0, 0) < 10 && at(99, 59) < 10, "the corners");
+        assert!(at(0, 30) > at(0, 0) && at(0, 30) < 200, "an edge, between");
     }
 
     #[test]
