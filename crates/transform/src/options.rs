@@ -122,6 +122,7 @@ const SPECS: &[Spec] = &[
     opt("text.position.x", &[], Kind::Length),
     opt("text.position.y", &[], Kind::Length),
     opt("text.font.family", &[], Kind::Name),
+    opt("text.font.size", &[], Kind::Pixels),
     opt("text.align", &[], Kind::OneOf(&["left", "center", "right"])),
     opt("text.background.color", &[], Kind::Color),
     opt("text.background.opacity", &[], Kind::Int(0, 100)),

@@ -146,8 +146,13 @@ pub enum Align {
 pub struct Text {
     pub text: String,
     pub font_family: Option<String>,
-    /// Font size; `None` is 8 % of the image width.
+    /// `text.size`: a percentage is the width of the text block against the
+    /// image's (Sirv's meaning: the font is fitted to it); pixels are the
+    /// font size. `None` (and no `font_size`) is a font 8 % of the image
+    /// width.
     pub size: Option<Length>,
+    /// `text.font.size`, px; wins over `size`.
+    pub font_size: Option<u32>,
     pub color: Color,
     /// 0–100, for text, outline and background.
     pub opacity: u32,
@@ -421,6 +426,7 @@ fn text(r: &Reader<'_>) -> Option<Text> {
         text: text.to_owned(),
         font_family: r.get("text.font.family").map(str::to_owned),
         size: r.length("text.size"),
+        font_size: r.count("text.font.size"),
         color: r.color("text.color").unwrap_or(Color::BLACK),
         opacity: r.percent("text.opacity", 100),
         position: r.gravity("text.position"),

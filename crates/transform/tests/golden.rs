@@ -186,7 +186,13 @@ const STAGES: &[(&str, &str)] = &[
     ),
     (
         "text-accents",
-        "text=Ça%20déjà&text.size=18%25&text.color=yellow",
+        "text=Ça%20déjà&text.font.size=29&text.color=yellow",
+    ),
+    // Sirv's text.size=N%: the widest line spans N % of the image width
+    // (80 % of 160 px: 128 px), the font fitted to it.
+    (
+        "text-size-percent",
+        "text=Wide%0Aand%20wider&text.size=80%25&text.color=ffffff&text.background.color=000000",
     ),
     (
         "order",

@@ -183,6 +183,7 @@ const EVERY_OPTION: &[(&str, &str, &str)] = &[
     ("webp-fallback", "png", "gif"),
     ("text", "Ça va?\nOui", "tab\there"),
     ("text.size", "24", "big"),
+    ("text.font.size", "36", "0"),
     ("text.color", "#abc", "#ab"),
     ("text.opacity", "100", "101"),
     ("text.position", "southwest", "left"),

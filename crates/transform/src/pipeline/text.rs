@@ -49,25 +49,41 @@ pub(crate) fn draw(mut p: Pixels, t: &Text) -> Pixels {
     };
     let text = t.text.as_str();
     let (iw, ih) = (p.width, p.height);
-    let size = t
-        .size
-        .map_or(f64::from(iw) * DEFAULT_SIZE_PCT / 100.0, |l| l.of(iw))
-        .clamp(4.0, MAX_SIZE) as f32;
+    let lines: Vec<&str> = text.split('\n').collect();
+    let widths_at = |scale: Scale| -> Vec<f32> {
+        lines
+            .iter()
+            .map(|line| {
+                font.layout(line, scale, point(0.0, 0.0))
+                    .last()
+                    .map_or(0.0, |g| {
+                        g.position().x + g.unpositioned().h_metrics().advance_width
+                    })
+            })
+            .collect()
+    };
+    let size = match (t.font_size, t.size) {
+        (Some(px), _) => f64::from(px),
+        // Sirv's text.size=N%: the widest line spans N % of the image; the
+        // font is fitted from a layout at 100 px (widths scale linearly).
+        (None, Some(Length::Percent(pct))) => {
+            let at_100 = widths_at(Scale::uniform(100.0))
+                .into_iter()
+                .fold(0.0, f32::max);
+            if at_100 > 0.0 {
+                f64::from(iw) * pct / 100.0 * 100.0 / f64::from(at_100)
+            } else {
+                f64::from(iw) * DEFAULT_SIZE_PCT / 100.0
+            }
+        }
+        (None, Some(px)) => px.of(iw),
+        (None, None) => f64::from(iw) * DEFAULT_SIZE_PCT / 100.0,
+    }
+    .clamp(4.0, MAX_SIZE) as f32;
     let scale = Scale::uniform(size);
     let vm = font.v_metrics(scale);
     let line_h = (vm.ascent - vm.descent + vm.line_gap).ceil().max(1.0);
-
-    let lines: Vec<&str> = text.split('\n').collect();
-    let widths: Vec<f32> = lines
-        .iter()
-        .map(|line| {
-            font.layout(line, scale, point(0.0, 0.0))
-                .last()
-                .map_or(0.0, |g| {
-                    g.position().x + g.unpositioned().h_metrics().advance_width
-                })
-        })
-        .collect();
+    let widths = widths_at(scale);
     let block_w = widths.iter().copied().fold(0.0, f32::max).ceil();
     let block_h = line_h * lines.len() as f32;
 
