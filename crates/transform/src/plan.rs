@@ -153,6 +153,10 @@ pub struct Text {
     pub size: Option<Length>,
     /// `text.font.size`, px; wins over `size`.
     pub font_size: Option<u32>,
+    /// `text.font.weight` as a number, 300 (light) to 800 (extra-bold).
+    pub weight: u16,
+    /// `text.font.style=italic`.
+    pub italic: bool,
     pub color: Color,
     /// 0–100, for text, outline and background.
     pub opacity: u32,
@@ -427,6 +431,15 @@ fn text(r: &Reader<'_>) -> Option<Text> {
         font_family: r.get("text.font.family").map(str::to_owned),
         size: r.length("text.size"),
         font_size: r.count("text.font.size"),
+        weight: match r.get("text.font.weight") {
+            Some("light") => 300,
+            Some("semi-bold") => 600,
+            Some("bold") => 700,
+            Some("extra-bold") => 800,
+            Some(n) => n.parse().unwrap_or(400),
+            None => 400,
+        },
+        italic: r.get("text.font.style") == Some("italic"),
         color: r.color("text.color").unwrap_or(Color::BLACK),
         opacity: r.percent("text.opacity", 100),
         position: r.gravity("text.position"),

@@ -188,6 +188,21 @@ const STAGES: &[(&str, &str)] = &[
         "text-accents",
         "text=Ça%20déjà&text.font.size=29&text.color=yellow",
     ),
+    // Weights and styles, looked at once: extra light, regular, bold
+    // oblique, serif bold italic.
+    (
+        "text-light",
+        "text=Light&text.font.weight=light&text.font.size=34&text.color=ffffff",
+    ),
+    (
+        "text-bold-italic",
+        "text=Bold&text.font.weight=700&text.font.style=italic&text.font.size=34&text.color=ffffff",
+    ),
+    (
+        "text-serif-bold-italic",
+        "text=Serif&text.font.family=serif&text.font.weight=extra-bold&text.font.style=italic\
+         &text.font.size=34&text.color=ffffff",
+    ),
     // Sirv's text.size=N%: the widest line spans N % of the image width
     // (80 % of 160 px: 128 px), the font fitted to it.
     (

@@ -184,6 +184,8 @@ const EVERY_OPTION: &[(&str, &str, &str)] = &[
     ("text", "Ça va?\nOui", "tab\there"),
     ("text.size", "24", "big"),
     ("text.font.size", "36", "0"),
+    ("text.font.weight", "Semi-Bold", "900"),
+    ("text.font.style", "italic", "oblique"),
     ("text.color", "#abc", "#ab"),
     ("text.opacity", "100", "101"),
     ("text.position", "southwest", "left"),

@@ -12,39 +12,70 @@ use rusttype::{point, Font, Scale};
 use super::pixels::{blend, place, Pixels};
 use crate::plan::{Align, Length, Text};
 
-/// Bundled fonts (DejaVu, see fonts/LICENSE-DejaVu.txt).
+/// Bundled fonts (DejaVu 2.37, see fonts/LICENSE-DejaVu.txt): each family
+/// in regular, bold, oblique/italic and bold oblique, and Sans in extra
+/// light, for `text.font.weight` and `text.font.style`.
 pub(super) const SANS: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
 pub(super) const SERIF: &[u8] = include_bytes!("../../fonts/DejaVuSerif.ttf");
 pub(super) const MONO: &[u8] = include_bytes!("../../fonts/DejaVuSansMono.ttf");
+const FACES: [[&[u8]; 4]; 3] = [
+    [
+        SANS,
+        include_bytes!("../../fonts/DejaVuSans-Bold.ttf"),
+        include_bytes!("../../fonts/DejaVuSans-Oblique.ttf"),
+        include_bytes!("../../fonts/DejaVuSans-BoldOblique.ttf"),
+    ],
+    [
+        SERIF,
+        include_bytes!("../../fonts/DejaVuSerif-Bold.ttf"),
+        include_bytes!("../../fonts/DejaVuSerif-Italic.ttf"),
+        include_bytes!("../../fonts/DejaVuSerif-BoldItalic.ttf"),
+    ],
+    [
+        MONO,
+        include_bytes!("../../fonts/DejaVuSansMono-Bold.ttf"),
+        include_bytes!("../../fonts/DejaVuSansMono-Oblique.ttf"),
+        include_bytes!("../../fonts/DejaVuSansMono-BoldOblique.ttf"),
+    ],
+];
+const SANS_LIGHT: &[u8] = include_bytes!("../../fonts/DejaVuSans-ExtraLight.ttf");
 
 /// Default size: this share of the image width.
 const DEFAULT_SIZE_PCT: f64 = 8.0;
 /// The largest font size drawn, in px.
 const MAX_SIZE: f64 = 2000.0;
 
-/// The bundled font for a `text.font.family`; unknown families fall back to
-/// DejaVu Sans.
-fn font(family: Option<&str>) -> Option<&'static Font<'static>> {
-    static FONTS: OnceLock<[Option<Font<'static>>; 3]> = OnceLock::new();
-    let fonts = FONTS.get_or_init(|| {
-        [
-            Font::try_from_bytes(SANS),
-            Font::try_from_bytes(SERIF),
-            Font::try_from_bytes(MONO),
-        ]
-    });
+/// The bundled face for a `text.font.family`, weight and style; unknown
+/// families fall back to DejaVu Sans. Weights up to 300 are Sans's extra
+/// light (the other families have none: their regular), 600 and up bold.
+/// Each face is parsed once, when first used.
+fn font(family: Option<&str>, weight: u16, italic: bool) -> Option<&'static Font<'static>> {
+    static PARSED: [OnceLock<Option<Font<'static>>>; 13] = [const { OnceLock::new() }; 13];
     let family = family.unwrap_or("").to_ascii_lowercase();
-    let i = match family.as_str() {
+    let f = match family.as_str() {
         "dejavu serif" | "serif" => 1,
         "dejavu sans mono" | "mono" | "monospace" => 2,
         _ => 0,
     };
-    fonts[i].as_ref().or(fonts[0].as_ref())
+    let (slot, bytes) = if weight <= 300 && f == 0 && !italic {
+        (12, SANS_LIGHT)
+    } else {
+        let face = usize::from(weight >= 600) + 2 * usize::from(italic);
+        (f * 4 + face, FACES[f][face])
+    };
+    PARSED[slot]
+        .get_or_init(|| Font::try_from_bytes(bytes))
+        .as_ref()
+        .or_else(|| {
+            PARSED[0]
+                .get_or_init(|| Font::try_from_bytes(SANS))
+                .as_ref()
+        })
 }
 
 /// Draws the text overlay onto the image.
 pub(crate) fn draw(mut p: Pixels, t: &Text) -> Pixels {
-    let Some(font) = font(t.font_family.as_deref()) else {
+    let Some(font) = font(t.font_family.as_deref(), t.weight, t.italic) else {
         return p;
     };
     let text = t.text.as_str();
@@ -214,4 +245,42 @@ fn dilate(mask: &[u8], w: usize, h: usize, r: usize) -> Vec<u8> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod weight_tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    /// Pixels the text turned white on a black image.
+    fn ink(query: &str) -> usize {
+        let pairs: Vec<(&str, &str)> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .collect();
+        let plan = Plan::new(&crate::parse_options(pairs).unwrap());
+        let black = Pixels {
+            width: 300,
+            height: 80,
+            channels: 3,
+            data: vec![0; 300 * 80 * 3],
+        };
+        let out = draw(black, plan.text.as_ref().unwrap());
+        out.data.chunks(3).filter(|px| px[0] > 128).count()
+    }
+
+    #[test]
+    fn heavier_weights_put_down_more_ink() {
+        let q = |w: &str| {
+            ink(&format!(
+                "text=Weight&text.font.size=40&text.color=ffffff&text.font.weight={w}"
+            ))
+        };
+        let (light, normal, bold) = (q("light"), q("normal"), q("bold"));
+        assert!(light < normal && normal < bold, "{light} {normal} {bold}");
+        assert_eq!(q("500"), normal);
+        assert_eq!(q("800"), bold);
+        let italic = ink("text=Weight&text.font.size=40&text.color=ffffff&text.font.style=italic");
+        assert_ne!(italic, normal);
+    }
 }
