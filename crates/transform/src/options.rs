@@ -35,6 +35,8 @@ enum Kind {
     /// A time in a video, seconds from 0 to 86400 (at most 3 decimals), or
     /// `auto`.
     Moment,
+    /// An aspect ratio, `W:H` with whole numbers 1–10000 (`16:9`).
+    Ratio,
 }
 
 struct Spec {
@@ -74,12 +76,18 @@ const SPECS: &[Spec] = &[
     opt("cw", &["crop.width"], Kind::Length),
     opt("ch", &["crop.height"], Kind::Length),
     opt("crop.type", &[], Kind::OneOf(&["trim"])),
+    opt("crop.aspectratio", &[], Kind::Ratio),
     // canvas
     opt("canvas.width", &[], Kind::Length),
     opt("canvas.height", &[], Kind::Length),
     opt("canvas.color", &[], Kind::Color),
     opt("canvas.position", &[], Kind::Gravity),
     opt("canvas.opacity", &[], Kind::Int(0, 100)),
+    opt("canvas.aspectratio", &[], Kind::Ratio),
+    opt("canvas.border.width", &[], Kind::Length),
+    opt("canvas.border.height", &[], Kind::Length),
+    opt("canvas.border.color", &[], Kind::Color),
+    opt("canvas.border.opacity", &[], Kind::Int(0, 100)),
     // orientation
     opt("rotate", &[], Kind::Int(-180, 180)),
     opt("flip", &[], Kind::Bool),
@@ -433,6 +441,18 @@ fn check(kind: Kind, raw: &str) -> Result<String, String> {
             } else {
                 Err("expected a file path starting with /".to_owned())
             }
+        }
+        Kind::Ratio => {
+            let bad = || "expected an aspect ratio such as 16:9".to_owned();
+            let (w, h) = v.split_once(':').ok_or_else(bad)?;
+            let (w, h): (u32, u32) = (
+                w.trim().parse().map_err(|_| bad())?,
+                h.trim().parse().map_err(|_| bad())?,
+            );
+            if !(1..=10_000).contains(&w) || !(1..=10_000).contains(&h) {
+                return Err("both sides must be from 1 to 10000".to_owned());
+            }
+            Ok(format!("{w}:{h}"))
         }
         Kind::Moment => {
             if v.eq_ignore_ascii_case("auto") {

@@ -77,11 +77,17 @@ pub struct Crop {
     pub w: Option<Length>,
     pub h: Option<Length>,
     pub trim: bool,
+    /// `crop.aspectratio`: width and height of the ratio to crop to.
+    pub aspect: Option<(u32, u32)>,
 }
 
 impl Crop {
     pub fn is_set(&self) -> bool {
-        self.x.is_some() || self.y.is_some() || self.w.is_some() || self.h.is_some()
+        self.x.is_some()
+            || self.y.is_some()
+            || self.w.is_some()
+            || self.h.is_some()
+            || self.aspect.is_some()
     }
 }
 
@@ -94,6 +100,14 @@ pub struct Canvas {
     /// 0–100.
     pub opacity: u32,
     pub position: Gravity,
+    /// `canvas.aspectratio`: the canvas grows to this ratio.
+    pub aspect: Option<(u32, u32)>,
+    /// `canvas.border.*`: a band around everything, `(width, height)` px or
+    /// % of the canvas, in `border_color` (default white) at
+    /// `border_opacity` %.
+    pub border: Option<(Option<Length>, Option<Length>)>,
+    pub border_color: Color,
+    pub border_opacity: u32,
 }
 
 /// `rotate`, `flip`, `flop`.
@@ -307,6 +321,11 @@ impl Reader<'_> {
         self.get(name) == Some("true")
     }
 
+    fn ratio(&self, name: &str) -> Option<(u32, u32)> {
+        let (w, h) = self.get(name)?.split_once(':')?;
+        Some((w.parse().ok()?, h.parse().ok()?))
+    }
+
     fn color(&self, name: &str) -> Option<Color> {
         self.get(name).and_then(Color::parse)
     }
@@ -322,14 +341,29 @@ impl Plan {
     /// The plan of a validated option set.
     pub fn new(options: &Options) -> Plan {
         let r = Reader(options);
-        let canvas =
-            (r.get("canvas.width").is_some() || r.get("canvas.height").is_some()).then(|| Canvas {
-                width: r.length("canvas.width"),
-                height: r.length("canvas.height"),
-                color: r.color("canvas.color").unwrap_or(Color::WHITE),
-                opacity: r.percent("canvas.opacity", 100),
-                position: r.gravity("canvas.position"),
-            });
+        let border = (r.get("canvas.border.width").is_some()
+            || r.get("canvas.border.height").is_some())
+        .then(|| {
+            (
+                r.length("canvas.border.width"),
+                r.length("canvas.border.height"),
+            )
+        });
+        let canvas = (r.get("canvas.width").is_some()
+            || r.get("canvas.height").is_some()
+            || r.get("canvas.aspectratio").is_some()
+            || border.is_some())
+        .then(|| Canvas {
+            width: r.length("canvas.width"),
+            height: r.length("canvas.height"),
+            color: r.color("canvas.color").unwrap_or(Color::WHITE),
+            opacity: r.percent("canvas.opacity", 100),
+            position: r.gravity("canvas.position"),
+            aspect: r.ratio("canvas.aspectratio"),
+            border,
+            border_color: r.color("canvas.border.color").unwrap_or(Color::WHITE),
+            border_opacity: r.percent("canvas.border.opacity", 100),
+        });
         Plan {
             size: Size {
                 w: r.length("w"),
@@ -350,6 +384,7 @@ impl Plan {
                 w: r.length("cw"),
                 h: r.length("ch"),
                 trim: r.get("crop.type") == Some("trim"),
+                aspect: r.ratio("crop.aspectratio"),
             },
             canvas,
             turn: Turn {

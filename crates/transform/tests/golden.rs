@@ -148,6 +148,18 @@ const STAGES: &[(&str, &str)] = &[
         "canvas-crop",
         "canvas.width=50%&canvas.height=50%&canvas.position=southeast",
     ),
+    // Looked at once: a centred square of the gradient; the gradient on a
+    // red square canvas; the gradient in a 10 px blue band (a 6 px band
+    // above and below, from the height).
+    ("crop-aspect", "crop.aspectratio=1:1"),
+    (
+        "canvas-aspect",
+        "canvas.aspectratio=1:1&canvas.color=ff0000",
+    ),
+    (
+        "canvas-border",
+        "canvas.border.width=10&canvas.border.height=5%25&canvas.border.color=0000ff",
+    ),
     ("rotate-90", "rotate=90"),
     ("rotate-30", "rotate=-30"),
     ("flip", "flip=true"),

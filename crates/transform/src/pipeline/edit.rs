@@ -64,8 +64,27 @@ pub(crate) fn crop(p: Pixels, crop: &Crop) -> Result<Pixels, TransformError> {
     let (x, y) = (x as u32, y as u32);
     let cw = get(crop.w, p.width).map_or(u64::from(p.width - x), |v| v.round().max(1.0) as u64);
     let ch = get(crop.h, p.height).map_or(u64::from(p.height - y), |v| v.round().max(1.0) as u64);
-    let cw = cw.min(u64::from(p.width - x)) as u32;
-    let ch = ch.min(u64::from(p.height - y)) as u32;
+    let mut cw = cw.min(u64::from(p.width - x)) as u32;
+    let mut ch = ch.min(u64::from(p.height - y)) as u32;
+    let (mut x, mut y) = (x, y);
+    if let Some((aw, ah)) = crop.aspect {
+        // The largest region of that ratio inside the crop, centred on the
+        // axis no offset was given for.
+        let (aw, ah) = (u64::from(aw), u64::from(ah));
+        if u64::from(cw) * ah > u64::from(ch) * aw {
+            let w = ((u64::from(ch) * aw + ah / 2) / ah).max(1) as u32;
+            if crop.x.is_none() {
+                x += (cw - w) / 2;
+            }
+            cw = w;
+        } else {
+            let h = ((u64::from(cw) * ah + aw / 2) / aw).max(1) as u32;
+            if crop.y.is_none() {
+                y += (ch - h) / 2;
+            }
+            ch = h;
+        }
+    }
     if (x, y, cw, ch) == (0, 0, p.width, p.height) {
         return Ok(p);
     }
@@ -96,7 +115,16 @@ pub(crate) fn canvas(
     };
     let size =
         |l: Option<Length>, of: u32| l.map_or(u64::from(of), |l| l.of(of).round().max(1.0) as u64);
-    let (cw, ch) = (size(canvas.width, p.width), size(canvas.height, p.height));
+    let (mut cw, mut ch) = (size(canvas.width, p.width), size(canvas.height, p.height));
+    if let Some((aw, ah)) = canvas.aspect {
+        // The canvas grows (never shrinks) to the ratio.
+        let (aw, ah) = (u64::from(aw), u64::from(ah));
+        if cw * ah < ch * aw {
+            cw = (ch * aw).div_ceil(ah);
+        } else {
+            ch = (cw * ah).div_ceil(aw);
+        }
+    }
     check_size(cw, ch, max_pixels)?;
     let color = canvas.color;
     let alpha = (u32::from(color.a) * canvas.opacity / 100) as u8;
@@ -112,7 +140,30 @@ pub(crate) fn canvas(
         (0, 0),
     );
     out.draw(&p, x, y, 255);
-    Ok(out.drop_opaque_alpha())
+    let Some((bw, bh)) = canvas.border else {
+        return Ok(out.drop_opaque_alpha());
+    };
+    // A band around everything; one side given stands for both.
+    let band = |l: Option<Length>, of: u32| l.map(|l| l.of(of).round().max(0.0) as u64);
+    let (bx, by) = match (band(bw, out.width), band(bh, out.height)) {
+        (Some(x), Some(y)) => (x, y),
+        (Some(x), None) => (x, x),
+        (None, Some(y)) => (y, y),
+        (None, None) => (0, 0),
+    };
+    let (ow, oh) = (
+        u64::from(out.width) + 2 * bx,
+        u64::from(out.height) + 2 * by,
+    );
+    check_size(ow, oh, max_pixels)?;
+    let c = canvas.border_color;
+    let alpha = (u32::from(c.a) * canvas.border_opacity / 100) as u8;
+    let mut framed = Pixels::filled(ow as u32, oh as u32, [c.r, c.g, c.b, alpha]);
+    if out.has_alpha() && !framed.has_alpha() {
+        framed = framed.into_rgba();
+    }
+    framed.draw(&out, bx as i64, by as i64, 255);
+    Ok(framed.drop_opaque_alpha())
 }
 
 /// `rotate` (degrees, positive = clockwise), then `flip` (top↔bottom) and

@@ -758,3 +758,35 @@ fn jpeg_chroma_subsampling_follows_the_option() {
         assert_eq!(sampling_factors(&out.bytes), want, "{value:?}");
     }
 }
+
+#[test]
+fn aspect_ratios_crop_and_grow_to_their_ratio() {
+    let src = png(160, 120, 3);
+    let size = |q: &[(&str, &str)]| {
+        let out = run(&src, q).unwrap();
+        let img = decode_any(&out.bytes);
+        (img.width(), img.height())
+    };
+    let png_out = ("format", "png");
+    assert_eq!(size(&[png_out, ("crop.aspectratio", "1:1")]), (120, 120));
+    assert_eq!(size(&[png_out, ("crop.aspectratio", "16:9")]), (160, 90));
+    assert_eq!(size(&[png_out, ("canvas.aspectratio", "1:1")]), (160, 160));
+    assert_eq!(size(&[png_out, ("canvas.aspectratio", "2:1")]), (240, 120));
+    assert_eq!(size(&[png_out, ("canvas.border.width", "10")]), (180, 140));
+    assert_eq!(
+        size(&[
+            png_out,
+            ("canvas.border.width", "10"),
+            ("canvas.border.height", "5%")
+        ]),
+        (180, 132)
+    );
+    assert_eq!(
+        size(&[
+            png_out,
+            ("canvas.aspectratio", "1:1"),
+            ("canvas.border.width", "5")
+        ]),
+        (170, 170)
+    );
+}
