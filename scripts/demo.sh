@@ -12,7 +12,7 @@ signet demo — try these while it runs (Ctrl-C stops it):
 
   public file:     $base/example-image.jpg
   transformed:     $base/example-image.jpg?w=400&h=400&scale.option=fill
-  overlays:        $base/example-image.jpg?w=600&format=optimal&text=Hello&text.size=12%25&text.color=white&text.outline.width=2&text.outline.color=black&watermark=/logo.png&watermark.position=southeast&watermark.scale.width=20%25
+  overlays:        $base/example-image.jpg?w=600&format=optimal&text=Hello&text.size=30%25&text.color=white&text.outline.width=2&text.outline.color=black&watermark=/logo.png&watermark.position=southeast&watermark.scale.width=20%25
   JWT-signed:      $("$signet" sign jwt --config "$config" --path /private/secret-photo.jpg --expires-in 3600 --param w=500 --secure text=Confidential --secure text.color=ff0000)
   MD5-signed:      $("$signet" sign md5 --config "$config" --path /private/notes.txt --expires-in 3600)
   no token:        $base/private/secret-photo.jpg   (403, x-auth-result: missing token)

@@ -119,7 +119,7 @@ fn chromium_picks_the_srcset_width_and_shows_the_signed_overlay() {
             "widths": [320, 750, 1440, 2000],
             "sign": "jwt",
             "expiresIn": 600,
-            "secureParams": {"text": "SIGNET", "text.size": "18%", "text.color": "ff0000"},
+            "secureParams": {"text": "SIGNET", "text.size": "75%", "text.color": "ff0000"},
             "insecureParams": {"format": "optimal"},
         }),
     );
