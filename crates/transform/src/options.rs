@@ -163,6 +163,15 @@ const SPECS: &[Spec] = &[
     opt("watermark.scale.height", &[], Kind::Length),
     opt("watermark.opacity", &[], Kind::Int(0, 100)),
     // profile
+    opt(
+        "frame.style",
+        &[],
+        Kind::OneOf(&["solid", "mirror", "edge", "dither", "none"]),
+    ),
+    opt("frame.color", &[], Kind::Color),
+    opt("frame.width", &[], Kind::Length),
+    opt("frame.rim.color", &[], Kind::Color),
+    opt("frame.rim.width", &[], Kind::Int(0, 1000)),
     opt("profile", &[], Kind::Name),
     // a video's frame as the image (docs/video.md)
     opt("poster", &[], Kind::Moment),

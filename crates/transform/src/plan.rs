@@ -110,6 +110,29 @@ pub struct Canvas {
     pub border_opacity: u32,
 }
 
+/// `frame.style`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameStyle {
+    Solid,
+    Mirror,
+    Edge,
+    Dither,
+}
+
+/// Sirv's `frame.*`: a band around the finished image.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    pub style: FrameStyle,
+    /// Default white.
+    pub color: Color,
+    /// px or % of the image's shorter side; default 5 %.
+    pub width: Length,
+    /// Default black.
+    pub rim_color: Color,
+    /// px; default 0 (1 when only `frame.rim.color` is given).
+    pub rim_width: u32,
+}
+
 /// `rotate`, `flip`, `flop`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Turn {
@@ -282,6 +305,7 @@ pub struct Plan {
     pub size: Size,
     pub crop: Crop,
     pub canvas: Option<Canvas>,
+    pub frame: Option<Frame>,
     pub turn: Turn,
     pub adjust: Adjust,
     pub text: Option<Text>,
@@ -387,6 +411,7 @@ impl Plan {
                 aspect: r.ratio("crop.aspectratio"),
             },
             canvas,
+            frame: frame(&r),
             turn: Turn {
                 rotate: r.int("rotate"),
                 flip: r.flag("flip"),
@@ -457,6 +482,35 @@ impl Plan {
             webp_fallback: Fallback::of(options),
         }
     }
+}
+
+/// A frame when `frame.style` names one, or when a frame colour or width is
+/// given (then `solid`); `frame.style=none` draws none.
+fn frame(r: &Reader<'_>) -> Option<Frame> {
+    let style = match r.get("frame.style") {
+        Some("none") => return None,
+        Some("mirror") => FrameStyle::Mirror,
+        Some("edge") => FrameStyle::Edge,
+        Some("dither") => FrameStyle::Dither,
+        Some(_) => FrameStyle::Solid,
+        None if r.get("frame.color").is_some() || r.get("frame.width").is_some() => {
+            FrameStyle::Solid
+        }
+        None => return None,
+    };
+    Some(Frame {
+        style,
+        color: r.color("frame.color").unwrap_or(Color::WHITE),
+        width: r.length("frame.width").unwrap_or(Length::Percent(5.0)),
+        rim_color: r.color("frame.rim.color").unwrap_or(Color::BLACK),
+        rim_width: r
+            .count("frame.rim.width")
+            .unwrap_or(if r.get("frame.rim.color").is_some() {
+                1
+            } else {
+                0
+            }),
+    })
 }
 
 fn text(r: &Reader<'_>) -> Option<Text> {

@@ -160,6 +160,19 @@ const STAGES: &[(&str, &str)] = &[
         "canvas-border",
         "canvas.border.width=10&canvas.border.height=5%25&canvas.border.color=0000ff",
     ),
+    // Frames, looked at once: a white band with a black rim; the image
+    // mirrored into the band (the diagonal continues as a reflection); its
+    // edge pixels stretched out; a noisy grey band.
+    (
+        "frame-solid",
+        "frame.style=solid&frame.width=12&frame.rim.width=3",
+    ),
+    ("frame-mirror", "frame.style=mirror&frame.width=20%25"),
+    ("frame-edge", "frame.style=edge&frame.width=15"),
+    (
+        "frame-dither",
+        "frame.style=dither&frame.color=808080&frame.width=10",
+    ),
     ("rotate-90", "rotate=90"),
     ("rotate-30", "rotate=-30"),
     ("flip", "flip=true"),

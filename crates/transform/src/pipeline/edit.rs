@@ -91,7 +91,7 @@ pub(crate) fn crop(p: Pixels, crop: &Crop) -> Result<Pixels, TransformError> {
     Ok(p.region(x, y, cw, ch))
 }
 
-fn check_size(w: u64, h: u64, max_pixels: u64) -> Result<(), TransformError> {
+pub(super) fn check_size(w: u64, h: u64, max_pixels: u64) -> Result<(), TransformError> {
     if w * h > max_pixels {
         return Err(TransformError::OutputTooLarge {
             width: w,

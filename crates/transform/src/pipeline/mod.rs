@@ -9,6 +9,7 @@ mod budget;
 mod codec;
 mod colour;
 mod edit;
+mod frame;
 mod geometry;
 mod heif;
 mod jxl;
@@ -352,7 +353,7 @@ fn watermark_of(
 
 /// The stages after decoding (and trimming), for a still image or each
 /// frame of an animation: scale, crop, canvas, rotate/flip/flop,
-/// adjustments, text, watermark.
+/// adjustments, text, watermark, frame.
 fn stages(
     mut p: Pixels,
     plan: &Plan,
@@ -370,6 +371,9 @@ fn stages(
     }
     if let (Some(settings), Some(mark)) = (&plan.watermark, mark) {
         p = watermark::draw(p, mark.clone(), settings)?;
+    }
+    if let Some(f) = &plan.frame {
+        p = frame::draw(p, f, limits.max_output_pixels)?;
     }
     Ok(p)
 }

@@ -790,3 +790,29 @@ fn aspect_ratios_crop_and_grow_to_their_ratio() {
         (170, 170)
     );
 }
+
+#[test]
+fn frames_grow_the_image_by_band_and_rim() {
+    let src = png(160, 120, 3);
+    let size = |q: &[(&str, &str)]| {
+        let img = decode_any(&run(&src, q).unwrap().bytes);
+        (img.width(), img.height())
+    };
+    let fmt = ("format", "png");
+    // Default: 5 % of the shorter side (6 px).
+    assert_eq!(size(&[fmt, ("frame.style", "solid")]), (172, 132));
+    assert_eq!(
+        size(&[fmt, ("frame.width", "10"), ("frame.rim.width", "2")]),
+        (184, 144)
+    );
+    assert_eq!(
+        size(&[fmt, ("frame.style", "mirror"), ("frame.width", "200")]),
+        (560, 520)
+    );
+    assert_eq!(
+        size(&[fmt, ("frame.style", "none"), ("frame.width", "10")]),
+        (160, 120)
+    );
+    // w applies to the image; the frame comes around it.
+    assert_eq!(size(&[fmt, ("w", "80"), ("frame.width", "4")]), (88, 68));
+}
