@@ -162,12 +162,37 @@ pub struct Adjust {
     pub grayscale: bool,
     /// The colour and its opacity (0–100, default 50).
     pub colorize: Option<(Color, u32)>,
+    /// Sirv's `colortone`: a colour, a strength 0–100 and how it is laid on.
+    pub colortone: Option<(Color, u32, ToneMode)>,
     /// Sirv's `vignette.value` (1–100) and `.color` (default black).
     pub vignette: Option<(u32, Color)>,
     pub blur: u32,
     pub sharpen: u32,
     /// 0–100; `None` leaves alpha alone.
     pub opacity: Option<u32>,
+}
+
+/// `colortone.mode`: `solid` maps each pixel's luma through black → colour
+/// → white (a duotone); `tint` lays the colour over the pixel (soft light),
+/// keeping its own colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToneMode {
+    Solid,
+    Tint,
+}
+
+/// A `colortone` preset: its colour, strength and mode (signet's readings of
+/// Sirv's names; docs/url-api.md).
+fn tone_preset(name: &str) -> Option<(Color, u32, ToneMode)> {
+    let c = |r, g, b| Color { r, g, b, a: 255 };
+    Some(match name {
+        "sepia" => (c(162, 116, 66), 100, ToneMode::Solid),
+        "texas" => (c(196, 118, 52), 65, ToneMode::Solid),
+        "warm" => (c(255, 160, 64), 45, ToneMode::Tint),
+        "sunlight" => (c(255, 214, 120), 40, ToneMode::Tint),
+        "cold" => (c(64, 136, 255), 45, ToneMode::Tint),
+        _ => return None,
+    })
 }
 
 /// `text.align`.
@@ -434,6 +459,22 @@ impl Plan {
                 colorize: r
                     .color("colorize.color")
                     .map(|c| (c, r.percent("colorize.opacity", 50))),
+                colortone: {
+                    let preset = r.get("colortone").and_then(tone_preset);
+                    let custom = r.get("colortone.color").is_some();
+                    (preset.is_some() || custom).then(|| {
+                        let (pc, pl, pm) = preset.unwrap_or((Color::BLACK, 50, ToneMode::Solid));
+                        (
+                            r.color("colortone.color").unwrap_or(pc),
+                            r.count("colortone.level").unwrap_or(pl),
+                            match r.get("colortone.mode") {
+                                Some("tint") => ToneMode::Tint,
+                                Some("solid") => ToneMode::Solid,
+                                _ => pm,
+                            },
+                        )
+                    })
+                },
                 vignette: r.count("vignette.value").filter(|v| *v > 0).map(|v| {
                     let black = Color {
                         r: 0,

@@ -194,6 +194,16 @@ const STAGES: &[(&str, &str)] = &[
     ("shadows", "shadows=80"),
     ("highlights", "highlights=-80"),
     ("colorlevel", "colorlevel.black=60&colorlevel.white=200"),
+    // Colour tones, looked at once: sepia browns, texas a faded orange
+    // duotone, cold a blue cast that keeps the gradient's colours, a custom
+    // green tint at 70 %.
+    ("colortone-sepia", "colortone=sepia"),
+    ("colortone-texas", "colortone=texas"),
+    ("colortone-cold", "colortone=cold"),
+    (
+        "colortone-custom",
+        "colortone.color=00ff00&colortone.level=70&colortone.mode=tint",
+    ),
     // Looked at once: the centre untouched, the corners shaded to black
     // (and to red, at 60 %) along an ellipse of the image's shape.
     ("vignette", "vignette.value=100"),

@@ -1,11 +1,11 @@
 //! Colour and detail adjustments, in Sirv's option names:
 //! levels, exposure, shadows, highlights, brightness, contrast and lightness
 //! as one per-channel table; saturation,
-//! hue and grayscale as one 3×3 matrix; then colorize, vignette, blur,
+//! hue and grayscale as one 3×3 matrix; then colorize, colortone, vignette, blur,
 //! sharpen and opacity. Values are in gamma-encoded sRGB (see docs/url-api.md).
 
 use super::pixels::Pixels;
-use crate::plan::Adjust;
+use crate::plan::{Adjust, ToneMode};
 use crate::Color;
 
 pub(crate) fn apply(mut p: Pixels, a: &Adjust) -> Pixels {
@@ -13,6 +13,9 @@ pub(crate) fn apply(mut p: Pixels, a: &Adjust) -> Pixels {
     colour_matrix(&mut p, a);
     if let Some((color, opacity)) = a.colorize {
         colorize(&mut p, color, opacity);
+    }
+    if let Some((color, level, mode)) = a.colortone {
+        colortone(&mut p, color, level, mode);
     }
     if let Some((value, color)) = a.vignette {
         vignette(&mut p, value, color);
@@ -184,6 +187,33 @@ fn colorize(p: &mut Pixels, color: Color, opacity: u32) {
         for (v, t) in px.iter_mut().zip(tint) {
             let x = f64::from(*v) * (1.0 - o) + t * l * o;
             *v = x.round().clamp(0.0, 255.0) as u8;
+        }
+    });
+}
+
+/// Sirv's colortone at `level` %: `solid` maps luma through black → colour
+/// → white; `tint` soft-lights the colour over each channel.
+fn colortone(p: &mut Pixels, color: Color, level: u32, mode: ToneMode) {
+    let k = f64::from(level) / 100.0 * f64::from(color.a) / 255.0;
+    if k <= 0.0 {
+        return;
+    }
+    let tint = [f64::from(color.r), f64::from(color.g), f64::from(color.b)];
+    each_rgb(p, |px| {
+        let l =
+            (LUMA[0] * f64::from(px[0]) + LUMA[1] * f64::from(px[1]) + LUMA[2] * f64::from(px[2]))
+                / 255.0;
+        for (v, t) in px.iter_mut().zip(tint) {
+            let a = f64::from(*v) / 255.0;
+            let b = t / 255.0;
+            let target = match mode {
+                ToneMode::Solid if l < 0.5 => b * l * 2.0,
+                ToneMode::Solid => b + (1.0 - b) * (l - 0.5) * 2.0,
+                ToneMode::Tint => (1.0 - 2.0 * b) * a * a + 2.0 * b * a,
+            };
+            *v = ((a * (1.0 - k) + target * k) * 255.0)
+                .round()
+                .clamp(0.0, 255.0) as u8;
         }
     });
 }

@@ -816,3 +816,27 @@ fn frames_grow_the_image_by_band_and_rim() {
     // w applies to the image; the frame comes around it.
     assert_eq!(size(&[fmt, ("w", "80"), ("frame.width", "4")]), (88, 68));
 }
+
+/// Sirv's headline example from its dynamic-imaging page renders: 300 px
+/// of image in a mirrored frame (5 % of the shorter side), texas-toned, with
+/// white text spanning 40 % of the width at the top right.
+#[test]
+fn sirvs_headline_example_renders() {
+    let src = jpeg(1200, 800);
+    let q = [
+        ("w", "300"),
+        ("colortone", "texas"),
+        ("frame.style", "mirror"),
+        ("text", "Hello"),
+        ("text.size", "40%"),
+        ("text.color", "white"),
+        ("text.position", "northeast"),
+    ];
+    let img = decode_any(&run(&src, &q).unwrap().bytes).to_rgb8();
+    assert_eq!((img.width(), img.height()), (320, 220));
+    // Texas leans warm: red over blue across the image.
+    let (r, b) = img.pixels().fold((0u64, 0u64), |(r, b), p| {
+        (r + u64::from(p[0]), b + u64::from(p[2]))
+    });
+    assert!(r > b, "{r} {b}");
+}
