@@ -75,7 +75,7 @@ const SPECS: &[Spec] = &[
     opt("cy", &["crop.y"], Kind::Length),
     opt("cw", &["crop.width"], Kind::Length),
     opt("ch", &["crop.height"], Kind::Length),
-    opt("crop.type", &[], Kind::OneOf(&["trim"])),
+    opt("crop.type", &[], Kind::OneOf(&["trim", "poi"])),
     opt("crop.aspectratio", &[], Kind::Ratio),
     // canvas
     opt("canvas.width", &[], Kind::Length),

@@ -247,6 +247,7 @@ impl Media {
             return describe(core, &key, &effective).await;
         }
         let effective = fill_text(core, &key, effective).await?;
+        let effective = crop_to_poi(core, &key, effective).await?;
         let ask = Ask {
             head,
             headers: req.headers(),
@@ -348,6 +349,56 @@ async fn describe(
         .collect();
     out["options"] = options.into();
     Ok(crate::http::body::json(&out))
+}
+
+/// `crop.type=poi`: a crop around the file's points of interest (set
+/// through `/v2/files/poi`), as `cx`/`cy`/`cw`/`ch` percentages — the box
+/// that holds every POI; a lone point gets the half-size box centred on it
+/// (clamped to the image). Crop options given in the URL win; a file
+/// without POIs is not cropped (Sirv's fallback: the whole image).
+async fn crop_to_poi(core: &Core, key: &ObjectKey, effective: Options) -> Result<Options, Error> {
+    if effective.get("crop.type") != Some("poi") {
+        return Ok(effective);
+    }
+    let m = meta::read(core.store(), key).await?;
+    let mut pairs: Vec<(String, String)> = effective
+        .iter()
+        .filter(|(name, _)| *name != "crop.type")
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    let explicit = ["cx", "cy", "cw", "ch"]
+        .iter()
+        .any(|n| effective.get(n).is_some());
+    if !m.poi.is_empty() && !explicit {
+        let (mut x0, mut y0, mut x1, mut y1) = (1.0f64, 1.0f64, 0.0f64, 0.0f64);
+        for p in m.poi.values() {
+            x0 = x0.min(p.x - p.width / 2.0);
+            x1 = x1.max(p.x + p.width / 2.0);
+            y0 = y0.min(p.y - p.height / 2.0);
+            y1 = y1.max(p.y + p.height / 2.0);
+        }
+        let grow = |lo: f64, hi: f64| -> (f64, f64) {
+            if hi - lo >= 0.01 {
+                return (lo.max(0.0), hi.min(1.0));
+            }
+            let centre = (lo + hi) / 2.0;
+            let lo = (centre - 0.25).clamp(0.0, 0.5);
+            (lo, lo + 0.5)
+        };
+        let ((x0, x1), (y0, y1)) = (grow(x0, x1), grow(y0, y1));
+        let pct = |v: f64| format!("{:.3}%", (v * 100.0).max(0.001));
+        pairs.push(("cx".to_owned(), pct(x0).replace("0.001%", "0")));
+        pairs.push(("cy".to_owned(), pct(y0).replace("0.001%", "0")));
+        pairs.push(("cw".to_owned(), pct(x1 - x0)));
+        pairs.push(("ch".to_owned(), pct(y1 - y0)));
+    }
+    parse_options(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))).map_err(|errs| {
+        Error::BadOptions(
+            errs.iter()
+                .map(|e| format!("{e} (the crop around the file's points of interest)"))
+                .collect(),
+        )
+    })
 }
 
 /// Sirv's metadata variables in a text layer, filled from the file's
