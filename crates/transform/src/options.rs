@@ -170,6 +170,13 @@ const SPECS: &[Spec] = &[
     opt("watermark.scale.width", &[], Kind::Length),
     opt("watermark.scale.height", &[], Kind::Length),
     opt("watermark.opacity", &[], Kind::Int(0, 100)),
+    opt(
+        "watermark.scale.option",
+        &[],
+        Kind::OneOf(&["noup", "fit", "fill", "ignore"]),
+    ),
+    opt("watermark.rotate", &[], Kind::Int(-180, 180)),
+    opt("watermark.layer", &[], Kind::OneOf(&["front", "back"])),
     // profile
     opt(
         "frame.style",

@@ -252,6 +252,14 @@ pub struct Watermark {
     pub height: Option<Length>,
     /// 0–100.
     pub opacity: u32,
+    /// `watermark.scale.option`: how the mark meets its box (default
+    /// `noup`, as Sirv's).
+    pub scale: ScaleOption,
+    /// `watermark.rotate`, degrees clockwise.
+    pub rotate: i32,
+    /// `watermark.layer=back`: drawn behind the image (seen where it is
+    /// transparent).
+    pub behind: bool,
 }
 
 /// `subsampling`: chroma resolution of JPEG and AVIF output.
@@ -500,6 +508,14 @@ impl Plan {
                 width: r.length("watermark.scale.width"),
                 height: r.length("watermark.scale.height"),
                 opacity: r.percent("watermark.opacity", 100),
+                scale: match r.get("watermark.scale.option") {
+                    Some("fit") => ScaleOption::Fit,
+                    Some("fill") => ScaleOption::Fill,
+                    Some("ignore") => ScaleOption::Ignore,
+                    _ => ScaleOption::NoUp,
+                },
+                rotate: r.int("watermark.rotate"),
+                behind: r.get("watermark.layer") == Some("back"),
             }),
             encode: Encode {
                 quality: r

@@ -358,6 +358,43 @@ fn text_and_watermark_land_where_their_gravity_says() {
         "watermark=/m.png&watermark.position=tile&watermark.scale.width=12&watermark.opacity=50",
     );
     check("watermark-tile", &tiled);
+    // Sirv's scale options and rotation, looked at once: the 24 px mark
+    // kept at 24 px in a 48 px box (noup, the default), grown to 48 (fit),
+    // stretched to 48×16 (ignore), covering 48×16 and cut to it (fill);
+    // turned 45° (its transparent corners stay clear).
+    for (name, extra) in [
+        (
+            "watermark-noup",
+            "watermark.scale.width=48&watermark.scale.height=48",
+        ),
+        (
+            "watermark-fit",
+            "watermark.scale.width=48&watermark.scale.height=48&watermark.scale.option=fit",
+        ),
+        (
+            "watermark-ignore",
+            "watermark.scale.width=48&watermark.scale.height=16&watermark.scale.option=ignore",
+        ),
+        (
+            "watermark-fill",
+            "watermark.scale.width=48&watermark.scale.height=16&watermark.scale.option=fill",
+        ),
+        ("watermark-rotate", "watermark.rotate=45"),
+    ] {
+        let out = render(&src, &format!("watermark=/m.png&{extra}"));
+        check(name, &out);
+    }
+    // Behind an opaque image a mark is hidden; behind a see-through one
+    // (opacity=0 makes the whole image clear) it shows.
+    assert_eq!(
+        render(&src, "watermark=/m.png&watermark.layer=back"),
+        render(&src, "")
+    );
+    let clear = render(&src, "opacity=0&watermark=/m.png&watermark.layer=back");
+    assert!(
+        clear.pixels().any(|p| p.0 == [0, 255, 255, 255]),
+        "the mark shows through"
+    );
 }
 
 #[test]

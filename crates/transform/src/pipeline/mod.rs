@@ -370,7 +370,7 @@ fn stages(
         p = text::draw(p, text);
     }
     if let (Some(settings), Some(mark)) = (&plan.watermark, mark) {
-        p = watermark::draw(p, mark.clone(), settings)?;
+        p = watermark::draw(p, mark.clone(), settings, limits.max_output_pixels)?;
     }
     if let Some(f) = &plan.frame {
         p = frame::draw(p, f, limits.max_output_pixels)?;
