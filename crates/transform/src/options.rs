@@ -162,6 +162,8 @@ const SPECS: &[Spec] = &[
     opt("text.background.opacity", &[], Kind::Int(0, 100)),
     opt("text.outline.color", &[], Kind::Color),
     opt("text.outline.width", &[], Kind::Int(0, 50)),
+    opt("text.outline.opacity", &[], Kind::Int(0, 100)),
+    opt("text.outline.blur", &[], Kind::Int(0, 50)),
     // watermark
     opt("watermark", &[], Kind::StoragePath),
     opt("watermark.position", &[], Kind::Placement),

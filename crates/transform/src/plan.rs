@@ -231,6 +231,10 @@ pub struct Text {
     pub background_opacity: u32,
     pub outline_color: Color,
     pub outline_width: u32,
+    /// 0–100, on top of `opacity`.
+    pub outline_opacity: u32,
+    /// px of softening of the outline's edge (a box blur of the ring).
+    pub outline_blur: u32,
 }
 
 /// Where a watermark goes.
@@ -600,6 +604,8 @@ fn text(r: &Reader<'_>) -> Option<Text> {
         background_opacity: r.percent("text.background.opacity", 100),
         outline_color: r.color("text.outline.color").unwrap_or(Color::WHITE),
         outline_width: r.count("text.outline.width").unwrap_or(0),
+        outline_opacity: r.percent("text.outline.opacity", 100),
+        outline_blur: r.count("text.outline.blur").unwrap_or(0),
     })
 }
 

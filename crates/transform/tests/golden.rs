@@ -238,6 +238,12 @@ const STAGES: &[(&str, &str)] = &[
         "text=Serif&text.font.family=serif&text.font.weight=extra-bold&text.font.style=italic\
          &text.font.size=34&text.color=ffffff",
     ),
+    // A soft, half-opaque outline, looked at once: a blurred red glow.
+    (
+        "text-outline-soft",
+        "text=Glow&text.font.size=34&text.color=ffffff&text.outline.color=ff0000\
+         &text.outline.width=4&text.outline.blur=3&text.outline.opacity=50",
+    ),
     // Sirv's text.size=N%: the widest line spans N % of the image width
     // (80 % of 160 px: 128 px), the font fitted to it.
     (

@@ -202,6 +202,8 @@ const EVERY_OPTION: &[(&str, &str, &str)] = &[
     ("text", "Ça va?\nOui", "tab\there"),
     ("text.size", "24", "big"),
     ("text.font.size", "36", "0"),
+    ("text.outline.opacity", "50", "-5"),
+    ("text.outline.blur", "3", "51"),
     ("text.font.weight", "Semi-Bold", "900"),
     ("text.font.style", "italic", "oblique"),
     ("text.color", "#abc", "#ab"),

@@ -201,8 +201,12 @@ pub(crate) fn draw(mut p: Pixels, t: &Text) -> Pixels {
     };
     if outline_w > 0 {
         let oc = t.outline_color;
-        let ring = dilate(&cover, vw, vh, outline_w as usize);
-        paint(&ring, [oc.r, oc.g, oc.b], u32::from(oc.a) * opacity / 100);
+        let mut ring = dilate(&cover, vw, vh, outline_w as usize);
+        if t.outline_blur > 0 {
+            ring = soften(&ring, vw, vh, t.outline_blur as usize);
+        }
+        let alpha = u32::from(oc.a) * opacity / 100 * t.outline_opacity / 100;
+        paint(&ring, [oc.r, oc.g, oc.b], alpha);
     }
     paint(
         &cover,
@@ -220,6 +224,34 @@ fn fill_rect(p: &mut Pixels, (x0, y0, x1, y1): (i64, i64, i64, i64), rgb: [u8; 3
             blend(&mut p.data[i..i + c], rgb, alpha);
         }
     }
+}
+
+/// Softens a mask with a box blur of radius `r` px (rows then columns,
+/// running sums: linear in the mask whatever `r`).
+fn soften(mask: &[u8], w: usize, h: usize, r: usize) -> Vec<u8> {
+    let pass = |src: &[u8], len: usize, lines: usize, at: &dyn Fn(usize, usize) -> usize| {
+        let mut out = vec![0u8; src.len()];
+        for line in 0..lines {
+            let mut sum: u32 = 0;
+            let n = (2 * r + 1) as u32;
+            // The window [i - r, i + r], edges counted as zero.
+            for i in 0..r.min(len) {
+                sum += u32::from(src[at(line, i)]);
+            }
+            for i in 0..len {
+                if i + r < len {
+                    sum += u32::from(src[at(line, i + r)]);
+                }
+                out[at(line, i)] = (sum / n) as u8;
+                if i >= r {
+                    sum -= u32::from(src[at(line, i - r)]);
+                }
+            }
+        }
+        out
+    };
+    let rows = pass(mask, w, h, &|line, i| line * w + i);
+    pass(&rows, h, w, &|line, i| i * w + line)
 }
 
 /// Grows a mask by `r` px (a square max filter, rows then columns).
@@ -267,6 +299,21 @@ mod weight_tests {
         };
         let out = draw(black, plan.text.as_ref().unwrap());
         out.data.chunks(3).filter(|px| px[0] > 128).count()
+    }
+
+    #[test]
+    fn softening_spreads_a_mask_without_moving_it() {
+        let mut m = vec![0u8; 11 * 11];
+        for y in 3..8 {
+            for x in 3..8 {
+                m[y * 11 + x] = 255;
+            }
+        }
+        let s = soften(&m, 11, 11, 2);
+        assert_eq!(s[5 * 11 + 5], 255, "the middle stays full");
+        assert!(s[5 * 11 + 2] > 0 && s[5 * 11 + 2] < 255, "the edge softens");
+        assert_eq!(s[0], 0, "far away stays clear");
+        assert_eq!(s[5 * 11 + 1], s[5 * 11 + 9], "symmetric");
     }
 
     #[test]
