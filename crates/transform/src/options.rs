@@ -129,6 +129,7 @@ const SPECS: &[Spec] = &[
         Kind::OneOf(&["4:2:0", "4:2:2", "4:4:4"]),
     ),
     opt("webp-fallback", &[], Kind::OneOf(&["jpg", "jpeg", "png"])),
+    opt("png.optimize", &[], Kind::Bool),
     // text
     opt("text", &[], Kind::Text),
     opt("text.size", &[], Kind::Length),

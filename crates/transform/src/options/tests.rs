@@ -157,6 +157,7 @@ const EVERY_OPTION: &[(&str, &str, &str)] = &[
     ("canvas.border.color", "black", "noir"),
     ("canvas.border.opacity", "50", "150"),
     ("frame.style", "mirror", "wood"),
+    ("png.optimize", "true", "max"),
     ("watermark.scale.option", "FILL", "crop"),
     ("watermark.rotate", "-45", "400"),
     ("watermark.layer", "back", "middle"),

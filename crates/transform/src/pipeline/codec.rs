@@ -409,7 +409,11 @@ pub(crate) fn encode(
             let mut out = Vec::new();
             let encoder = image::codecs::png::PngEncoder::new_with_quality(
                 &mut out,
-                image::codecs::png::CompressionType::Fast,
+                if settings.png_optimize {
+                    image::codecs::png::CompressionType::Best
+                } else {
+                    image::codecs::png::CompressionType::Fast
+                },
                 image::codecs::png::FilterType::Adaptive,
             );
             let color = if p.channels == 4 {

@@ -477,6 +477,7 @@ mod against_libjpeg {
             progressive: true,
             subsampling,
             avif_subsampling: Subsampling::Sub444,
+            png_optimize: false,
         };
         // Photo-like (gradients, edges, noise): every AC band carries data.
         let photo = stages::synthetic(w, h).into_pixels();
@@ -582,6 +583,7 @@ mod against_libjpeg {
             progressive: false,
             subsampling: Subsampling::Sub420,
             avif_subsampling: Subsampling::Sub444,
+            png_optimize: false,
         };
         let photo = stages::synthetic(320, 240).into_pixels();
         let baseline = encode(

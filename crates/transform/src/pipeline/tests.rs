@@ -840,3 +840,14 @@ fn sirvs_headline_example_renders() {
     });
     assert!(r > b, "{r} {b}");
 }
+
+#[test]
+fn png_optimize_trades_time_for_smaller_files_with_the_same_pixels() {
+    let src = jpeg(400, 300);
+    let fast = run(&src, &[("format", "png")]).unwrap().bytes;
+    let best = run(&src, &[("format", "png"), ("png.optimize", "true")])
+        .unwrap()
+        .bytes;
+    assert!(best.len() < fast.len(), "{} vs {}", best.len(), fast.len());
+    assert_eq!(decode_any(&best).to_rgba8(), decode_any(&fast).to_rgba8());
+}

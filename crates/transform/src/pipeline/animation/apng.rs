@@ -9,13 +9,17 @@ fn fail(e: impl std::fmt::Display) -> TransformError {
 }
 
 /// Encodes the kept frames; `plays` 0 is forever.
-pub(super) fn encode(kept: &Kept, plays: u32) -> Result<Vec<u8>, TransformError> {
+pub(super) fn encode(kept: &Kept, plays: u32, best: bool) -> Result<Vec<u8>, TransformError> {
     let (width, height) = kept.size;
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
-    encoder.set_compression(png::Compression::Fast);
+    encoder.set_compression(if best {
+        png::Compression::High
+    } else {
+        png::Compression::Fast
+    });
     let count = u32::try_from(kept.frames.len()).map_err(fail)?;
     encoder.set_animated(count, plays).map_err(fail)?;
     let mut writer = encoder.write_header().map_err(fail)?;

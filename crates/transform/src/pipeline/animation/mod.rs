@@ -241,7 +241,7 @@ pub(super) fn process(
             let lossless = frames.lossless && !plan.encode.quality_set;
             webp::encode(&kept, frames.plays, plan.encode.quality, lossless)?
         }
-        Writer::Kept(kept) => apng::encode(&kept, frames.plays)?,
+        Writer::Kept(kept) => apng::encode(&kept, frames.plays, plan.encode.png_optimize)?,
     };
     Ok(Output {
         bytes,

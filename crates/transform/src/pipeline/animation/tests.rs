@@ -167,7 +167,7 @@ fn an_apng_stays_an_apng_under_format_original() {
         };
         kept.push(p, *delay).unwrap();
     }
-    let apng = super::apng::encode(&kept, 2).unwrap();
+    let apng = super::apng::encode(&kept, 2, false).unwrap();
     let out = run(&apng, &[("w", "20")], Target::Source).unwrap();
     assert_eq!((out.format, out.width, out.height), (Format::Png, 20, 10));
     let (frames, loops) = frames_of(&out);
