@@ -58,7 +58,7 @@ if len(sys.argv) > 1:
         out = subprocess.run([signet, "transform", str(media / source), "--param", "w=12",
                               "--param", f"format={fmt}", "-o", "-"],
                              check=True, capture_output=True).stdout
-        for pick in (0, 6):
+        for pick in (0, 6, 10, 11):
             write("pipeline", f"{pathlib.Path(source).stem}-{fmt}-{pick}", bytes([pick]) + out)
     # Progressive JPEGs from libjpeg-turbo's own scan script, 4:2:0 and 4:4:4.
     for name, extra in [("420", []), ("444", ["--param", "subsampling=4:4:4"])]:

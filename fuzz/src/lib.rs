@@ -287,7 +287,7 @@ pub fn options(data: &[u8]) -> bool {
 
 /// Option sets the pipeline target picks from with its first byte: sizes,
 /// every output format, trim, crop, canvas, rotation, adjustments, text.
-pub const PIPELINE_OPTIONS: [&str; 10] = [
+pub const PIPELINE_OPTIONS: [&str; 12] = [
     "w=64",
     "w=40&h=30&scale.option=fill&format=jpg",
     "s=50&format=png",
@@ -298,6 +298,12 @@ pub const PIPELINE_OPTIONS: [&str; 10] = [
     "rotate=33&w=20&blur=5&text=Hi&format=png",
     "cw=50%&ch=50%&w=64&canvas.width=80&canvas.height=80&canvas.color=red",
     "w=4000&h=4000&scale.option=fill&format=jpg",
+    // Sirv's headline example: tone, mirrored frame, text fitted to 40 %.
+    "w=48&colortone=texas&frame.style=mirror&text=Hello&text.size=40%&text.position=northeast&format=png",
+    "w=40&crop.aspectratio=16:9&canvas.aspectratio=1:1&canvas.border.width=3&vignette.value=60\
+     &exposure=30&shadows=-20&highlights=40&colorlevel.black=10&colorlevel.white=240&text=Ab\
+     &text.font.weight=bold&text.font.style=italic&text.outline.width=2&text.outline.blur=2\
+     &frame.style=dither&frame.rim.width=1&subsampling=4:2:2&format=jpg",
 ];
 
 /// Byte 0 picks [`PIPELINE_OPTIONS`]; the rest is the source file.
