@@ -259,6 +259,8 @@ fn file_metadata_lives_beside_files_on_s3_and_moves_with_them() {
 
     // The sidecars are signet's own: never served, listed or writable.
     assert_eq!(s.get("/.signet/meta/cat/lake.jpg.json").status, 404);
+    let mark = s.get("/cat/other.jpg?watermark=/.signet/meta/cat/lake.jpg.json");
+    assert_eq!(mark.status, 404, "not as a watermark either");
     assert_json_error(
         &get(
             &s,
@@ -435,9 +437,25 @@ fn search_scrolls_and_follows_every_write() {
     ));
     assert_eq!(r["files"], 33);
     assert_eq!(find("basename:behind.jpg"), 1);
+    // …or a SIGHUP (`systemctl reload`).
+    std::fs::write(root.join("s/hangup.jpg"), b"h").unwrap();
+    assert_eq!(find("basename:hangup.jpg"), 0);
+    let hup = Command::new("kill")
+        .args(["-HUP", &s.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let started = Instant::now();
+    while find("basename:hangup.jpg") == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "SIGHUP did not rebuild the index"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // Storage in use comes from the index.
     let st = ok_json(get(&s, &t, "/v2/account/storage"));
-    assert_eq!(st["files"], 33);
+    assert_eq!(st["files"], 34);
 }
 
 fn wait_for_job(s: &Server, t: &str, target: &str) -> Value {
@@ -585,6 +603,7 @@ fn folders_batches_and_zips_on_s3() {
     assert_eq!(result["filename"], "pack.zip");
     let url = result["url"].as_str().unwrap();
     let target = &url[url.find("/v2/").unwrap()..];
+    assert_json_error(&request(&s.admin, "GET", target, &[]), 401);
     let r = get(&s, &t, target);
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/zip"));

@@ -121,6 +121,27 @@ impl S3Store {
         })
     }
 
+    /// One `ListObjectsV2` page under `prefix`: one level (`delimited`,
+    /// folders as common prefixes) or every key below it.
+    async fn list_page(
+        &self,
+        prefix: &str,
+        delimited: bool,
+        continuation: Option<&str>,
+        limit: usize,
+    ) -> Result<aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output> {
+        self.client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .set_delimiter(delimited.then(|| "/".to_owned()))
+            .max_keys(limit.clamp(1, 1000) as i32)
+            .set_continuation_token(continuation.map(str::to_owned))
+            .send()
+            .await
+            .map_err(sdk_error)
+    }
+
     fn full(&self, key: &ObjectKey) -> String {
         format!("{}{}", self.prefix, key.as_str())
     }
@@ -399,17 +420,7 @@ impl Store for S3Store {
         limit: usize,
     ) -> Result<Listing> {
         let prefix = format!("{}{}", self.prefix, folder.as_str());
-        let out = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&prefix)
-            .delimiter("/")
-            .max_keys(limit.clamp(1, 1000) as i32)
-            .set_continuation_token(continuation.map(str::to_owned))
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let out = self.list_page(&prefix, true, continuation, limit).await?;
         let mut marker = false;
         let mut entries: Vec<Entry> = out
             .common_prefixes()
@@ -515,16 +526,7 @@ impl Store for S3Store {
         limit: usize,
     ) -> Result<Walk> {
         let prefix = format!("{}{}", self.prefix, folder.as_str());
-        let out = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&prefix)
-            .max_keys(limit.clamp(1, 1000) as i32)
-            .set_continuation_token(continuation.map(str::to_owned))
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let out = self.list_page(&prefix, false, continuation, limit).await?;
         let objects = out
             .contents()
             .iter()
@@ -563,14 +565,8 @@ impl Store for S3Store {
         let mut token = None;
         loop {
             let out = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.bucket)
-                .prefix(&prefix)
-                .set_continuation_token(token)
-                .send()
-                .await
-                .map_err(sdk_error)?;
+                .list_page(&prefix, false, token.as_deref(), 1000)
+                .await?;
             for key in out.contents().iter().filter_map(|o| o.key()) {
                 if key.ends_with('/') {
                     self.client

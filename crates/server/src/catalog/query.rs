@@ -314,6 +314,15 @@ pub(crate) fn parse(input: &str, now: SystemTime) -> Result<Query, Error> {
     Ok(q)
 }
 
+/// One part as itself, several joined by `join` (`Query::And`/`Or`).
+fn joined(mut parts: Vec<Query>, join: fn(Vec<Query>) -> Query) -> Query {
+    if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        join(parts)
+    }
+}
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
@@ -335,11 +344,7 @@ impl Parser {
             self.at += 1;
             parts.push(self.and(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Query::Or(parts)
-        })
+        Ok(joined(parts, Query::Or))
     }
 
     fn and(&mut self, depth: usize) -> Result<Query, Error> {
@@ -352,11 +357,7 @@ impl Parser {
             }
             parts.push(self.unary(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Query::And(parts)
-        })
+        Ok(joined(parts, Query::And))
     }
 
     fn unary(&mut self, depth: usize) -> Result<Query, Error> {

@@ -176,14 +176,17 @@ fn colour_matrix(p: &mut Pixels, a: &Adjust) {
     });
 }
 
+/// A pixel's Rec. 601 luma, 0–1.
+fn luma(px: &[u8]) -> f64 {
+    (LUMA[0] * f64::from(px[0]) + LUMA[1] * f64::from(px[1]) + LUMA[2] * f64::from(px[2])) / 255.0
+}
+
 /// Tints towards `color` scaled by each pixel's luma, at `opacity` percent.
 fn colorize(p: &mut Pixels, color: Color, opacity: u32) {
     let o = f64::from(opacity) / 100.0 * f64::from(color.a) / 255.0;
     let tint = [f64::from(color.r), f64::from(color.g), f64::from(color.b)];
     each_rgb(p, |px| {
-        let l =
-            (LUMA[0] * f64::from(px[0]) + LUMA[1] * f64::from(px[1]) + LUMA[2] * f64::from(px[2]))
-                / 255.0;
+        let l = luma(px);
         for (v, t) in px.iter_mut().zip(tint) {
             let x = f64::from(*v) * (1.0 - o) + t * l * o;
             *v = x.round().clamp(0.0, 255.0) as u8;
@@ -200,9 +203,7 @@ fn colortone(p: &mut Pixels, color: Color, level: u32, mode: ToneMode) {
     }
     let tint = [f64::from(color.r), f64::from(color.g), f64::from(color.b)];
     each_rgb(p, |px| {
-        let l =
-            (LUMA[0] * f64::from(px[0]) + LUMA[1] * f64::from(px[1]) + LUMA[2] * f64::from(px[2]))
-                / 255.0;
+        let l = luma(px);
         for (v, t) in px.iter_mut().zip(tint) {
             let a = f64::from(*v) / 255.0;
             let b = t / 255.0;
