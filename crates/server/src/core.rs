@@ -102,6 +102,7 @@ impl Core {
         };
         let metrics = Arc::new(Metrics::default());
         let engine = Engine::new(settings, metrics.clone());
+        let catalog = Catalog::new(config.cache.revalidate_after);
         Ok(Core {
             config,
             store,
@@ -109,7 +110,7 @@ impl Core {
             engine,
             metrics,
             cluster: None,
-            catalog: Catalog::default(),
+            catalog,
             draining: AtomicBool::new(false),
         })
     }
@@ -142,10 +143,12 @@ impl Core {
         match key {
             Some(key) => {
                 self.engine.invalidate(&key).await;
+                self.catalog.forget_meta(Some(&key)).await;
                 self.catalog.index.refresh(self.store(), &key).await;
             }
             None => {
                 self.engine.forget_sources();
+                self.catalog.forget_meta(None).await;
                 self.catalog.index.forget();
             }
         }
@@ -155,6 +158,7 @@ impl Core {
     /// and brings its search document up to date, here and, with `[cluster]`, on every other replica.
     pub(crate) async fn invalidate(&self, key: &ObjectKey) {
         self.engine.invalidate(key).await;
+        self.catalog.forget_meta(Some(key)).await;
         self.catalog.index.refresh(self.store(), key).await;
         if let Some(cluster) = &self.cluster {
             cluster.announce(key);

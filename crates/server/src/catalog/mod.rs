@@ -44,17 +44,34 @@ pub(crate) struct Scroll {
     pub last: tokio::sync::Mutex<Option<Doc>>,
 }
 
-/// The catalog: index, jobs, scrolls and the metadata locks.
+/// The catalog: index, jobs, scrolls, the metadata locks, and the metadata
+/// the media listener reads (text variables, POI crops, `?info`).
 pub(crate) struct Catalog {
     pub index: Index,
     pub jobs: Jobs,
     pub scrolls: moka::sync::Cache<String, Arc<Scroll>>,
     locks: Vec<tokio::sync::Mutex<()>>,
+    /// Sidecars as read, trusted for `cache.revalidate_after` (or until a
+    /// write through the API, here or on another replica); `None` when that
+    /// is zero.
+    metas: Option<moka::future::Cache<String, Arc<meta::FileMeta>>>,
 }
 
 impl Default for Catalog {
     fn default() -> Catalog {
+        Catalog::new(Duration::ZERO)
+    }
+}
+
+impl Catalog {
+    pub(crate) fn new(trust: Duration) -> Catalog {
         Catalog {
+            metas: (!trust.is_zero()).then(|| {
+                moka::future::Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(trust)
+                    .build()
+            }),
             index: Index::default(),
             jobs: Jobs::default(),
             scrolls: moka::sync::Cache::builder()
@@ -67,6 +84,32 @@ impl Default for Catalog {
 }
 
 impl Catalog {
+    /// A file's metadata for serving: from the cache, else its sidecar.
+    pub(crate) async fn meta(
+        &self,
+        store: &dyn signet_storage::Store,
+        key: &ObjectKey,
+    ) -> Result<Arc<meta::FileMeta>, crate::http::error::Error> {
+        let read = async { meta::read(store, key).await.map(Arc::new) };
+        match &self.metas {
+            Some(cache) => cache
+                .try_get_with(key.as_str().to_owned(), read)
+                .await
+                .map_err(crate::http::error::Error::Shared),
+            None => read.await,
+        }
+    }
+
+    /// Forgets a file's cached metadata (`None`: every file's).
+    pub(crate) async fn forget_meta(&self, key: Option<&ObjectKey>) {
+        if let Some(cache) = &self.metas {
+            match key {
+                Some(key) => cache.invalidate(key.as_str()).await,
+                None => cache.invalidate_all(),
+            }
+        }
+    }
+
     /// The lock of one file's metadata (read-modify-write of its sidecar).
     pub(crate) fn lock(&self, key: &ObjectKey) -> &tokio::sync::Mutex<()> {
         use std::hash::{Hash, Hasher};
@@ -95,4 +138,42 @@ pub(crate) fn random_id() -> String {
         .iter()
         .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signet_storage::FsStore;
+
+    #[tokio::test]
+    async fn served_metadata_is_cached_until_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::new(dir.path()).unwrap();
+        let key = ObjectKey::new("a.jpg").unwrap();
+        let side = dir.path().join(".signet/meta/a.jpg.json");
+        std::fs::create_dir_all(side.parent().unwrap()).unwrap();
+        std::fs::write(&side, br#"{"title":"One"}"#).unwrap();
+        let catalog = Catalog::new(Duration::from_secs(60));
+        assert_eq!(
+            catalog.meta(&store, &key).await.unwrap().title.as_deref(),
+            Some("One")
+        );
+        std::fs::write(&side, br#"{"title":"Two"}"#).unwrap();
+        assert_eq!(
+            catalog.meta(&store, &key).await.unwrap().title.as_deref(),
+            Some("One")
+        );
+        catalog.forget_meta(Some(&key)).await;
+        assert_eq!(
+            catalog.meta(&store, &key).await.unwrap().title.as_deref(),
+            Some("Two")
+        );
+        // Without trust, every read goes to the sidecar.
+        let fresh = Catalog::default();
+        std::fs::write(&side, br#"{"title":"Three"}"#).unwrap();
+        assert_eq!(
+            fresh.meta(&store, &key).await.unwrap().title.as_deref(),
+            Some("Three")
+        );
+    }
 }

@@ -32,7 +32,7 @@ use signet_transform::pipeline::{negotiate, Output};
 use signet_transform::{is_image_key, is_vector_key, parse_options, Options};
 
 use crate::admin::metrics::ReasonLabels;
-use crate::catalog::{is_reserved, meta};
+use crate::catalog::is_reserved;
 use crate::config::DefaultFormat;
 use crate::core::unix_now;
 use crate::core::Core;
@@ -335,7 +335,7 @@ async fn describe(
             out["duration"] = d.into();
         }
     }
-    let m = meta::read(core.store(), key).await?;
+    let m = core.catalog.meta(core.store(), key).await?;
     if !m.is_empty() {
         let mut shown = m.to_json();
         if let Some(o) = shown.as_object_mut() {
@@ -360,7 +360,7 @@ async fn crop_to_poi(core: &Core, key: &ObjectKey, effective: Options) -> Result
     if effective.get("crop.type") != Some("poi") {
         return Ok(effective);
     }
-    let m = meta::read(core.store(), key).await?;
+    let m = core.catalog.meta(core.store(), key).await?;
     let mut pairs: Vec<(String, String)> = effective
         .iter()
         .filter(|(name, _)| *name != "crop.type")
@@ -410,7 +410,7 @@ async fn fill_text(core: &Core, key: &ObjectKey, effective: Options) -> Result<O
     let Some(text) = effective.get("text").filter(|t| t.contains("${")) else {
         return Ok(effective);
     };
-    let m = meta::read(core.store(), key).await?;
+    let m = core.catalog.meta(core.store(), key).await?;
     let filled = text
         .replace("${title}", m.title.as_deref().unwrap_or_default())
         .replace(
