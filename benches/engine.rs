@@ -98,7 +98,7 @@ fn whole(c: &mut Criterion) {
                 let job = Job {
                     options: &options,
                     target: Target::Exact(Format::Jpeg),
-                    watermark: None,
+                    watermarks: &[],
                     encoders: Encoders::default(),
                     deadline: None,
                 };

@@ -323,7 +323,7 @@ fn transformed(source: &[u8], options: &Options, limits: &Limits) -> Option<pipe
     let job = Job {
         options,
         target: negotiate(options, Accepts::default(), false).target,
-        watermark: None,
+        watermarks: &[],
         encoders: Encoders::default(),
         deadline: None,
     };

@@ -229,7 +229,7 @@ fn locked_overlays_are_on_every_frame() {
     let args = json!({
         "w": "200",
         "text": "LOCKED",
-        "text.size": "60",
+        "text.size": "60px",
         "text.color": "ff00ff",
         "watermark": "/marks/green.png",
         "watermark.position": "northwest",

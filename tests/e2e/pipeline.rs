@@ -74,7 +74,7 @@ fn overlay_args() -> Value {
         "w": "300",
         "format": "png",
         "text": "SIGNET",
-        "text.size": "40",
+        "text.size": "40px",
         "text.color": "ff0000",
         "text.background.color": "0000ff",
         "watermark": "/marks/green.png",
@@ -118,6 +118,14 @@ fn query_options_cannot_remove_or_alter_jwt_overlays() {
         "text.opacity=0",
         "text.color=0000ff",
         "text.size=1",
+        "text.size=1px",
+        "text.0.text=",
+        "text.0.opacity=0",
+        "text.text64=IA==",
+        "text.position.gravity=northeast&text.position.x=5000",
+        "watermark.0.opacity=0",
+        "watermark.0.image=/marks/clear.png",
+        "watermark.1.image=/marks/clear.png&watermark.1.layer=front&watermark.1.scale.width=100%&watermark.1.scale.option=ignore",
         "text.position=northeast&text.position.x=5000",
         "watermark.opacity=0",
         "watermark=/marks/clear.png",
@@ -144,11 +152,99 @@ fn query_options_cannot_remove_or_alter_jwt_overlays() {
     assert_eq!(plain.body, tried.body, "query text ignored on a JWT URL");
     // On a public URL the query may set text.
     let public = s.get("/public/photo.jpg?w=300");
-    let texted = s.get("/public/photo.jpg?w=300&text=HELLO&text.color=red&text.size=40");
+    let texted = s.get("/public/photo.jpg?w=300&text=HELLO&text.color=red&text.size=40px");
     assert_ne!(
         public.body, texted.body,
         "query text applies on public URLs"
     );
+}
+
+#[test]
+fn several_text_layers_and_watermarks_render_and_stay_locked() {
+    let (m, s) = setup("");
+    write(
+        &m.root(),
+        "marks/red.png",
+        &solid_png(30, 30, [255, 0, 0, 255]),
+    );
+    // Public URL: two text layers (Sirv's numbered syntax, one in base64)
+    // and two watermarks, each where it was put.
+    let url = "/public/photo.jpg?w=300&format=png\
+        &text.0.text=TOP&text.0.position=north&text.0.size=40px&text.0.color=ff0000&text.0.background.color=0000ff\
+        &text.1.text64=Qk9UVE9N&text.1.position.gravity=south&text.1.size=50&text.1.color=ffff00&text.1.background.color=ff00ff\
+        &watermark=/marks/green.png&watermark.position=northwest\
+        &watermark.1.image=/marks/red.png&watermark.1.position=southeast";
+    let r = s.get(url);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let img = decode(&r.body);
+    let (w, h) = img.dimensions();
+    assert!(near(img.get_pixel(2, 2), [0, 255, 0], 4), "first watermark");
+    assert!(
+        near(img.get_pixel(w - 3, h - 3), [255, 0, 0], 4),
+        "second watermark"
+    );
+    let rows = |from: u32, to: u32, rgb: [u8; 3]| {
+        (from..to)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .filter(|(x, y)| near(img.get_pixel(*x, *y), rgb, 12))
+            .count()
+    };
+    assert!(
+        rows(0, h / 3, [0, 0, 255]) > 300,
+        "layer 0's box at the top"
+    );
+    assert_eq!(rows(h / 3, h, [0, 0, 255]), 0, "and only there");
+    let magenta = rows(2 * h / 3, h, [255, 0, 255]);
+    assert!(magenta > 300, "layer 1's box at the bottom ({magenta} px)");
+    // Layer 1's text.size=50 is Sirv's: the block is half the width.
+    let widest = (2 * h / 3..h)
+        .map(|y| {
+            (0..w)
+                .filter(|x| near(img.get_pixel(*x, y), [255, 0, 255], 12))
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!((140..=170).contains(&widest), "block {widest} px of 300");
+
+    // JWT URL: every layer of the token's args is locked; the query can
+    // neither change nor remove nor add one.
+    let args = json!({
+        "w": "300", "format": "png",
+        "text.0.text": "ONE", "text.0.color": "ff0000", "text.0.background.color": "0000ff",
+        "text.1.text": "TWO", "text.1.position": "south", "text.1.background.color": "ff00ff",
+        "watermark": "/marks/green.png", "watermark.position": "northwest",
+        "watermark.1.image": "/marks/red.png", "watermark.1.position": "southeast",
+    });
+    let reference = s.get(&jwt_url("/private/photo.jpg", args.clone(), ""));
+    assert_eq!(reference.status, 200, "{}", reference.text());
+    for attack in [
+        "text.1.text=",
+        "text.1=%20",
+        "text.1.opacity=0",
+        "text.1.text64=IA==",
+        "text.1.position.gravity=north",
+        "text.2.text=MORE",
+        "watermark.1.opacity=0",
+        "watermark.1=/marks/clear.png",
+        "watermark.1.image=/marks/clear.png",
+        "watermark.2.image=/marks/clear.png&watermark.2.scale.width=100%",
+    ] {
+        let r = s.get(&jwt_url(
+            "/private/photo.jpg",
+            args.clone(),
+            &format!("{attack}&"),
+        ));
+        assert_eq!(r.status, 200, "{attack}: {}", r.text());
+        assert!(
+            r.body == reference.body,
+            "{attack} changed a locked overlay"
+        );
+    }
+    // Past the documented cap: a clear 400.
+    let r = s.get("/public/photo.jpg?text.10.text=x");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("numbered 0 to 9"), "{}", r.text());
 }
 
 #[test]

@@ -244,7 +244,7 @@ fn a_posters_locked_text_comes_from_its_token() {
     let path = "/private/v/fast.mp4";
     let mut c = claims(json!(path), now());
     c["args"] =
-        json!({"poster": "2.5", "text": "LOCKED", "text.size": "80", "text.color": "ff00ff"});
+        json!({"poster": "2.5", "text": "LOCKED", "text.size": "80px", "text.color": "ff00ff"});
     let token = hs256(c, "topsecret");
     // The query tries to move the time and drop the text.
     let r = s.get(&format!("{path}?poster=0.5&text=&w=320&jwt={token}"));

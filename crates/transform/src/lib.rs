@@ -14,7 +14,8 @@ mod values;
 pub use error::TransformError;
 pub use merge::{is_overlay, merge, Layers};
 pub use options::{
-    canonical_name, canonical_option, parse_options, OptionError, Options, OPTION_NAMES,
+    canonical_name, canonical_option, layer_name, parse_options, OptionError, Options, MAX_LAYERS,
+    OPTION_NAMES,
 };
 pub use values::{Color, Gravity};
 

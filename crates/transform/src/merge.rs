@@ -46,12 +46,7 @@ pub fn merge(layers: &Layers<'_>) -> Options {
     ];
     let mut out = Options::default();
     for (layer, trusted) in stack {
-        for (name, value) in layer.iter() {
-            if layers.jwt && !trusted && is_overlay(name) {
-                continue;
-            }
-            out.set(name, value.to_owned());
-        }
+        out.overlay(layer, |name| trusted || !layers.jwt || !is_overlay(name));
     }
     out
 }

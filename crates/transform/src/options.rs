@@ -4,6 +4,7 @@
 //! the kind of value it takes. Parsing resolves aliases to one canonical name,
 //! checks every value, and reports all failures at once.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::values::{Color, Gravity};
@@ -28,6 +29,12 @@ enum Kind {
     OneOf(&'static [&'static str]),
     /// Free UTF-8 text (overlay text), at most 1 KiB.
     Text,
+    /// Overlay text in base64 (standard or URL-safe alphabet, padding
+    /// optional), stored decoded as [`Kind::Text`] under `text`.
+    Text64,
+    /// Sirv's `text.size`: a bare number or `N%` is the width of the text
+    /// block in % of the image (1–100), `Npx` the font size in pixels.
+    TextSize,
     /// A name: letters, digits, space, `_`, `-`, `.`; at most 100 bytes.
     Name,
     /// A path in storage: starts with `/`, no `.`/`..` segments.
@@ -132,10 +139,11 @@ const SPECS: &[Spec] = &[
     opt("png.optimize", &[], Kind::Bool),
     // text
     opt("text", &[], Kind::Text),
-    opt("text.size", &[], Kind::Length),
+    opt("text.text64", &[], Kind::Text64),
+    opt("text.size", &[], Kind::TextSize),
     opt("text.color", &[], Kind::Color),
     opt("text.opacity", &[], Kind::Int(0, 100)),
-    opt("text.position", &[], Kind::Gravity),
+    opt("text.position", &["text.position.gravity"], Kind::Gravity),
     opt("text.position.x", &[], Kind::Length),
     opt("text.position.y", &[], Kind::Length),
     opt("text.font.family", &[], Kind::Name),
@@ -167,7 +175,11 @@ const SPECS: &[Spec] = &[
     opt("text.outline.blur", &[], Kind::Int(0, 50)),
     // watermark
     opt("watermark", &[], Kind::StoragePath),
-    opt("watermark.position", &[], Kind::Placement),
+    opt(
+        "watermark.position",
+        &["watermark.position.gravity"],
+        Kind::Placement,
+    ),
     opt("watermark.position.x", &[], Kind::Length),
     opt("watermark.position.y", &[], Kind::Length),
     opt("watermark.scale.width", &[], Kind::Length),
@@ -222,10 +234,11 @@ impl std::fmt::Display for OptionError {
 
 /// A validated option set: canonical names to canonical values, in name
 /// order, so equal sets compare and hash equal whatever the URL's order or
-/// aliases.
+/// aliases. Names are static but for overlay layers past the first
+/// (`text.2.color`), which are made once when parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Options {
-    values: BTreeMap<&'static str, String>,
+    values: BTreeMap<Cow<'static, str>, String>,
 }
 
 impl Options {
@@ -237,8 +250,8 @@ impl Options {
         self.values.get(name).map(String::as_str)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.values.iter().map(|(k, v)| (*k, v.as_str()))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
 
     /// Removes an option, returning its value.
@@ -246,9 +259,14 @@ impl Options {
         self.values.remove(name)
     }
 
-    /// Sets a canonical option (for merging validated layers).
-    pub(crate) fn set(&mut self, name: &'static str, value: String) {
-        self.values.insert(name, value);
+    /// Copies every option of `other` over this set's (for merging
+    /// validated layers), `keep` choosing which.
+    pub(crate) fn overlay(&mut self, other: &Options, keep: impl Fn(&str) -> bool) {
+        for (name, value) in &other.values {
+            if keep(name) {
+                self.values.insert(name.clone(), value.clone());
+            }
+        }
     }
 
     /// `name=value` pairs joined with `&`, in canonical order. Values have
@@ -264,7 +282,7 @@ impl Options {
     }
 }
 
-fn escape(v: &str) -> std::borrow::Cow<'_, str> {
+fn escape(v: &str) -> Cow<'_, str> {
     if !v.contains(['\\', '&', '=', '\n']) {
         return v.into();
     }
@@ -290,22 +308,17 @@ where
     let mut values = BTreeMap::new();
     let mut errors = Vec::new();
     for (name, value) in pairs {
-        let fail = |reason: String| OptionError {
-            name: name.to_owned(),
-            value: value.to_owned(),
-            reason,
-        };
-        let Some(spec) = find(name) else {
-            errors.push(fail("unknown option".to_owned()));
-            continue;
-        };
-        match check(spec.kind, value) {
-            Ok(canonical) => {
-                if values.insert(spec.name, canonical).is_some() {
-                    errors.push(fail("given more than once".to_owned()));
+        match canonical_option(name, value) {
+            Ok((canonical, v)) => {
+                if values.insert(canonical, v).is_some() {
+                    errors.push(OptionError {
+                        name: name.to_owned(),
+                        value: value.to_owned(),
+                        reason: "given more than once".to_owned(),
+                    });
                 }
             }
-            Err(reason) => errors.push(fail(reason)),
+            Err(e) => errors.push(e),
         }
     }
     // Levels need a range: black below white.
@@ -332,25 +345,93 @@ where
     }
 }
 
+/// The overlay families that take several layers, with the name of the
+/// layer's own value inside a numbered layer (`text.1.text`,
+/// `watermark.1.image`).
+const LAYERED: [(&str, &str); 2] = [("text", "text"), ("watermark", "image")];
+
+/// Text layers and watermarks a URL or profile may give: indices 0–9.
+pub const MAX_LAYERS: usize = 10;
+
+/// The canonical name of the single-layer option `name` (`text.color`,
+/// `watermark`) in overlay layer `k`: layer 0 is `name` itself, others
+/// Sirv's numbered spelling (`text.3.color`, `text.3.text`,
+/// `watermark.2.image`). Names of other options are returned as they are.
+pub fn layer_name(name: &'static str, k: usize) -> Cow<'static, str> {
+    if k == 0 {
+        return name.into();
+    }
+    for (family, itself) in LAYERED {
+        if name == family {
+            return format!("{family}.{k}.{itself}").into();
+        }
+        if let Some(rest) = name.strip_prefix(family).and_then(|r| r.strip_prefix('.')) {
+            return format!("{family}.{k}.{rest}").into();
+        }
+    }
+    name.into()
+}
+
 /// The canonical name of an option given by any of its names (`width` and
-/// `scale.width` are `w`), or `None` for a name that is not an option. The
-/// one alias table: no other crate spells aliases out.
-pub fn canonical_name(name: &str) -> Option<&'static str> {
-    find(name).map(|s| s.name)
+/// `scale.width` are `w`; `text.0.text` is `text`), or `None` for a name
+/// that is not an option. The one alias table: no other crate spells
+/// aliases out.
+pub fn canonical_name(name: &str) -> Option<Cow<'static, str>> {
+    resolve(name).ok().map(|(spec, k)| stored_name(spec, k))
 }
 
 /// One option checked on its own: its canonical name and value
 /// (`("scale.option", "NOUP")` is `("scale.option", "noup")`).
-pub fn canonical_option(name: &str, value: &str) -> Result<(&'static str, String), OptionError> {
+pub fn canonical_option(
+    name: &str,
+    value: &str,
+) -> Result<(Cow<'static, str>, String), OptionError> {
     let fail = |reason: String| OptionError {
         name: name.to_owned(),
         value: value.to_owned(),
         reason,
     };
-    let spec = find(name).ok_or_else(|| fail("unknown option".to_owned()))?;
+    let (spec, k) = resolve(name).map_err(fail)?;
     check(spec.kind, value)
-        .map(|v| (spec.name, v))
+        .map(|v| (stored_name(spec, k), v))
         .map_err(fail)
+}
+
+/// The name an option is stored under: base64 text is stored decoded, as
+/// the layer's text.
+fn stored_name(spec: &'static Spec, k: usize) -> Cow<'static, str> {
+    match spec.kind {
+        Kind::Text64 => layer_name("text", k),
+        _ => layer_name(spec.name, k),
+    }
+}
+
+/// The option a name means and its overlay layer (0 for every option that
+/// is not in a numbered layer).
+fn resolve(name: &str) -> Result<(&'static Spec, usize), String> {
+    let unknown = || "unknown option".to_owned();
+    for (family, itself) in LAYERED {
+        let Some(rest) = name.strip_prefix(family).and_then(|r| r.strip_prefix('.')) else {
+            continue;
+        };
+        let (index, sub) = rest.split_once('.').unwrap_or((rest, ""));
+        if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+            break;
+        }
+        let k = index
+            .parse::<usize>()
+            .ok()
+            .filter(|k| *k < MAX_LAYERS && (index == "0" || !index.starts_with('0')))
+            .ok_or_else(|| format!("{family} layers are numbered 0 to {}", MAX_LAYERS - 1))?;
+        let single = if sub.is_empty() || sub == itself {
+            family.to_owned()
+        } else {
+            format!("{family}.{sub}")
+        };
+        let spec = find(&single).ok_or_else(unknown)?;
+        return Ok((spec, k));
+    }
+    find(name).map(|spec| (spec, 0)).ok_or_else(unknown)
 }
 
 fn find(name: &str) -> Option<&'static Spec> {
@@ -445,6 +526,26 @@ fn check(kind: Kind, raw: &str) -> Result<String, String> {
             }
             Ok(raw.to_owned())
         }
+        Kind::Text64 => {
+            // A `+` that the query string turned into a space is a `+`.
+            let b64 = raw.trim().replace(' ', "+");
+            let text = decode_base64(&b64)
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| "expected base64 of UTF-8 text".to_owned())?;
+            check(Kind::Text, &text)
+        }
+        Kind::TextSize => {
+            if let Some(px) = v.strip_suffix("px") {
+                return check(Kind::Pixels, px);
+            }
+            let n: f64 = v.strip_suffix('%').unwrap_or(v).parse().map_err(|_| {
+                "expected a percentage of the width (1-100) or pixels (Npx)".to_owned()
+            })?;
+            if !(n > 0.0 && n <= 100.0) {
+                return Err("percentage must be above 0 and at most 100".to_owned());
+            }
+            Ok(format!("{n}%"))
+        }
         Kind::Name => {
             let ok = !v.is_empty()
                 && v.len() <= 100
@@ -497,6 +598,20 @@ fn check(kind: Kind, raw: &str) -> Result<String, String> {
             Ok(n.to_string())
         }
     }
+}
+
+/// Standard or URL-safe base64, padding optional.
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    use base64::engine::{general_purpose, DecodePaddingMode, GeneralPurpose};
+    use base64::Engine as _;
+    let config = general_purpose::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let alphabet = if s.contains(['-', '_']) {
+        &base64::alphabet::URL_SAFE
+    } else {
+        &base64::alphabet::STANDARD
+    };
+    GeneralPurpose::new(alphabet, config).decode(s).ok()
 }
 
 #[cfg(test)]

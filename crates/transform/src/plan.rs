@@ -3,6 +3,7 @@
 //! with the defaults written here and nowhere else. Stages never look an
 //! option up by name.
 
+use crate::options::{layer_name, MAX_LAYERS};
 use crate::values::{Color, Gravity};
 use crate::Options;
 
@@ -348,8 +349,11 @@ pub struct Plan {
     pub frame: Option<Frame>,
     pub turn: Turn,
     pub adjust: Adjust,
-    pub text: Option<Text>,
-    pub watermark: Option<Watermark>,
+    /// Text layers in order (`text`, `text.1.text`, …), drawn one over the
+    /// other.
+    pub texts: Vec<Text>,
+    /// Watermarks in order (`watermark`, `watermark.1.image`, …).
+    pub watermarks: Vec<Watermark>,
     pub encode: Encode,
     pub format: Option<FormatChoice>,
     pub webp_fallback: Option<Fallback>,
@@ -357,44 +361,53 @@ pub struct Plan {
 
 /// Reads options by canonical name; values are validated and canonical, so
 /// a value that does not read (never, in practice) counts as not given.
-struct Reader<'a>(&'a Options);
+/// The second field is an overlay layer: its reader reads `text.2.color`
+/// for `text.color`.
+struct Reader<'a>(&'a Options, usize);
 
 impl Reader<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name)
+    fn get(&self, name: &'static str) -> Option<&str> {
+        match self.1 {
+            0 => self.0.get(name),
+            k => self.0.get(&layer_name(name, k)),
+        }
     }
 
-    fn length(&self, name: &str) -> Option<Length> {
+    fn layers(&self) -> impl Iterator<Item = Reader<'_>> {
+        (0..MAX_LAYERS).map(|k| Reader(self.0, k))
+    }
+
+    fn length(&self, name: &'static str) -> Option<Length> {
         self.get(name).and_then(Length::parse)
     }
 
-    fn int(&self, name: &str) -> i32 {
+    fn int(&self, name: &'static str) -> i32 {
         self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
     }
 
-    fn count(&self, name: &str) -> Option<u32> {
+    fn count(&self, name: &'static str) -> Option<u32> {
         self.get(name).and_then(|v| v.parse().ok())
     }
 
     /// A 0–100 option, or `default`.
-    fn percent(&self, name: &str, default: u32) -> u32 {
+    fn percent(&self, name: &'static str, default: u32) -> u32 {
         self.count(name).unwrap_or(default).min(100)
     }
 
-    fn flag(&self, name: &str) -> bool {
+    fn flag(&self, name: &'static str) -> bool {
         self.get(name) == Some("true")
     }
 
-    fn ratio(&self, name: &str) -> Option<(u32, u32)> {
+    fn ratio(&self, name: &'static str) -> Option<(u32, u32)> {
         let (w, h) = self.get(name)?.split_once(':')?;
         Some((w.parse().ok()?, h.parse().ok()?))
     }
 
-    fn color(&self, name: &str) -> Option<Color> {
+    fn color(&self, name: &'static str) -> Option<Color> {
         self.get(name).and_then(Color::parse)
     }
 
-    fn gravity(&self, name: &str) -> Gravity {
+    fn gravity(&self, name: &'static str) -> Gravity {
         self.get(name)
             .and_then(Gravity::parse)
             .unwrap_or(Gravity::Center)
@@ -404,7 +417,7 @@ impl Reader<'_> {
 impl Plan {
     /// The plan of a validated option set.
     pub fn new(options: &Options) -> Plan {
-        let r = Reader(options);
+        let r = Reader(options, 0);
         let border = (r.get("canvas.border.width").is_some()
             || r.get("canvas.border.height").is_some())
         .then(|| {
@@ -503,27 +516,8 @@ impl Plan {
                 sharpen: r.count("sharpen").unwrap_or(0),
                 opacity: r.get("opacity").map(|_| r.percent("opacity", 100)),
             },
-            text: text(&r),
-            watermark: r.get("watermark").map(|path| Watermark {
-                path: path.to_owned(),
-                position: match r.get("watermark.position") {
-                    Some("tile") => Placement::Tile,
-                    _ => Placement::At(r.gravity("watermark.position")),
-                },
-                x: r.length("watermark.position.x"),
-                y: r.length("watermark.position.y"),
-                width: r.length("watermark.scale.width"),
-                height: r.length("watermark.scale.height"),
-                opacity: r.percent("watermark.opacity", 100),
-                scale: match r.get("watermark.scale.option") {
-                    Some("fit") => ScaleOption::Fit,
-                    Some("fill") => ScaleOption::Fill,
-                    Some("ignore") => ScaleOption::Ignore,
-                    _ => ScaleOption::NoUp,
-                },
-                rotate: r.int("watermark.rotate"),
-                behind: r.get("watermark.layer") == Some("back"),
-            }),
+            texts: r.layers().filter_map(|l| text(&l)).collect(),
+            watermarks: r.layers().filter_map(|l| watermark(&l)).collect(),
             encode: Encode {
                 quality: r
                     .count("q")
@@ -578,6 +572,39 @@ fn frame(r: &Reader<'_>) -> Option<Frame> {
     })
 }
 
+/// The storage paths of the watermarks of an option set, in layer order
+/// (what the server loads and hands to the pipeline).
+pub fn watermark_paths(options: &Options) -> Vec<&str> {
+    (0..MAX_LAYERS)
+        .filter_map(|k| options.get(&layer_name("watermark", k)))
+        .collect()
+}
+
+/// A watermark when the layer names an image.
+fn watermark(r: &Reader<'_>) -> Option<Watermark> {
+    let path = r.get("watermark")?;
+    Some(Watermark {
+        path: path.to_owned(),
+        position: match r.get("watermark.position") {
+            Some("tile") => Placement::Tile,
+            _ => Placement::At(r.gravity("watermark.position")),
+        },
+        x: r.length("watermark.position.x"),
+        y: r.length("watermark.position.y"),
+        width: r.length("watermark.scale.width"),
+        height: r.length("watermark.scale.height"),
+        opacity: r.percent("watermark.opacity", 100),
+        scale: match r.get("watermark.scale.option") {
+            Some("fit") => ScaleOption::Fit,
+            Some("fill") => ScaleOption::Fill,
+            Some("ignore") => ScaleOption::Ignore,
+            _ => ScaleOption::NoUp,
+        },
+        rotate: r.int("watermark.rotate"),
+        behind: r.get("watermark.layer") == Some("back"),
+    })
+}
+
 fn text(r: &Reader<'_>) -> Option<Text> {
     let text = r.get("text").filter(|t| !t.trim().is_empty())?;
     Some(Text {
@@ -627,7 +654,8 @@ mod tests {
         let p = plan(&[]);
         assert_eq!(p.size.scale, ScaleOption::Fit);
         assert_eq!(p.size.dpr, 1.0);
-        assert_eq!((p.size.w, p.canvas, p.text.clone()), (None, None, None));
+        assert_eq!((p.size.w, p.canvas), (None, None));
+        assert!(p.texts.is_empty());
         assert_eq!(
             p.encode,
             Encode {
@@ -640,7 +668,7 @@ mod tests {
             }
         );
         assert_eq!(p.adjust.opacity, None);
-        assert!(!p.crop.is_set() && p.watermark.is_none() && p.format.is_none());
+        assert!(!p.crop.is_set() && p.watermarks.is_empty() && p.format.is_none());
     }
 
     #[test]
@@ -682,10 +710,10 @@ mod tests {
             ("opacity", "30"),
             ("canvas.height", "120%"),
         ]);
-        let text = p.text.unwrap();
+        let text = &p.texts[0];
         assert_eq!((text.align, text.opacity), (Align::Left, 40));
         assert_eq!(text.color, Color::parse("red").unwrap());
-        let mark = p.watermark.unwrap();
+        let mark = &p.watermarks[0];
         assert_eq!((mark.position, mark.opacity), (Placement::Tile, 100));
         assert_eq!(p.adjust.colorize.map(|(_, o)| o), Some(50));
         assert_eq!(p.adjust.opacity, Some(30));
@@ -696,8 +724,53 @@ mod tests {
         );
         assert_eq!(canvas.color, Color::WHITE);
         assert!(
-            plan(&[("text", "   ")]).text.is_none(),
+            plan(&[("text", "   ")]).texts.is_empty(),
             "blank text draws nothing"
         );
+    }
+
+    #[test]
+    fn numbered_layers_read_as_their_own_overlays() {
+        let p = plan(&[
+            ("text.0.text", "Top"),
+            ("text.0.position", "north"),
+            ("text.1.text", "Bottom"),
+            ("text.1.position.gravity", "south"),
+            ("text.1.color", "ff0000"),
+            ("text.3", "Third"),
+            ("text.2.text", " "),
+            ("watermark", "/a.png"),
+            ("watermark.2.image", "/c.png"),
+            ("watermark.2.opacity", "40"),
+            ("watermark.1", "/b.png"),
+        ]);
+        let texts: Vec<_> = p
+            .texts
+            .iter()
+            .map(|t| (t.text.as_str(), t.position))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("Top", Gravity::North),
+                ("Bottom", Gravity::South),
+                ("Third", Gravity::Center)
+            ],
+            "layer 2 is blank: nothing to draw"
+        );
+        assert_eq!(p.texts[1].color, Color::parse("ff0000").unwrap());
+        assert_eq!(
+            p.texts[0].color,
+            Color::BLACK,
+            "each layer has its own options"
+        );
+        let marks: Vec<_> = p
+            .watermarks
+            .iter()
+            .map(|m| (m.path.as_str(), m.opacity))
+            .collect();
+        assert_eq!(marks, [("/a.png", 100), ("/b.png", 100), ("/c.png", 40)]);
+        let options = parse_options([("watermark.1", "/b.png"), ("watermark", "/a.png")]).unwrap();
+        assert_eq!(watermark_paths(&options), ["/a.png", "/b.png"]);
     }
 }

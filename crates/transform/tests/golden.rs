@@ -81,10 +81,12 @@ fn render(src: &[u8], query: &str) -> RgbaImage {
     }
     let options = parse_options(pairs).unwrap_or_else(|e| panic!("{query}: {e:?}"));
     let mark = mark();
+    // The one test watermark for every watermark the query names.
+    let marks = vec![&mark[..]; signet_transform::plan::watermark_paths(&options).len()];
     let job = Job {
         options: &options,
         target: negotiate(&options, Accepts::default(), false).target,
-        watermark: Some(&mark),
+        watermarks: &marks,
         encoders: Encoders::default(),
         deadline: None,
     };
@@ -132,7 +134,7 @@ const STAGES: &[(&str, &str)] = &[
     ),
     (
         "text-offset-opacity",
-        "text=Ab&text.size=24&text.color=000000&text.opacity=40&text.position=northeast\
+        "text=Ab&text.size=24px&text.color=000000&text.opacity=40&text.position=northeast\
          &text.position.x=30&text.position.y=20",
     ),
     ("scale-fit", "w=80"),
@@ -215,7 +217,7 @@ const STAGES: &[(&str, &str)] = &[
     ("opacity", "opacity=50"),
     (
         "text-styled",
-        "text=Signet%0Atwo%20lines&text.size=20&text.color=ffffff&text.align=left\
+        "text=Signet%0Atwo%20lines&text.size=20px&text.color=ffffff&text.align=left\
          &text.background.color=000000&text.background.opacity=60\
          &text.outline.color=ff0000&text.outline.width=2&text.font.family=DejaVu%20Serif",
     ),
@@ -249,6 +251,17 @@ const STAGES: &[(&str, &str)] = &[
     (
         "text-size-percent",
         "text=Wide%0Aand%20wider&text.size=80%25&text.color=ffffff&text.background.color=000000",
+    ),
+    // Sirv's numbered layers: two texts (the second in base64, sized as
+    // Sirv sizes a bare number: 60 % of the width) and two watermarks,
+    // looked at once: white "Top" in the north, a red "Bottom" block in the
+    // south, the cyan mark in the north-west and south-east corners.
+    (
+        "layers",
+        "text.0.text=Top&text.0.position=north&text.0.color=ffffff&text.0.font.size=24\
+         &text.1.text64=Qm90dG9t&text.1.position.gravity=south&text.1.size=60&text.1.color=ff0000\
+         &watermark=/m.png&watermark.position=northwest\
+         &watermark.1.image=/m.png&watermark.1.position=southeast",
     ),
     (
         "order",
@@ -330,7 +343,7 @@ fn text_and_watermark_land_where_their_gravity_says() {
     for g in GRAVITIES {
         let text = render(
             &src,
-            &format!("text=Ab&text.size=24&text.color=ff00ff&text.position={g}"),
+            &format!("text=Ab&text.size=24px&text.color=ff00ff&text.position={g}"),
         );
         let (x, y) = centroid(&text, [255, 0, 255]);
         assert_eq!(
@@ -423,7 +436,7 @@ fn opacities_and_offsets_do_what_they_say() {
     let plain = render(&src, "");
     let faint = render(
         &src,
-        "text=Ab&text.size=30&text.color=000000&text.opacity=40",
+        "text=Ab&text.size=30px&text.color=000000&text.opacity=40",
     );
     let darkest = plain
         .pixels()
@@ -436,11 +449,11 @@ fn opacities_and_offsets_do_what_they_say() {
     // text.position.x/y move the block inward from the northeast corner.
     let corner = render(
         &src,
-        "text=Ab&text.size=24&text.color=ff00ff&text.position=northeast",
+        "text=Ab&text.size=24px&text.color=ff00ff&text.position=northeast",
     );
     let moved = render(
         &src,
-        "text=Ab&text.size=24&text.color=ff00ff&text.position=northeast&text.position.x=30&text.position.y=20",
+        "text=Ab&text.size=24px&text.color=ff00ff&text.position=northeast&text.position.x=30&text.position.y=20",
     );
     let (cx, cy) = centroid(&corner, [255, 0, 255]);
     let (mx, my) = centroid(&moved, [255, 0, 255]);

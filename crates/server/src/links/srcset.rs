@@ -91,7 +91,7 @@ fn stepped(min: u32, max: u32, tolerance: f64) -> Vec<u32> {
 /// Refuses a width among the options (under any of its names): it would
 /// fix every candidate's width.
 pub(crate) fn check_no_width(field: &str, params: &[(String, String)]) -> Result<(), String> {
-    match params.iter().find(|(k, _)| canonical_name(k) == Some("w")) {
+    match params.iter().find(|(k, _)| canonical_name(k).as_deref() == Some("w")) {
         Some((k, _)) => Err(format!(
             "{field}: `{k}` would give every candidate the same width; the widths come from the request"
         )),
@@ -104,7 +104,7 @@ pub(crate) fn check_no_width(field: &str, params: &[(String, String)]) -> Result
 /// candidate be wider than the source.
 pub(crate) fn upscales(option_sets: &[&[(String, String)]]) -> bool {
     option_sets.iter().flat_map(|set| set.iter()).any(
-        |(k, v)| matches!(canonical_option(k, v), Ok(("scale.option", value)) if value != "noup"),
+        |(k, v)| matches!(canonical_option(k, v), Ok((name, value)) if name == "scale.option" && value != "noup"),
     )
 }
 

@@ -14,6 +14,7 @@ use md5::{Digest, Md5};
 use moka::future::Cache;
 use signet_storage::{ObjectKey, ObjectMeta, Store};
 use signet_transform::pipeline::{self, Encoders, Format, Job, Limits, Negotiated};
+use signet_transform::plan::watermark_paths;
 use signet_transform::Options;
 use tokio::sync::Semaphore;
 
@@ -233,6 +234,19 @@ impl Engine {
         }
     }
 
+    /// Every watermark image the options name, in layer order.
+    async fn watermarks(
+        &self,
+        store: &dyn Store,
+        options: &Options,
+    ) -> Result<Vec<Arc<Mark>>, Error> {
+        let mut marks = Vec::new();
+        for path in watermark_paths(options) {
+            marks.push(self.watermark(store, path).await?);
+        }
+        Ok(marks)
+    }
+
     async fn watermark(&self, store: &dyn Store, path: &str) -> Result<Arc<Mark>, Error> {
         let load = async {
             let key = ObjectKey::from_path(path)?;
@@ -265,14 +279,12 @@ impl Engine {
         options: &Options,
         negotiated: Negotiated,
     ) -> Result<pipeline::Output, Error> {
-        let mark = match options.get("watermark") {
-            Some(path) => Some(self.watermark(store, path).await?),
-            None => None,
-        };
+        let marks = self.watermarks(store, options).await?;
+        let bytes: Vec<&[u8]> = marks.iter().map(|m| &m.bytes[..]).collect();
         let job = Job {
             options,
             target: negotiated.target,
-            watermark: mark.as_ref().map(|m| &m.bytes[..]),
+            watermarks: &bytes,
             encoders: self.settings.encoders,
             deadline: Some(std::time::Instant::now() + self.settings.timeout),
         };
@@ -300,18 +312,16 @@ impl Engine {
                 limit,
             });
         }
-        let mark = match options.get("watermark") {
-            Some(path) => Some(self.watermark(store, path).await?),
-            None => None,
-        };
+        let marks = self.watermarks(store, options).await?;
+        let mark_versions: Vec<&str> = marks.iter().map(|m| m.etag.as_str()).collect();
         // SPEC §7: storage key, source version, effective options, output
-        // format, watermark version. Never the token.
+        // format, watermark versions. Never the token.
         let cache_key = [
             key.as_str(),
             &meta.etag,
             &options.canonical_string(),
             negotiated.target.key(),
-            mark.as_ref().map_or("", |m| m.etag.as_str()),
+            &mark_versions.join(","),
         ]
         .join("\n");
         let etag = etag_of(&cache_key);
@@ -339,7 +349,7 @@ impl Engine {
             }
             None => {
                 bump(&self.metrics.cache_misses);
-                let job = self.shared_or_made(store, key, options, negotiated, mark, &cache_key);
+                let job = self.shared_or_made(store, key, options, negotiated, marks, &cache_key);
                 self.variants
                     .try_get_with(cache_key.clone(), job)
                     .await
@@ -376,16 +386,16 @@ impl Engine {
         key: &ObjectKey,
         options: &Options,
         negotiated: Negotiated,
-        mark: Option<Arc<Mark>>,
+        marks: Vec<Arc<Mark>>,
         cache_key: &str,
     ) -> Result<Arc<Variant>, Error> {
         let Some(tier) = &self.results else {
-            return self.make(store, key, options, negotiated, mark).await;
+            return self.make(store, key, options, negotiated, marks).await;
         };
         if let Some(shared) = tier.get(cache_key).await {
             return Ok(Arc::new(shared));
         }
-        let made = self.make(store, key, options, negotiated, mark).await?;
+        let made = self.make(store, key, options, negotiated, marks).await?;
         tier.put(cache_key, &made);
         Ok(made)
     }
@@ -397,7 +407,7 @@ impl Engine {
         key: &ObjectKey,
         options: &Options,
         negotiated: Negotiated,
-        mark: Option<Arc<Mark>>,
+        marks: Vec<Arc<Mark>>,
     ) -> Result<Arc<Variant>, Error> {
         // Past the queue bound, refuse at once rather than pile up.
         if self.queued.fetch_add(1, Ordering::SeqCst)
@@ -442,10 +452,11 @@ impl Engine {
             // animation checks this between frames and stops.
             let deadline = std::time::Instant::now() + self.settings.timeout;
             let work = tokio::task::spawn_blocking(move || {
+                let bytes: Vec<&[u8]> = marks.iter().map(|m| &m.bytes[..]).collect();
                 let job = Job {
                     options: &options,
                     target: negotiated.target,
-                    watermark: mark.as_ref().map(|m| &m.bytes[..]),
+                    watermarks: &bytes,
                     encoders,
                     deadline: Some(deadline),
                 };

@@ -29,7 +29,9 @@ use hyper::body::Incoming;
 use signet_auth::{sign_jwt, sign_md5, Grant, KeyKind, Scheme};
 use signet_storage::ObjectKey;
 use signet_transform::pipeline::{negotiate, Output};
-use signet_transform::{is_image_key, is_vector_key, parse_options, Options};
+use signet_transform::{
+    is_image_key, is_vector_key, layer_name, parse_options, Options, MAX_LAYERS,
+};
 
 use crate::admin::metrics::ReasonLabels;
 use crate::catalog::is_reserved;
@@ -407,33 +409,32 @@ async fn crop_to_poi(core: &Core, key: &ObjectKey, effective: Options) -> Result
 /// again, so the text's limits hold for what was filled in, and it is what
 /// the variant is cached under: new metadata, new variant.
 async fn fill_text(core: &Core, key: &ObjectKey, effective: Options) -> Result<Options, Error> {
-    let Some(text) = effective.get("text").filter(|t| t.contains("${")) else {
+    let layers: Vec<_> = (0..MAX_LAYERS)
+        .map(|k| layer_name("text", k))
+        .filter(|name| effective.get(name).is_some_and(|t| t.contains("${")))
+        .collect();
+    if layers.is_empty() {
         return Ok(effective);
-    };
+    }
     let m = core.catalog.meta(core.store(), key).await?;
-    let filled = text
-        .replace("${title}", m.title.as_deref().unwrap_or_default())
-        .replace(
-            "${description}",
-            m.description.as_deref().unwrap_or_default(),
-        )
-        .replace("${tags}", &m.tags.join(", "));
-    // Nothing to draw when every variable was empty.
-    let blank = filled.trim().is_empty();
-    let pairs = effective
-        .iter()
-        .filter(|(name, _)| !(blank && *name == "text"))
-        .map(|(name, value)| {
-            (
-                name,
-                if name == "text" {
-                    filled.as_str()
-                } else {
-                    value
-                },
+    let fill = |text: &str| {
+        text.replace("${title}", m.title.as_deref().unwrap_or_default())
+            .replace(
+                "${description}",
+                m.description.as_deref().unwrap_or_default(),
             )
-        });
-    parse_options(pairs).map_err(|errs| {
+            .replace("${tags}", &m.tags.join(", "))
+    };
+    let filled: Vec<(&str, String)> = effective
+        .iter()
+        .map(|(name, value)| match layers.iter().any(|l| l == name) {
+            true => (name, fill(value)),
+            false => (name, value.to_owned()),
+        })
+        // Nothing to draw when every variable was empty.
+        .filter(|(name, value)| !(layers.iter().any(|l| l == name) && value.trim().is_empty()))
+        .collect();
+    parse_options(filled.iter().map(|(n, v)| (*n, v.as_str()))).map_err(|errs| {
         Error::BadOptions(
             errs.iter()
                 .map(|e| format!("{e} (after filling in the file's metadata)"))

@@ -4,7 +4,7 @@
 //! `{"image": …}` as Sirv writes them.
 
 use serde_json::Value;
-use signet_transform::{parse_options, Options};
+use signet_transform::{parse_options, Options, MAX_LAYERS};
 
 /// The storage path of a profile.
 pub(crate) fn path(name: &str) -> String {
@@ -47,8 +47,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Options, Vec<String>> {
 /// Flattens nested objects into dotted names. Inside an object, a key equal
 /// to the object's own last name segment (or `value`) names the object
 /// itself: `{"text": {"text": "Hi"}}` is `text=Hi`, and so is
-/// `{"watermark": {"image": "/w.png"}}` for `watermark`. An array (Sirv's list of
-/// text layers) contributes its first element.
+/// `{"watermark": {"image": "/w.png"}}` for `watermark`. A list of text
+/// layers or watermarks (Sirv's `"text": [{…}, {…}]`) gives one numbered
+/// layer per element (`text.0.…`, `text.1.…`); any other list contributes
+/// its first element.
 fn flatten(name: &str, value: &Value, out: &mut Vec<(String, String)>, errors: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
@@ -61,6 +63,14 @@ fn flatten(name: &str, value: &Value, out: &mut Vec<(String, String)>, errors: &
                     format!("{name}.{k}")
                 };
                 flatten(&child, v, out, errors);
+            }
+        }
+        Value::Array(items) if name == "text" || name == "watermark" => {
+            if items.len() > MAX_LAYERS {
+                errors.push(format!("{name}: at most {MAX_LAYERS} layers"));
+            }
+            for (i, item) in items.iter().take(MAX_LAYERS).enumerate() {
+                flatten(&format!("{name}.{i}"), item, out, errors);
             }
         }
         Value::Array(items) => match items.first() {
@@ -104,5 +114,20 @@ mod tests {
             .any(|e| e.starts_with("blurry=1: unknown option")));
         assert!(canon("[1, 2]").is_err());
         assert!(canon("{not json").unwrap_err()[0].contains("not valid JSON"));
+    }
+
+    #[test]
+    fn lists_of_text_layers_and_watermarks_keep_every_element() {
+        let json = r#"{"text": [{"text": "Top", "position": "north"}, {"text": "Bottom", "color": "red"}],
+                      "watermark": [{"image": "/a.png"}, {"image": "/b.png", "opacity": 50}]}"#;
+        assert_eq!(
+            canon(json).as_deref(),
+            Ok("text=Top&text.1.color=ff0000ff&text.1.text=Bottom&text.position=north&watermark=/a.png&watermark.1.image=/b.png&watermark.1.opacity=50")
+        );
+        let many = format!(
+            r#"{{"text": [{}]}}"#,
+            [r#"{"text": "x"}"#; 11].join(",")
+        );
+        assert!(canon(&many).unwrap_err()[0].contains("at most 10 layers"));
     }
 }

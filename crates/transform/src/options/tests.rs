@@ -39,6 +39,25 @@ fn valid_values_and_aliases() {
         ("subsampling", "4:4:4", "subsampling=4:4:4"),
         ("text", "Hello, wörld ✓ 你好", "text=Hello, wörld ✓ 你好"),
         ("text.size", "10%", "text.size=10%"),
+        ("text.size", "30", "text.size=30%"),
+        ("text.size", "48px", "text.size=48"),
+        ("text.text64", "SGVsbG8gV29ybGQ=", "text=Hello World"),
+        ("text.text64", "SGVsbG8gV29ybGQ", "text=Hello World"),
+        ("text.text64", "4pyTIG9r", "text=✓ ok"),
+        ("text.0.text64", "4pyTIG9r", "text=✓ ok"),
+        ("text.0.text", "Top", "text=Top"),
+        ("text.2.text", "Two", "text.2.text=Two"),
+        ("text.2", "Two", "text.2.text=Two"),
+        ("text.9.position.gravity", "North", "text.9.position=north"),
+        ("text.position.gravity", "south", "text.position=south"),
+        ("watermark.1", "/b.png", "watermark.1.image=/b.png"),
+        ("watermark.1.image", "/b.png", "watermark.1.image=/b.png"),
+        ("watermark.0.image", "/a.png", "watermark=/a.png"),
+        (
+            "watermark.3.scale.width",
+            "20%",
+            "watermark.3.scale.width=20%",
+        ),
         ("text.align", "right", "text.align=right"),
         (
             "text.font.family",
@@ -202,6 +221,7 @@ const EVERY_OPTION: &[(&str, &str, &str)] = &[
     ("webp-fallback", "png", "gif"),
     ("text", "Ça va?\nOui", "tab\there"),
     ("text.size", "24", "big"),
+    ("text.text64", "SGk=", "not base64!"),
     ("text.font.size", "36", "0"),
     ("text.outline.opacity", "50", "-5"),
     ("text.outline.blur", "3", "51"),
@@ -228,6 +248,33 @@ const EVERY_OPTION: &[(&str, &str, &str)] = &[
     ("profile", "Thumbs_2x", ".hidden"),
     ("poster", "12.25", "-1"),
 ];
+
+#[test]
+fn layers_are_numbered_0_to_9_of_known_options() {
+    for (name, reason) in [
+        ("text.10.text", "text layers are numbered 0 to 9"),
+        ("text.01.text", "text layers are numbered 0 to 9"),
+        ("watermark.12", "watermark layers are numbered 0 to 9"),
+        ("text.1.colour", "unknown option"),
+        ("text.1.scale.width", "unknown option"),
+        ("watermark.1.text", "unknown option"),
+    ] {
+        assert_eq!(one(name, "1"), Err(reason.to_owned()), "{name}");
+    }
+    // Sizes past 100 % and base64 of bytes that are not UTF-8 or of control
+    // characters are refused like the plain options.
+    assert!(one("text.size", "101").is_err());
+    assert!(one("text.text64", "/w==").is_err());
+    assert!(one("text.text64", "CQ==").is_err(), "a tab");
+    // The same layer given twice under two spellings.
+    let err = parse_options([("text.1", "a"), ("text.1.text64", "Yg==")]).unwrap_err();
+    assert_eq!(err[0].reason, "given more than once");
+    // A `+` of base64 that a query string turned into a space.
+    assert_eq!(
+        one("text.text64", "+/8=").is_err(),
+        one("text.text64", " /8=").is_err()
+    );
+}
 
 #[test]
 fn poster_times_are_plain_seconds() {

@@ -157,8 +157,9 @@ pub fn negotiate(options: &Options, accepts: Accepts, default_optimal: bool) -> 
     }
 }
 
-/// One transform: the effective options, the negotiated target, the
-/// watermark image's bytes when `watermark` is set, the encoder settings of
+/// One transform: the effective options, the negotiated target, the bytes
+/// of each watermark image (in the order of [`crate::plan::watermark_paths`]),
+/// the encoder settings of
 /// the server's config, and when the work is no longer wanted
 /// (`transform_timeout`: checked between stages, and between the frames of
 /// an animation).
@@ -166,7 +167,7 @@ pub fn negotiate(options: &Options, accepts: Accepts, default_optimal: bool) -> 
 pub struct Job<'a> {
     pub options: &'a Options,
     pub target: Target,
-    pub watermark: Option<&'a [u8]>,
+    pub watermarks: &'a [&'a [u8]],
     pub encoders: Encoders,
     pub deadline: Option<Instant>,
 }
@@ -296,8 +297,8 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
         _ => plan_size(p.width, p.height, &plan.size),
     };
     check_output(&sizing, 1, limits)?;
-    let mark = watermark_of(job, &plan, limits)?;
-    let p = stages(p, &plan, &sizing, mark.as_ref(), limits)?;
+    let marks = watermarks_of(job, &plan, limits)?;
+    let p = stages(p, &plan, &sizing, &marks, limits)?;
     job.check_deadline()?;
     let out_format = match job.target {
         Target::Exact(f) | Target::Optimal { still: f, .. } => f,
@@ -330,25 +331,30 @@ fn check_output(sizing: &SizePlan, frames: u64, limits: &Limits) -> Result<(), T
     Ok(())
 }
 
-/// The watermark image, decoded once per transform, when the plan has one.
-fn watermark_of(
+/// The watermark images, decoded once per transform, one per watermark of
+/// the plan.
+fn watermarks_of(
     job: &Job<'_>,
     plan: &Plan,
     limits: &Limits,
-) -> Result<Option<Pixels>, TransformError> {
-    if plan.watermark.is_none() {
-        return Ok(None);
+) -> Result<Vec<Pixels>, TransformError> {
+    if job.watermarks.len() != plan.watermarks.len() {
+        return Err(TransformError::Invalid(
+            "watermark: the watermark images were not loaded".into(),
+        ));
     }
-    let bytes = job.watermark.ok_or_else(|| {
-        TransformError::Invalid("watermark: the watermark image was not loaded".into())
-    })?;
     let bad = |e| match e {
         TransformError::NotAnImage(why) => TransformError::BadWatermark(why),
         other => other,
     };
-    let opened = open(bytes, limits).map_err(bad)?;
-    let mark = decode(bytes, &opened, limits, |w, h| (w, h)).map_err(bad)?;
-    Ok(Some(mark.into_rgba()))
+    job.watermarks
+        .iter()
+        .map(|bytes| {
+            let opened = open(bytes, limits).map_err(bad)?;
+            let mark = decode(bytes, &opened, limits, |w, h| (w, h)).map_err(bad)?;
+            Ok(mark.into_rgba())
+        })
+        .collect()
 }
 
 /// The stages after decoding (and trimming), for a still image or each
@@ -358,7 +364,7 @@ fn stages(
     mut p: Pixels,
     plan: &Plan,
     sizing: &SizePlan,
-    mark: Option<&Pixels>,
+    marks: &[Pixels],
     limits: &Limits,
 ) -> Result<Pixels, TransformError> {
     p = resize::resize(p, sizing)?;
@@ -366,10 +372,10 @@ fn stages(
     p = edit::canvas(p, plan.canvas.as_ref(), limits.max_output_pixels)?;
     p = edit::orient(p, &plan.turn, limits.max_output_pixels)?;
     p = adjust::apply(p, &plan.adjust);
-    if let Some(text) = &plan.text {
+    for text in &plan.texts {
         p = text::draw(p, text);
     }
-    if let (Some(settings), Some(mark)) = (&plan.watermark, mark) {
+    for (settings, mark) in plan.watermarks.iter().zip(marks) {
         p = watermark::draw(p, mark.clone(), settings, limits.max_output_pixels)?;
     }
     if let Some(f) = &plan.frame {

@@ -25,7 +25,7 @@ fn run_with(src: &[u8], options: &Options) -> Result<Output, TransformError> {
     let job = Job {
         options,
         target,
-        watermark: None,
+        watermarks: &[],
         encoders: Encoders::default(),
         deadline: None,
     };
@@ -144,7 +144,7 @@ fn a_passed_deadline_stops_a_still_between_stages() {
     let job = |deadline| Job {
         options: &options,
         target: Target::Exact(Format::Jpeg),
-        watermark: None,
+        watermarks: &[],
         encoders: Encoders::default(),
         deadline,
     };
@@ -480,7 +480,7 @@ fn geometry_errors_are_client_errors() {
     let wm = Job {
         options: &opts(&[("watermark", "/w.png")]),
         target: Target::Source,
-        watermark: Some(b"not an image"),
+        watermarks: &[b"not an image"],
         encoders: Encoders::default(),
         deadline: None,
     };

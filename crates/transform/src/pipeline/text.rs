@@ -297,7 +297,7 @@ mod weight_tests {
             channels: 3,
             data: vec![0; 300 * 80 * 3],
         };
-        let out = draw(black, plan.text.as_ref().unwrap());
+        let out = draw(black, &plan.texts[0]);
         out.data.chunks(3).filter(|px| px[0] > 128).count()
     }
 

@@ -20,7 +20,7 @@ use image::codecs::png::PngDecoder;
 use image::metadata::LoopCount;
 use image::{AnimationDecoder, ImageDecoder};
 
-use super::{check_output, edit, orient, plan_size, stages, watermark_of};
+use super::{check_output, edit, orient, plan_size, stages, watermarks_of};
 use super::{Format, Job, Limits, Opened, Output, Pixels, Target};
 use crate::plan::Plan;
 use crate::TransformError;
@@ -185,7 +185,7 @@ pub(super) fn process(
     limits: &Limits,
 ) -> Result<Output, TransformError> {
     let mut frames = Frames::open(source, opened.format, limits)?;
-    let mark = watermark_of(job, plan, limits)?;
+    let marks = watermarks_of(job, plan, limits)?;
     let mut writer = match out {
         Format::Gif => Writer::Gif(Box::new(gif::Writer::new(frames.plays))),
         _ => Writer::Kept(Kept::default()),
@@ -222,7 +222,7 @@ pub(super) fn process(
         if let Some((x, y, w, h)) = trim {
             p = p.region(x, y, w, h);
         }
-        let p = stages(p, plan, &sizing, mark.as_ref(), limits)?.into_rgba();
+        let p = stages(p, plan, &sizing, &marks, limits)?.into_rgba();
         size = (p.width, p.height);
         match &mut writer {
             Writer::Gif(w) => w.push(&p, frame.delay_ms)?,

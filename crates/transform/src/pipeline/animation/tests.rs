@@ -29,7 +29,7 @@ fn job<'a>(options: &'a Options, target: Target) -> Job<'a> {
     Job {
         options,
         target,
-        watermark: None,
+        watermarks: &[],
         encoders: Encoders::default(),
         deadline: None,
     }
@@ -226,7 +226,7 @@ fn text_and_watermark_are_on_every_frame() {
         .unwrap();
     let options = opts(&[("w", "200"), ("watermark", "/mark.png")]);
     let job = Job {
-        watermark: Some(&mark),
+        watermarks: &[&mark],
         ..job(&options, Target::Source)
     };
     let out = process(&stepping_square(), &job, &LIMITS).unwrap();
