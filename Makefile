@@ -8,6 +8,7 @@ PYTHON_STAMP := $(PYTHON_VENV)/.installed
 # Test tools built from crates.io live outside the repo.
 TOOLS ?= $(HOME)/.cache/signet-tools
 S3S_FS := $(TOOLS)/bin/s3s-fs
+FACES := $(TOOLS)/faces
 OHA := $(TOOLS)/bin/oha
 
 .PHONY: run build test test-minio test-deps browser-deps image-tools cluster-tools system-deps vectors bench bench-engine bench-deps bench-tools bench-w3-ab fuzz fuzz-deps soak soak-deps lint fmt clean
@@ -35,7 +36,7 @@ run: build
 # makes and plays the HLS streams of the video tests. Debian's redis-server
 # carries the cluster tests' invalidations (over TLS too, with a CA that
 # openssl makes), nginx-light routes their requests.
-test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browser-deps image-tools cluster-tools
+test-deps: $(VECTORS)/node_modules/jsonwebtoken $(PYTHON_STAMP) $(S3S_FS) browser-deps image-tools cluster-tools $(FACES)/astronaut.png
 
 cluster-tools:
 	@command -v redis-server >/dev/null && test -x /usr/sbin/nginx && command -v openssl >/dev/null || \
@@ -84,8 +85,21 @@ $(PYTHON_STAMP): $(VECTORS)/requirements.txt tests/e2e/sdk/requirements.txt
 
 # The second run builds the server without its default `s3` feature (as
 # `make bench` does) and runs the test that it refuses an S3 config.
+# Public-domain portraits for the face-crop tests: NASA's photo of Eileen
+# Collins and the "cameraman" (a face in three-quarter view), as scikit-image
+# ships them in Debian's python3-skimage; only the package file is fetched
+# (not installed) and the two PNGs taken out of it.
+$(FACES)/astronaut.png:
+	mkdir -p $(FACES)
+	cd $(FACES) && { apt-get download python3-skimage 2>/dev/null || \
+		{ apt-get update -qq && apt-get download python3-skimage; }; } \
+		&& for f in camera astronaut; do dpkg-deb --fsys-tarfile python3-skimage_*.deb \
+			| tar -xO ./usr/lib/python3/dist-packages/skimage/data/$$f.png > $$f.png.part \
+			&& mv $$f.png.part $$f.png; done \
+		&& rm -f python3-skimage_*.deb
+
 test: system-deps test-deps
-	SIGNET_REQUIRE_PEERS=1 SIGNET_S3S_FS=$(S3S_FS) $(CARGO) test $(CARGO_FLAGS) --workspace --all-targets
+	SIGNET_REQUIRE_PEERS=1 SIGNET_S3S_FS=$(S3S_FS) SIGNET_FACE_PHOTOS=$(FACES) $(CARGO) test $(CARGO_FLAGS) --workspace --all-targets
 	$(CARGO) test $(CARGO_FLAGS) -p signet-server --no-default-features --lib s3_storage_is_refused
 
 # The storage suite and the S3 end-to-end tests against MinIO from

@@ -66,6 +66,15 @@ if len(sys.argv) > 1:
                               "--param", "progressive=true", *extra, "-o", "-"],
                              check=True, capture_output=True).stdout
         write("progressive", f"example-image-{name}", out)
+    # A face for crop.type=face (options 12 and 13): a 72 px crop of NASA's
+    # public-domain astronaut portrait that `make test-deps` takes out of
+    # Debian's python3-skimage.
+    faces = pathlib.Path.home() / ".cache/signet-tools/faces/astronaut.png"
+    if faces.exists():
+        face = subprocess.run(["convert", str(faces), "-crop", "200x200+136+30", "-resize", "72x72",
+                               "-quality", "80", "jpg:-"], check=True, capture_output=True).stdout
+        for pick in (12, 13):
+            write("pipeline", f"astronaut-face-jpg-{pick}", bytes([pick]) + face)
     # A baseline JPEG: the rewrite must decline it.
     write("progressive", "baseline", (HERE / "pipeline" / "example-image-jpg-0").read_bytes()[1:])
 

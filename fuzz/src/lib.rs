@@ -287,7 +287,7 @@ pub fn options(data: &[u8]) -> bool {
 
 /// Option sets the pipeline target picks from with its first byte: sizes,
 /// every output format, trim, crop, canvas, rotation, adjustments, text.
-pub const PIPELINE_OPTIONS: [&str; 12] = [
+pub const PIPELINE_OPTIONS: [&str; 14] = [
     "w=64",
     "w=40&h=30&scale.option=fill&format=jpg",
     "s=50&format=png",
@@ -304,6 +304,11 @@ pub const PIPELINE_OPTIONS: [&str; 12] = [
      &exposure=30&shadows=-20&highlights=40&colorlevel.black=10&colorlevel.white=240&text=Ab\
      &text.font.weight=bold&text.font.style=italic&text.outline.width=2&text.outline.blur=2\
      &frame.style=dither&frame.rim.width=1&subsampling=4:2:2&format=jpg",
+    // Face detection, shaped to a filled square, under two text layers.
+    "crop.type=face&crop.pad.width=20%&crop.pad.height=10%&w=32&h=32&scale.option=fill\
+     &text.0.text=A&text.1.text64=Qg&text.1.position=south&format=png",
+    // A POI crop as the server passes it, after a trim.
+    "crop.type=trim&crop.area=0.1,0.2,0.8,0.5&w=24&format=jpg",
 ];
 
 /// Byte 0 picks [`PIPELINE_OPTIONS`]; the rest is the source file.

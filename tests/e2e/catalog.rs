@@ -7,6 +7,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use image::GenericImageView;
 use serde_json::{json, Value};
 
 use crate::api::{
@@ -212,6 +213,34 @@ fn file_metadata_lives_beside_files_on_s3_and_moves_with_them() {
     assert_eq!(
         red.body,
         s.get("/cat/lake.jpg?w=300&text=Red&text.color=red").body
+    );
+    // Every text layer is filled, not only the first.
+    let second = s.get("/cat/lake.jpg?w=300&text.1.text=%24%7Btitle%7D&text.1.color=red");
+    assert_eq!(
+        second.body,
+        s.get("/cat/lake.jpg?w=300&text.1.text=Red&text.1.color=red")
+            .body
+    );
+
+    // crop.type=poi crops to the POI set above (x 0.25–0.75, y 0–0.5 of the
+    // 1200×800 photo), padded as asked: 10 % of the box on each side, 40 px
+    // above (clamped at the edge) and below; URL crops win.
+    let dims = |q: &str| {
+        let r = s.get(&format!("/cat/lake.jpg?{q}"));
+        assert_eq!(r.status, 200, "{q}: {}", r.text());
+        image::load_from_memory(&r.body).unwrap().dimensions()
+    };
+    assert_eq!(dims("crop.type=poi&format=png"), (600, 400));
+    assert_eq!(
+        dims("crop.type=poi&crop.pad.width=10%&crop.pad.height=40&format=png"),
+        (720, 440)
+    );
+    assert_eq!(dims("crop.type=poi&cw=100&ch=50&format=png"), (100, 50));
+    assert_eq!(dims("crop.type=poi&format=png&w=300"), (300, 200));
+    assert_eq!(
+        s.get("/cat/other.jpg?crop.type=poi&format=png").status,
+        200,
+        "no POIs: the whole image"
     );
     let r = call(
         &s,

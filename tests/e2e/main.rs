@@ -11,6 +11,7 @@ mod browser;
 mod catalog;
 mod cli;
 mod cluster;
+mod faces;
 mod faults;
 mod formats;
 mod harness;

@@ -44,6 +44,9 @@ enum Kind {
     Moment,
     /// An aspect ratio, `W:H` with whole numbers 1–10000 (`16:9`).
     Ratio,
+    /// A region of the source as fractions of its size, `x,y,w,h` (each
+    /// 0–1, at most 4 decimals; w and h above 0, x+w and y+h at most 1).
+    Area,
 }
 
 struct Spec {
@@ -82,7 +85,11 @@ const SPECS: &[Spec] = &[
     opt("cy", &["crop.y"], Kind::Length),
     opt("cw", &["crop.width"], Kind::Length),
     opt("ch", &["crop.height"], Kind::Length),
-    opt("crop.type", &[], Kind::OneOf(&["trim", "poi"])),
+    opt("crop.type", &[], Kind::OneOf(&["trim", "poi", "face"])),
+    opt("crop.confidence", &[], Kind::Int(0, 100)),
+    opt("crop.pad.width", &["crop.pad.x"], Kind::Length),
+    opt("crop.pad.height", &["crop.pad.y"], Kind::Length),
+    opt("crop.area", &[], Kind::Area),
     opt("crop.aspectratio", &[], Kind::Ratio),
     // canvas
     opt("canvas.width", &[], Kind::Length),
@@ -581,6 +588,27 @@ fn check(kind: Kind, raw: &str) -> Result<String, String> {
                 return Err("both sides must be from 1 to 10000".to_owned());
             }
             Ok(format!("{w}:{h}"))
+        }
+        Kind::Area => {
+            let bad = || "expected x,y,w,h as fractions of the image (0 to 1)".to_owned();
+            let parts: Vec<f64> = v
+                .split(',')
+                .map(|p| {
+                    let p = p.trim();
+                    let decimals = p.split_once('.').map_or(0, |(_, d)| d.len());
+                    p.parse::<f64>()
+                        .ok()
+                        .filter(|n| (0.0..=1.0).contains(n) && decimals <= 4)
+                })
+                .collect::<Option<_>>()
+                .ok_or_else(bad)?;
+            let [x, y, w, h] = parts[..] else {
+                return Err(bad());
+            };
+            if w <= 0.0 || h <= 0.0 || x + w > 1.0001 || y + h > 1.0001 {
+                return Err("the region must have a size and lie inside the image".to_owned());
+            }
+            Ok(format!("{x},{y},{w},{h}"))
         }
         Kind::Moment => {
             if v.eq_ignore_ascii_case("auto") {

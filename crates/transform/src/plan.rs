@@ -80,9 +80,29 @@ pub struct Crop {
     pub trim: bool,
     /// `crop.aspectratio`: width and height of the ratio to crop to.
     pub aspect: Option<(u32, u32)>,
+    /// `crop.type=face`.
+    pub face: Option<FaceCrop>,
+    /// `crop.area`: x, y, width, height as fractions of the source, cut
+    /// before sizing (what `crop.type=poi` becomes).
+    pub area: Option<[f64; 4]>,
+}
+
+/// `crop.type=face`: crop to the faces found with at least `confidence` %
+/// (`crop.confidence`), padded by `crop.pad.width`/`.height` on each side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceCrop {
+    pub confidence: u32,
+    pub pad_w: Option<Length>,
+    pub pad_h: Option<Length>,
 }
 
 impl Crop {
+    /// Whether a region is cut from the decoded image before sizing
+    /// (`crop.type=trim`, `crop.type=face`, `crop.area`).
+    pub fn cuts_first(&self) -> bool {
+        self.trim || self.face.is_some() || self.area.is_some()
+    }
+
     pub fn is_set(&self) -> bool {
         self.x.is_some()
             || self.y.is_some()
@@ -462,6 +482,15 @@ impl Plan {
                 h: r.length("ch"),
                 trim: r.get("crop.type") == Some("trim"),
                 aspect: r.ratio("crop.aspectratio"),
+                area: r.get("crop.area").and_then(|a| {
+                    let v: Vec<f64> = a.split(',').filter_map(|n| n.parse().ok()).collect();
+                    v.try_into().ok()
+                }),
+                face: (r.get("crop.type") == Some("face")).then(|| FaceCrop {
+                    confidence: r.percent("crop.confidence", 35),
+                    pad_w: r.length("crop.pad.width"),
+                    pad_h: r.length("crop.pad.height"),
+                }),
             },
             canvas,
             frame: frame(&r),

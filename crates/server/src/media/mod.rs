@@ -354,10 +354,12 @@ async fn describe(
 }
 
 /// `crop.type=poi`: a crop around the file's points of interest (set
-/// through `/v2/files/poi`), as `cx`/`cy`/`cw`/`ch` percentages — the box
-/// that holds every POI; a lone point gets the half-size box centred on it
-/// (clamped to the image). Crop options given in the URL win; a file
-/// without POIs is not cropped (Sirv's fallback: the whole image).
+/// through `/v2/files/poi`), as a `crop.area` cut before sizing — the box
+/// that holds every POI, grown on each side by `crop.pad.width`/`.height`
+/// (% of the box, or px of the image); a lone point gets the half-size box
+/// centred on it (clamped to the image). Crop options given in the URL
+/// win; a file without POIs is not cropped (Sirv's fallback: the whole
+/// image).
 async fn crop_to_poi(core: &Core, key: &ObjectKey, effective: Options) -> Result<Options, Error> {
     if effective.get("crop.type") != Some("poi") {
         return Ok(effective);
@@ -365,10 +367,10 @@ async fn crop_to_poi(core: &Core, key: &ObjectKey, effective: Options) -> Result
     let m = core.catalog.meta(core.store(), key).await?;
     let mut pairs: Vec<(String, String)> = effective
         .iter()
-        .filter(|(name, _)| *name != "crop.type")
+        .filter(|(name, _)| !["crop.type", "crop.pad.width", "crop.pad.height"].contains(name))
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
-    let explicit = ["cx", "cy", "cw", "ch"]
+    let explicit = ["cx", "cy", "cw", "ch", "crop.area"]
         .iter()
         .any(|n| effective.get(n).is_some());
     if !m.poi.is_empty() && !explicit {
@@ -388,11 +390,14 @@ async fn crop_to_poi(core: &Core, key: &ObjectKey, effective: Options) -> Result
             (lo, lo + 0.5)
         };
         let ((x0, x1), (y0, y1)) = (grow(x0, x1), grow(y0, y1));
-        let pct = |v: f64| format!("{:.3}%", (v * 100.0).max(0.001));
-        pairs.push(("cx".to_owned(), pct(x0).replace("0.001%", "0")));
-        pairs.push(("cy".to_owned(), pct(y0).replace("0.001%", "0")));
-        pairs.push(("cw".to_owned(), pct(x1 - x0)));
-        pairs.push(("ch".to_owned(), pct(y1 - y0)));
+        let (pad_w, pad_h) = poi_padding(core, key, &effective, x1 - x0, y1 - y0).await?;
+        let (x0, x1) = ((x0 - pad_w).max(0.0), (x1 + pad_w).min(1.0));
+        let (y0, y1) = ((y0 - pad_h).max(0.0), (y1 + pad_h).min(1.0));
+        let f = |v: f64| format!("{:.4}", v.clamp(0.0, 1.0));
+        let area = [x0, y0, (x1 - x0).max(0.0001), (y1 - y0).max(0.0001)]
+            .map(f)
+            .join(",");
+        pairs.push(("crop.area".to_owned(), area));
     }
     parse_options(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))).map_err(|errs| {
         Error::BadOptions(
@@ -401,6 +406,46 @@ async fn crop_to_poi(core: &Core, key: &ObjectKey, effective: Options) -> Result
                 .collect(),
         )
     })
+}
+
+/// `crop.pad.width`/`.height` as fractions of the image: a percentage is of
+/// the POI box (`box_w`, `box_h`, fractions), pixels are of the image (its
+/// size read from its header; unknown, they count as 0).
+async fn poi_padding(
+    core: &Core,
+    key: &ObjectKey,
+    effective: &Options,
+    box_w: f64,
+    box_h: f64,
+) -> Result<(f64, f64), Error> {
+    let (w, h) = (
+        effective.get("crop.pad.width"),
+        effective.get("crop.pad.height"),
+    );
+    let px = [w, h].iter().flatten().any(|v| !v.ends_with('%'));
+    let size = if px {
+        let meta = core.engine.source_meta(core.store(), key).await?;
+        core.engine
+            .head_info(core.store(), key, &meta)
+            .await
+            .map(|i| (f64::from(i.width), f64::from(i.height)))
+    } else {
+        None
+    };
+    let pad = |v: Option<&str>, of_box: f64, of_image: Option<f64>| match v {
+        Some(pc) if pc.ends_with('%') => {
+            of_box * pc.trim_end_matches('%').parse::<f64>().unwrap_or(0.0) / 100.0
+        }
+        Some(n) => match of_image {
+            Some(side) if side > 0.0 => n.parse::<f64>().unwrap_or(0.0) / side,
+            _ => 0.0,
+        },
+        None => 0.0,
+    };
+    Ok((
+        pad(w, box_w, size.map(|s| s.0)),
+        pad(h, box_h, size.map(|s| s.1)),
+    ))
 }
 
 /// Sirv's metadata variables in a text layer, filled from the file's

@@ -124,10 +124,7 @@ mod tests {
             canon(json).as_deref(),
             Ok("text=Top&text.1.color=ff0000ff&text.1.text=Bottom&text.position=north&watermark=/a.png&watermark.1.image=/b.png&watermark.1.opacity=50")
         );
-        let many = format!(
-            r#"{{"text": [{}]}}"#,
-            [r#"{"text": "x"}"#; 11].join(",")
-        );
+        let many = format!(r#"{{"text": [{}]}}"#, [r#"{"text": "x"}"#; 11].join(","));
         assert!(canon(&many).unwrap_err()[0].contains("at most 10 layers"));
     }
 }

@@ -8,17 +8,9 @@ use crate::TransformError;
 /// How far a channel may differ from the corner colour and still be border.
 const TRIM_TOLERANCE: i16 = 10;
 
-/// `crop.type=trim`: removes a uniform border whose colour is the top-left
-/// pixel's. An image that is all border is left as it is.
-pub(crate) fn trim(p: Pixels) -> Pixels {
-    match trim_box(&p) {
-        Some((x, y, w, h)) => p.region(x, y, w, h),
-        None => p,
-    }
-}
-
-/// The region `trim` keeps (x, y, width, height), or `None` when it keeps
-/// the whole image.
+/// `crop.type=trim`: the region (x, y, width, height) inside a uniform
+/// border whose colour is the top-left pixel's, or `None` when it keeps the
+/// whole image (an image that is all border is left as it is).
 pub(crate) fn trim_box(p: &Pixels) -> Option<(u32, u32, u32, u32)> {
     let c = usize::from(p.channels);
     let (w, h) = (p.width as usize, p.height as usize);

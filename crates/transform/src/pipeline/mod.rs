@@ -9,6 +9,7 @@ mod budget;
 mod codec;
 mod colour;
 mod edit;
+mod faces;
 mod frame;
 mod geometry;
 mod heif;
@@ -24,7 +25,7 @@ mod watermark;
 
 use std::time::Instant;
 
-use crate::plan::{Fallback, FormatChoice, Plan};
+use crate::plan::{Fallback, FormatChoice, Length, Plan, ScaleOption};
 use crate::{Options, TransformError};
 
 pub use codec::{sniff, Format};
@@ -277,11 +278,11 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
     if let Some(out) = animation::output_of(&opened, job.target) {
         return animation::process(source, &opened, out, job, &plan, limits);
     }
-    let trim = plan.crop.trim;
+    let first_cut = plan.crop.cuts_first();
     let mut planned = None;
     let mut p = decode(source, &opened, limits, |w, h| {
-        if trim {
-            // The scale depends on the trimmed size: decode in full.
+        if first_cut {
+            // The scale depends on the size after the cut: decode in full.
             return (w, h);
         }
         let sizing = plan_size(w, h, &plan.size);
@@ -289,11 +290,12 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
         (sizing.resize_w, sizing.resize_h)
     })?;
     job.check_deadline()?;
-    if trim {
-        p = edit::trim(p);
+    if let Some((x, y, w, h)) = first_cut_box(&p, &plan)? {
+        p = p.region(x, y, w, h);
     }
+    job.check_deadline()?;
     let sizing = match planned {
-        Some(sizing) if !trim => sizing,
+        Some(sizing) if !first_cut => sizing,
         _ => plan_size(p.width, p.height, &plan.size),
     };
     check_output(&sizing, 1, limits)?;
@@ -307,6 +309,50 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
         Target::Source | Target::Family => Format::Jpeg,
     };
     codec::encode(&p, out_format, &plan.encode, &job.encoders)
+}
+
+/// The region kept before sizing (x, y, width, height), or `None` for
+/// the whole image: `crop.type=trim`'s, then within it `crop.area` (what
+/// `crop.type=poi` becomes), then within that the faces of
+/// `crop.type=face`. An animation cuts every frame to its first frame's.
+pub(crate) fn first_cut_box(
+    p: &Pixels,
+    plan: &Plan,
+) -> Result<Option<(u32, u32, u32, u32)>, TransformError> {
+    if !plan.crop.cuts_first() {
+        return Ok(None);
+    }
+    let mut cut = (0, 0, p.width, p.height);
+    if plan.crop.trim {
+        if let Some(b) = edit::trim_box(p) {
+            cut = b;
+        }
+    }
+    if let Some([x, y, w, h]) = plan.crop.area {
+        let (iw, ih) = (f64::from(cut.2), f64::from(cut.3));
+        let x0 = ((x * iw).round() as u32).min(cut.2 - 1);
+        let y0 = ((y * ih).round() as u32).min(cut.3 - 1);
+        let cw = ((w * iw).round() as u32).clamp(1, cut.2 - x0);
+        let ch = ((h * ih).round() as u32).clamp(1, cut.3 - y0);
+        cut = (cut.0 + x0, cut.1 + y0, cw, ch);
+    }
+    if let Some(face) = &plan.crop.face {
+        let region = p.region(cut.0, cut.1, cut.2, cut.3);
+        let found = faces::detect(&region, face.confidence)?;
+        let shape = plan
+            .crop
+            .aspect
+            .or(match (plan.size.w, plan.size.h, plan.size.scale) {
+                (Some(Length::Px(w)), Some(Length::Px(h)), ScaleOption::Fill) if w > 0 && h > 0 => {
+                    Some((w, h))
+                }
+                _ => None,
+            });
+        if let Some((x, y, w, h)) = faces::frame(&found, face, shape, cut.2, cut.3) {
+            cut = (cut.0 + x, cut.1 + y, w, h);
+        }
+    }
+    Ok((cut != (0, 0, p.width, p.height)).then_some(cut))
 }
 
 /// Refuses a resize past `max_output_pixels` per frame, or past

@@ -20,7 +20,7 @@ use image::codecs::png::PngDecoder;
 use image::metadata::LoopCount;
 use image::{AnimationDecoder, ImageDecoder};
 
-use super::{check_output, edit, orient, plan_size, stages, watermarks_of};
+use super::{check_output, first_cut_box, orient, plan_size, stages, watermarks_of};
 use super::{Format, Job, Limits, Opened, Output, Pixels, Target};
 use crate::plan::Plan;
 use crate::TransformError;
@@ -208,11 +208,7 @@ pub(super) fn process(
         let (trim, sizing) = match fixed {
             Some(fixed) => fixed,
             None => {
-                let trim = if plan.crop.trim {
-                    edit::trim_box(&p)
-                } else {
-                    None
-                };
+                let trim = first_cut_box(&p, plan)?;
                 let (w, h) = trim.map_or((p.width, p.height), |(_, _, w, h)| (w, h));
                 let sizing = plan_size(w, h, &plan.size);
                 check_output(&sizing, opened.frames, limits)?;
