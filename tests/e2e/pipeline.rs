@@ -247,6 +247,70 @@ fn several_text_layers_and_watermarks_render_and_stay_locked() {
     assert!(r.text().contains("numbered 0 to 9"), "{}", r.text());
 }
 
+/// URLs built by Sirv's URL SDK (PyPI `sirv-image`) for every group of
+/// options (tests/e2e/sdk/sirv_image_urls.py) render: 200, an image, the
+/// size asked for where the URL fixes it.
+#[test]
+fn urls_built_by_sirvs_url_sdk_render() {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test/bin/python");
+    let ready = std::process::Command::new(&venv)
+        .args(["-c", "import sirv_image"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !signet_testkit::require_peer("Sirv's URL SDK (.venv-test)", ready, "run `make test-deps`") {
+        return;
+    }
+    let (_m, s) = setup("");
+    let out = std::process::Command::new(&venv)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/sdk/sirv_image_urls.py"))
+        .arg(&s.media)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let urls: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want: &[(&str, Option<(u32, u32)>)] = &[
+        ("size", Some((300, 200))),
+        ("headline", None),
+        ("text", Some((400, 267))),
+        ("text64", Some((400, 267))),
+        ("layers", Some((400, 267))),
+        ("light", Some((300, 200))),
+        ("color", Some((300, 200))),
+        ("frame", Some((328, 228))),
+        ("crop", None),
+        ("aspect", Some((320, 180))),
+        ("canvas", Some((320, 320))),
+        ("watermark", Some((400, 267))),
+        ("format", Some((300, 200))),
+        ("png", Some((200, 133))),
+    ];
+    assert_eq!(
+        urls.as_object().unwrap().len(),
+        want.len() + 1,
+        "every case is checked"
+    );
+    let plain = s.get("/public/photo.jpg?w=400&q=80");
+    for (name, size) in want {
+        let url = urls[*name].as_str().unwrap();
+        let r = s.get(url);
+        assert_eq!(r.status, 200, "{name}: {url}: {}", r.text());
+        let img = decode(&r.body);
+        if let Some(size) = size {
+            assert_eq!(img.dimensions(), *size, "{name}: {url}");
+        }
+        if url.contains("w=400") {
+            assert_ne!(r.body, plain.body, "{name} changed nothing: {url}");
+        }
+    }
+    for url in urls["srcset"].as_array().unwrap() {
+        assert_eq!(s.get(url.as_str().unwrap()).status, 200, "{url}");
+    }
+}
+
 #[test]
 fn cache_hits_coalesced_misses_and_auth_on_every_hit() {
     let (m, s) = setup("");

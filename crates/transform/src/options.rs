@@ -145,7 +145,7 @@ const SPECS: &[Spec] = &[
     opt("webp-fallback", &[], Kind::OneOf(&["jpg", "jpeg", "png"])),
     opt("png.optimize", &[], Kind::Bool),
     // text
-    opt("text", &[], Kind::Text),
+    opt("text", &["text.text"], Kind::Text),
     opt("text.text64", &[], Kind::Text64),
     opt("text.size", &[], Kind::TextSize),
     opt("text.color", &[], Kind::Color),
@@ -181,7 +181,7 @@ const SPECS: &[Spec] = &[
     opt("text.outline.opacity", &[], Kind::Int(0, 100)),
     opt("text.outline.blur", &[], Kind::Int(0, 50)),
     // watermark
-    opt("watermark", &[], Kind::StoragePath),
+    opt("watermark", &["watermark.image"], Kind::StoragePath),
     opt(
         "watermark.position",
         &["watermark.position.gravity"],

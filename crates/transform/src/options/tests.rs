@@ -54,6 +54,8 @@ fn valid_values_and_aliases() {
         ("text.text64", "4pyTIG9r", "text=✓ ok"),
         ("text.0.text64", "4pyTIG9r", "text=✓ ok"),
         ("text.0.text", "Top", "text=Top"),
+        ("text.text", "Top", "text=Top"),
+        ("watermark.image", "/a.png", "watermark=/a.png"),
         ("text.2.text", "Two", "text.2.text=Two"),
         ("text.2", "Two", "text.2.text=Two"),
         ("text.9.position.gravity", "North", "text.9.position=north"),
