@@ -176,7 +176,7 @@ $(SHARP): benches/peers/sharp/package.json benches/peers/sharp/package-lock.json
 # `vipsthumbnail` on the same files.
 bench-engine: bench-deps
 	$(CARGO) bench $(CARGO_FLAGS) --bench auth
-	$(CARGO) bench $(CARGO_FLAGS) --bench engine -- 'pipeline-jpeg-q80|encode-400px-q80'
+	$(CARGO) bench $(CARGO_FLAGS) --bench engine -- 'pipeline-jpeg-q80|encode-400px-q80|effects-2.7mp'
 	$(CARGO) build --release $(CARGO_FLAGS) --bin signet
 	$(BENCH_VENV)/bin/python benches/peers/engine.py --corpus target/bench-corpus \
 		--criterion target/criterion --signet target/release/signet

@@ -109,12 +109,54 @@ fn whole(c: &mut Criterion) {
     g.finish();
 }
 
+/// Sirv's effects and face detection on the 2.7 MP source, decoded, one
+/// stage at a time (`make bench-engine`; docs/benchmarks.md).
+const EFFECTS: [(&str, &str); 13] = [
+    ("exposure", "exposure=30"),
+    ("shadows-highlights", "shadows=40&highlights=-30"),
+    ("colorlevel", "colorlevel.black=20&colorlevel.white=230"),
+    ("colortone-sepia", "colortone=sepia"),
+    ("colortone-texas", "colortone=texas"),
+    ("vignette", "vignette.value=50"),
+    ("blur-10", "blur=10"),
+    ("sharpen-30", "sharpen=30"),
+    ("frame-mirror", "frame.style=mirror"),
+    ("frame-dither", "frame.style=dither"),
+    (
+        "text-fit-40pct",
+        "text=Hello%20world&text.size=40&text.color=ffffff",
+    ),
+    (
+        "text-outline-blur",
+        "text=Hello&text.font.size=120&text.outline.width=6&text.outline.blur=6",
+    ),
+    (
+        "two-layers",
+        "text.0.text=Top&text.0.position=north&text.1.text=Bottom&text.1.position=south",
+    ),
+];
+
+fn effects(c: &mut Criterion) {
+    let mut g = c.benchmark_group("effects-2.7mp");
+    let image = stages::decode(&corpus("2.7mp", Format::Jpeg), u32::MAX, u32::MAX).unwrap();
+    for (name, query) in EFFECTS {
+        let query = query.replace("%20", " ");
+        g.bench_function(name, |b| {
+            b.iter(|| stages::effects(black_box(&image), &query).unwrap())
+        });
+    }
+    g.bench_function("face-detect", |b| {
+        b.iter(|| stages::faces(black_box(&image)).unwrap())
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    targets = whole, decode, resize, encode
+    targets = whole, decode, resize, encode, effects
 }
 criterion_main!(benches);

@@ -25,6 +25,8 @@ enum Kind {
     Gravity,
     /// A gravity or `tile`.
     Placement,
+    /// A level 0–100, or `true` (50) / `false` (0).
+    Level,
     /// One of a fixed set of words.
     OneOf(&'static [&'static str]),
     /// Free UTF-8 text (overlay text), at most 1 KiB.
@@ -129,10 +131,19 @@ const SPECS: &[Spec] = &[
     ),
     opt("colortone.color", &[], Kind::Color),
     opt("colortone.level", &[], Kind::Int(0, 100)),
-    opt("colortone.mode", &[], Kind::OneOf(&["solid", "tint"])),
+    opt(
+        "colortone.mode",
+        &[],
+        Kind::OneOf(&["solid", "tint", "highlights", "shadows"]),
+    ),
     opt("vignette.value", &["vignette"], Kind::Int(0, 100)),
     opt("vignette.color", &[], Kind::Color),
     opt("opacity", &[], Kind::Int(0, 100)),
+    opt(
+        "histogram",
+        &[],
+        Kind::OneOf(&["rgb", "r", "g", "b", "true"]),
+    ),
     // format
     opt("format", &[], Kind::OneOf(FORMATS)),
     opt("q", &["quality"], Kind::Int(1, 100)),
@@ -144,6 +155,7 @@ const SPECS: &[Spec] = &[
     ),
     opt("webp-fallback", &[], Kind::OneOf(&["jpg", "jpeg", "png"])),
     opt("png.optimize", &[], Kind::Bool),
+    opt("gif.lossy", &[], Kind::Level),
     // text
     opt("text", &["text.text"], Kind::Text),
     opt("text.text64", &[], Kind::Text64),
@@ -498,6 +510,12 @@ fn check(kind: Kind, raw: &str) -> Result<String, String> {
             }
             Ok(n.to_string())
         }
+        Kind::Level => match v.to_ascii_lowercase().as_str() {
+            "true" | "yes" => Ok("50".to_owned()),
+            "false" | "no" => Ok("0".to_owned()),
+            _ => check(Kind::Int(0, 100), v)
+                .map_err(|_| "expected a level from 0 to 100, or true/false".to_owned()),
+        },
         Kind::Bool => match v.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => Ok("true".to_owned()),
             "false" | "0" | "no" => Ok("false".to_owned()),

@@ -200,6 +200,11 @@ pub struct Adjust {
 pub enum ToneMode {
     Solid,
     Tint,
+    /// The duotone of `Solid`, weighted by each pixel's luma: bright parts
+    /// toned, shadows kept.
+    Highlights,
+    /// The duotone weighted by the inverse of luma: shadows toned.
+    Shadows,
 }
 
 /// A `colortone` preset: its colour, strength and mode (signet's readings of
@@ -313,6 +318,9 @@ pub struct Encode {
     /// `png.optimize`: PNG (and APNG) at zlib's best compression instead of
     /// its fast level: smaller files, more CPU.
     pub png_optimize: bool,
+    /// `gif.lossy`, 0–100: how far a GIF's pixels may move to extend runs
+    /// of one colour (0: exact).
+    pub gif_lossy: u8,
 }
 
 /// `format`, as asked.
@@ -374,6 +382,9 @@ pub struct Plan {
     pub texts: Vec<Text>,
     /// Watermarks in order (`watermark`, `watermark.1.image`, …).
     pub watermarks: Vec<Watermark>,
+    /// `histogram`: red, green, blue shown (the image replaced by a chart
+    /// of its levels).
+    pub histogram: Option<[bool; 3]>,
     pub encode: Encode,
     pub format: Option<FormatChoice>,
     pub webp_fallback: Option<Fallback>,
@@ -527,6 +538,8 @@ impl Plan {
                             match r.get("colortone.mode") {
                                 Some("tint") => ToneMode::Tint,
                                 Some("solid") => ToneMode::Solid,
+                                Some("highlights") => ToneMode::Highlights,
+                                Some("shadows") => ToneMode::Shadows,
                                 _ => pm,
                             },
                         )
@@ -547,6 +560,13 @@ impl Plan {
             },
             texts: r.layers().filter_map(|l| text(&l)).collect(),
             watermarks: r.layers().filter_map(|l| watermark(&l)).collect(),
+            histogram: r.get("histogram").map(|h| {
+                [
+                    h.contains('r') || h == "true",
+                    h.contains('g') || h == "true",
+                    h.contains('b') || h == "true",
+                ]
+            }),
             encode: Encode {
                 quality: r
                     .count("q")
@@ -565,6 +585,7 @@ impl Plan {
                     _ => Subsampling::Sub444,
                 },
                 png_optimize: r.flag("png.optimize"),
+                gif_lossy: r.percent("gif.lossy", 0) as u8,
             },
             format: FormatChoice::of(options),
             webp_fallback: Fallback::of(options),
@@ -694,6 +715,7 @@ mod tests {
                 subsampling: Subsampling::Sub420,
                 avif_subsampling: Subsampling::Sub444,
                 png_optimize: false,
+                gif_lossy: 0,
             }
         );
         assert_eq!(p.adjust.opacity, None);

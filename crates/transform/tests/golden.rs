@@ -202,6 +202,18 @@ const STAGES: &[(&str, &str)] = &[
     ("colortone-sepia", "colortone=sepia"),
     ("colortone-texas", "colortone=texas"),
     ("colortone-cold", "colortone=cold"),
+    // Looked at once: blue in the bright parts only, dark parts as they
+    // were; then red in the dark parts only.
+    // The chart of the gradient's levels at 160×120, looked at once.
+    ("histogram", "histogram=rgb"),
+    (
+        "colortone-highlights",
+        "colortone.color=0000ff&colortone.level=100&colortone.mode=highlights",
+    ),
+    (
+        "colortone-shadows",
+        "colortone.color=ff0000&colortone.level=100&colortone.mode=shadows",
+    ),
     (
         "colortone-custom",
         "colortone.color=00ff00&colortone.level=70&colortone.mode=tint",

@@ -28,6 +28,7 @@ fn valid_values_and_aliases() {
         ("crop.type", "trim", "crop.type=trim"),
         ("crop.type", "Face", "crop.type=face"),
         ("crop.pad.x", "20%", "crop.pad.width=20%"),
+        ("gif.lossy", "TRUE", "gif.lossy=50"),
         (
             "crop.area",
             " 0.10, 0.2,0.5000,0.8 ",
@@ -232,6 +233,8 @@ const EVERY_OPTION: &[(&str, &str, &str)] = &[
     ("text", "Ça va?\nOui", "tab\there"),
     ("text.size", "24", "big"),
     ("crop.confidence", "60", "101"),
+    ("histogram", "rgb", "rgba"),
+    ("gif.lossy", "80", "101"),
     ("crop.area", "0.25,0,0.5,0.5", "0.75,0,0.5,0.5"),
     ("crop.pad.width", "10%", "wide"),
     ("crop.pad.height", "12", "-12"),

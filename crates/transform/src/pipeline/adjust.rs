@@ -195,7 +195,8 @@ fn colorize(p: &mut Pixels, color: Color, opacity: u32) {
 }
 
 /// Sirv's colortone at `level` %: `solid` maps luma through black → colour
-/// → white; `tint` soft-lights the colour over each channel.
+/// → white; `tint` soft-lights the colour over each channel; `highlights`
+/// and `shadows` blend the solid duotone in by luma or by its inverse.
 fn colortone(p: &mut Pixels, color: Color, level: u32, mode: ToneMode) {
     let k = f64::from(level) / 100.0 * f64::from(color.a) / 255.0;
     if k <= 0.0 {
@@ -204,13 +205,18 @@ fn colortone(p: &mut Pixels, color: Color, level: u32, mode: ToneMode) {
     let tint = [f64::from(color.r), f64::from(color.g), f64::from(color.b)];
     each_rgb(p, |px| {
         let l = luma(px);
+        let k = match mode {
+            ToneMode::Highlights => k * l,
+            ToneMode::Shadows => k * (1.0 - l),
+            ToneMode::Solid | ToneMode::Tint => k,
+        };
         for (v, t) in px.iter_mut().zip(tint) {
             let a = f64::from(*v) / 255.0;
             let b = t / 255.0;
             let target = match mode {
-                ToneMode::Solid if l < 0.5 => b * l * 2.0,
-                ToneMode::Solid => b + (1.0 - b) * (l - 0.5) * 2.0,
                 ToneMode::Tint => (1.0 - 2.0 * b) * a * a + 2.0 * b * a,
+                _ if l < 0.5 => b * l * 2.0,
+                _ => b + (1.0 - b) * (l - 0.5) * 2.0,
             };
             *v = ((a * (1.0 - k) + target * k) * 255.0)
                 .round()

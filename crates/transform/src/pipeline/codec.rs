@@ -440,13 +440,9 @@ pub(crate) fn encode(
         }
         Format::Avif => super::heif::encode_avif(p, settings, encoders.avif_speed)?,
         Format::Gif => {
-            let rgba;
-            let data = if p.channels == 4 {
-                &p.data
-            } else {
-                rgba = p.clone().into_rgba().data;
-                &rgba
-            };
+            let mut rgba = p.clone().into_rgba();
+            rgba.extend_runs(settings.gif_lossy);
+            let data = &rgba.data;
             let mut out = Vec::new();
             {
                 let mut encoder = image::codecs::gif::GifEncoder::new_with_speed(&mut out, 10);

@@ -13,6 +13,7 @@ mod faces;
 mod frame;
 mod geometry;
 mod heif;
+mod histogram;
 mod jxl;
 mod markers;
 mod orient;
@@ -427,6 +428,9 @@ fn stages(
     if let Some(f) = &plan.frame {
         p = frame::draw(p, f, limits.max_output_pixels)?;
     }
+    if let Some(show) = plan.histogram {
+        p = histogram::draw(&p, show);
+    }
     Ok(p)
 }
 
@@ -471,6 +475,32 @@ pub mod stages {
             .map_err(|_| TransformError::Invalid(format!("q={quality}: must be from 1 to 100")))?;
         let plan = crate::plan::Plan::new(&options);
         codec::encode(&image.0, format, &plan.encode, &super::Encoders::default()).map(|o| o.bytes)
+    }
+
+    /// The stages after sizing (crop, canvas, turns, adjustments, text,
+    /// frame) with the options of `query` (`name=value&…`; no size
+    /// options), on a decoded image.
+    pub fn effects(image: &Decoded, query: &str) -> Result<Decoded, TransformError> {
+        let pairs = query
+            .split('&')
+            .map(|p| p.split_once('=').unwrap_or((p, "")));
+        let options =
+            parse_options(pairs).map_err(|e| TransformError::Invalid(format!("{query}: {e:?}")))?;
+        let plan = crate::plan::Plan::new(&options);
+        let sizing = super::plan_size(image.0.width, image.0.height, &plan.size);
+        let limits = super::Limits {
+            max_source_pixels: u64::MAX,
+            max_output_pixels: u64::MAX,
+            max_metadata_bytes: u64::MAX,
+            max_animation_frames: u64::MAX,
+        };
+        super::stages(image.0.clone(), &plan, &sizing, &[], &limits).map(Decoded)
+    }
+
+    /// Face detection as `crop.type=face` runs it (default confidence):
+    /// how many faces.
+    pub fn faces(image: &Decoded) -> Result<usize, TransformError> {
+        super::faces::detect(&image.0, 35).map(|f| f.len())
     }
 
     /// A JPEG's 1/8-scale RGB pixels decoded from the whole stream and from

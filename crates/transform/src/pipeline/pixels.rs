@@ -60,6 +60,46 @@ impl Pixels {
         }
     }
 
+    /// `gif.lossy` at `level` (0–100): along each row, a pixel whose every
+    /// channel is within `level × 48 / 100` of the colour that began its
+    /// run takes that colour, so GIF's LZW sees longer runs (gifsicle's
+    /// `--lossy` idea, applied before the palette is chosen). A pixel
+    /// further off, or of another alpha, starts a new run; fully
+    /// transparent pixels are left alone.
+    pub(crate) fn extend_runs(&mut self, level: u8) {
+        let tolerance = (u16::from(level.min(100)) * 48 / 100) as u8;
+        if tolerance == 0 {
+            return;
+        }
+        let c = usize::from(self.channels);
+        let row = self.width as usize * c;
+        for line in self.data.chunks_exact_mut(row) {
+            let mut run: Option<[u8; 4]> = None;
+            for px in line.chunks_exact_mut(c) {
+                if c == 4 && px[3] == 0 {
+                    run = None;
+                    continue;
+                }
+                match run {
+                    Some(r)
+                        if px[..3]
+                            .iter()
+                            .zip(r)
+                            .all(|(a, b)| a.abs_diff(b) <= tolerance)
+                            && (c == 3 || px[3] == r[3]) =>
+                    {
+                        px[..3].copy_from_slice(&r[..3]);
+                    }
+                    _ => {
+                        let mut r = [0, 0, 0, 255];
+                        r[..c].copy_from_slice(px);
+                        run = Some(r);
+                    }
+                }
+            }
+        }
+    }
+
     /// The `w`×`h` region at (`x`, `y`), which must lie inside the image.
     pub(crate) fn region(&self, x: u32, y: u32, w: u32, h: u32) -> Pixels {
         let c = usize::from(self.channels);

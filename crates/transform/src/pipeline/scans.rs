@@ -478,6 +478,7 @@ mod against_libjpeg {
             subsampling,
             avif_subsampling: Subsampling::Sub444,
             png_optimize: false,
+            gif_lossy: 0,
         };
         // Photo-like (gradients, edges, noise): every AC band carries data.
         let photo = stages::synthetic(w, h).into_pixels();
@@ -584,6 +585,7 @@ mod against_libjpeg {
             subsampling: Subsampling::Sub420,
             avif_subsampling: Subsampling::Sub444,
             png_optimize: false,
+            gif_lossy: 0,
         };
         let photo = stages::synthetic(320, 240).into_pixels();
         let baseline = encode(

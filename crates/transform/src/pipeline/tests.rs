@@ -851,3 +851,44 @@ fn png_optimize_trades_time_for_smaller_files_with_the_same_pixels() {
     assert!(best.len() < fast.len(), "{} vs {}", best.len(), fast.len());
     assert_eq!(decode_any(&best).to_rgba8(), decode_any(&fast).to_rgba8());
 }
+
+#[test]
+fn gif_lossy_trades_exactness_for_bytes() {
+    // A photo-like source: the gradient with per-pixel noise, which GIF's
+    // LZW compresses badly.
+    let mut p = gradient(240, 160, 3);
+    let mut seed: u32 = 7;
+    for v in &mut p.data {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        *v = v.saturating_add(((seed >> 16) % 9) as u8);
+    }
+    let src = codec::encode(&p, Format::Png, &encoding(80), &Encoders::default())
+        .unwrap()
+        .bytes;
+    let exact = run(&src, &[("format", "gif")]).unwrap();
+    let lossy = run(&src, &[("format", "gif"), ("gif.lossy", "80")]).unwrap();
+    assert!(
+        lossy.bytes.len() * 10 < exact.bytes.len() * 8,
+        "lossy {} B vs exact {} B",
+        lossy.bytes.len(),
+        exact.bytes.len()
+    );
+    // Still the same picture: every pixel within the tolerance (38) plus
+    // the palette's error.
+    let a = image::load_from_memory(&exact.bytes).unwrap().to_rgb8();
+    let b = image::load_from_memory(&lossy.bytes).unwrap().to_rgb8();
+    let mean = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| f64::from(x.abs_diff(*y)))
+        .sum::<f64>()
+        / a.as_raw().len() as f64;
+    assert!(mean < 12.0, "mean error {mean}");
+    assert_eq!(
+        run(&src, &[("format", "gif"), ("gif.lossy", "0")])
+            .unwrap()
+            .bytes,
+        exact.bytes
+    );
+}

@@ -221,7 +221,11 @@ pub(super) fn process(
         let p = stages(p, plan, &sizing, &marks, limits)?.into_rgba();
         size = (p.width, p.height);
         match &mut writer {
-            Writer::Gif(w) => w.push(&p, frame.delay_ms)?,
+            Writer::Gif(w) => {
+                let mut p = p;
+                p.extend_runs(plan.encode.gif_lossy);
+                w.push(&p, frame.delay_ms)?
+            }
             Writer::Kept(kept) => kept.push(p, frame.delay_ms)?,
         }
         written += 1;
