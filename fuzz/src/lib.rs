@@ -318,7 +318,9 @@ pub fn pipeline(data: &[u8]) -> bool {
     };
     let text = PIPELINE_OPTIONS[usize::from(pick) % PIPELINE_OPTIONS.len()];
     let options = parse_options(pairs(text)).expect("fixed option sets are valid");
-    transformed(source, &options, &LIMITS).is_some()
+    // What ?info and the EXIF/IPTC text variables read, from the same bytes.
+    let described = pipeline::describe(source);
+    transformed(source, &options, &LIMITS).is_some() || described.is_some()
 }
 
 /// `source` through the pipeline as the server runs it for a client
@@ -357,6 +359,7 @@ fn source_of(data: &[u8], family: &[Format]) -> bool {
     if !pipeline::sniff(data).is_some_and(|f| family.contains(&f)) {
         return false;
     }
+    let _ = pipeline::describe(data);
     let options = parse_options([("w", "48"), ("format", "png")]).expect("fixed options");
     let Some(out) = transformed(data, &options, &DECODER_LIMITS) else {
         return false;

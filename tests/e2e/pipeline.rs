@@ -311,6 +311,69 @@ fn urls_built_by_sirvs_url_sdk_render() {
     }
 }
 
+/// EXIF and IPTC written by exiftool at test time: `?info` reports them
+/// with the orientation and colour; `${EXIF.…}` and `${IPTC.…}` in any
+/// text layer draw what they hold, a missing one nothing.
+#[test]
+fn exif_and_iptc_fill_text_and_show_in_info() {
+    let ready = crate::harness::on_path(&["exiftool"]);
+    if !signet_testkit::require_peer("exiftool", ready, "run `make test-deps`") {
+        return;
+    }
+    let (m, s) = setup("");
+    let root = m.root();
+    crate::harness::run_tool(
+        &root.join("public"),
+        "exiftool",
+        &[
+            "-q",
+            "-overwrite_original",
+            "-EXIF:Model=Signet Cam 9",
+            "-EXIF:Copyright=(c) Ann Lee",
+            "-IPTC:By-line=Ann Lee",
+            "-IPTC:Keywords=lake",
+            "-IPTC:Keywords=winter",
+            "-XMP-dc:Title=Lake",
+            "photo.jpg",
+        ],
+    );
+    let r = s.get("/public/photo.jpg?info");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let info: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(info["format"], "jpeg");
+    assert_eq!(
+        (info["width"].as_u64(), info["height"].as_u64()),
+        (Some(1200), Some(800))
+    );
+    assert_eq!(info["orientation"], 1);
+    assert_eq!(info["colorSpace"], "rgb");
+    assert_eq!(info["frames"], 1);
+    assert_eq!(info["xmp"], true);
+    assert_eq!(info["exif"]["Model"], "Signet Cam 9");
+    assert_eq!(info["exif"]["Copyright"], "(c) Ann Lee");
+    assert_eq!(info["iptc"]["By-line"], "Ann Lee");
+    assert_eq!(info["iptc"]["Keywords"], "lake, winter");
+
+    let body = |q: &str| {
+        let r = s.get(&format!("/public/photo.jpg?w=300&format=png&{q}"));
+        assert_eq!(r.status, 200, "{q}: {}", r.text());
+        r.body
+    };
+    assert_eq!(
+        body("text=%24%7BEXIF.Model%7D&text.color=red"),
+        body("text=Signet%20Cam%209&text.color=red")
+    );
+    assert_eq!(
+        body("text.1.text=by%20%24%7BIPTC.By-line%7D&text.1.color=red"),
+        body("text.1.text=by%20Ann%20Lee&text.1.color=red")
+    );
+    assert_eq!(
+        body("text=%24%7BEXIF.LensModel%7D%24%7BIPTC.City%7D"),
+        body(""),
+        "missing fields are empty: nothing to draw"
+    );
+}
+
 #[test]
 fn cache_hits_coalesced_misses_and_auth_on_every_hit() {
     let (m, s) = setup("");

@@ -336,6 +336,26 @@ async fn describe(
         if let Some(d) = head.duration {
             out["duration"] = d.into();
         }
+        if let Some(image) = &head.image {
+            if let Some(format) = image.format {
+                out["format"] = format.name().into();
+            }
+            out["orientation"] = image.orientation.into();
+            if let Some(frames) = image.frames {
+                out["frames"] = frames.into();
+            }
+            if let Some(space) = image.color_space {
+                out["colorSpace"] = space.into();
+            }
+            out["icc"] = image.icc.into();
+            out["xmp"] = image.xmp.into();
+            if !image.exif.is_empty() {
+                out["exif"] = serde_json::json!(image.exif);
+            }
+            if !image.iptc.is_empty() {
+                out["iptc"] = serde_json::json!(image.iptc);
+            }
+        }
     }
     let m = core.catalog.meta(core.store(), key).await?;
     if !m.is_empty() {
@@ -448,9 +468,37 @@ async fn poi_padding(
     ))
 }
 
+/// `text` with each `${name}` that `value` knows replaced by its value
+/// (others are left as written); one pass, so a value is never read as a
+/// variable itself.
+fn fill_variables(text: &str, value: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after
+            .find('}')
+            .and_then(|end| Some((end, value(&after[..end])?)))
+        {
+            Some((end, filled)) => {
+                out.push_str(&filled);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str("${");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Sirv's metadata variables in a text layer, filled from the file's
 /// metadata (docs/url-api.md): `${title}`, `${description}`, `${tags}`
-/// (comma-separated); a field not set is empty. The filled set is validated
+/// (comma-separated), and from the source's own `${EXIF.Model}`,
+/// `${IPTC.By-line}`…; a field not set is empty. The filled set is validated
 /// again, so the text's limits hold for what was filled in, and it is what
 /// the variant is cached under: new metadata, new variant.
 async fn fill_text(core: &Core, key: &ObjectKey, effective: Options) -> Result<Options, Error> {
@@ -461,14 +509,43 @@ async fn fill_text(core: &Core, key: &ObjectKey, effective: Options) -> Result<O
     if layers.is_empty() {
         return Ok(effective);
     }
+    let texts: Vec<&str> = layers.iter().filter_map(|l| effective.get(l)).collect();
     let m = core.catalog.meta(core.store(), key).await?;
+    // The source's EXIF and IPTC only when a text names them (one probe
+    // of its first bytes per version, cached).
+    let image = match texts
+        .iter()
+        .any(|t| t.contains("${EXIF.") || t.contains("${IPTC."))
+    {
+        true => {
+            let object = core.engine.source_meta(core.store(), key).await?;
+            core.engine
+                .head_info(core.store(), key, &object)
+                .await
+                .and_then(|h| h.image)
+        }
+        false => None,
+    };
     let fill = |text: &str| {
-        text.replace("${title}", m.title.as_deref().unwrap_or_default())
-            .replace(
-                "${description}",
-                m.description.as_deref().unwrap_or_default(),
-            )
-            .replace("${tags}", &m.tags.join(", "))
+        fill_variables(text, |name| match name {
+            "title" => Some(m.title.clone().unwrap_or_default()),
+            "description" => Some(m.description.clone().unwrap_or_default()),
+            "tags" => Some(m.tags.join(", ")),
+            _ => {
+                let (group, field) = name.split_once('.')?;
+                let fields = match group {
+                    "EXIF" => image.as_ref().map(|i| &i.exif),
+                    "IPTC" => image.as_ref().map(|i| &i.iptc),
+                    _ => return None,
+                };
+                Some(
+                    fields
+                        .and_then(|f| f.get(field))
+                        .cloned()
+                        .unwrap_or_default(),
+                )
+            }
+        })
     };
     let filled: Vec<(&str, String)> = effective
         .iter()

@@ -2,6 +2,8 @@
 //! watermarks, capped in bytes; the width of a source for srcsets, and an
 //! image's size from its first bytes for the REST API's `meta`.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures_util::StreamExt;
 use signet_storage::{ObjectKey, StorageError, Store};
@@ -66,13 +68,15 @@ pub(crate) async fn source_width(
 const HEAD_BYTES: u64 = 1 << 20;
 
 /// What a file's first bytes tell of it: an image's displayed width and
-/// height, or a fast-start video's frame size and duration.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// height (and the rest of its description: format, orientation, EXIF,
+/// IPTC…), or a fast-start video's frame size and duration.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct HeadInfo {
     pub width: u32,
     pub height: u32,
     /// Seconds, for a video.
     pub duration: Option<f64>,
+    pub image: Option<Arc<pipeline::Description>>,
 }
 
 /// The displayed (EXIF-oriented) width and height of the `size`-byte image
@@ -90,16 +94,18 @@ pub(crate) async fn head_info(
     while let Some(chunk) = body.stream.next().await {
         head.extend_from_slice(&chunk.ok()?);
     }
-    if let Ok((width, height)) = pipeline::dimensions(&head) {
+    if let Some(d) = pipeline::describe(&head) {
         return Some(HeadInfo {
-            width,
-            height,
+            width: d.width,
+            height: d.height,
             duration: None,
+            image: Some(Arc::new(d)),
         });
     }
     mp4::movie_info(&head).map(|(duration, width, height)| HeadInfo {
         width,
         height,
         duration: Some(duration),
+        image: None,
     })
 }

@@ -171,3 +171,22 @@ async fn s3_storage_is_refused_by_a_build_without_it() {
         "{e}"
     );
 }
+
+#[test]
+fn variables_are_filled_once_and_unknown_ones_kept() {
+    let value = |name: &str| match name {
+        "title" => Some("Lake ${tags}".to_owned()),
+        "EXIF.Model" => Some(String::new()),
+        _ => None,
+    };
+    assert_eq!(
+        super::fill_variables("${title} by ${EXIF.Model}!", value),
+        "Lake ${tags} by !",
+        "a filled value is not read again"
+    );
+    assert_eq!(
+        super::fill_variables("${other} ${ and $title }", value),
+        "${other} ${ and $title }"
+    );
+    assert_eq!(super::fill_variables("${title", value), "${title");
+}

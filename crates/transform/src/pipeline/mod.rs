@@ -8,6 +8,7 @@ mod animation;
 mod budget;
 mod codec;
 mod colour;
+mod describe;
 mod edit;
 mod faces;
 mod frame;
@@ -30,6 +31,7 @@ use crate::plan::{Fallback, FormatChoice, Length, Plan, ScaleOption};
 use crate::{Options, TransformError};
 
 pub use codec::{sniff, Format};
+pub use describe::{describe, Description};
 pub use geometry::{plan_size, SizePlan};
 pub(crate) use pixels::Pixels;
 
