@@ -17,11 +17,14 @@ OHA := $(TOOLS)/bin/oha
 # cmake, and nasm for its SIMD code (Debian's own libturbojpeg is 2.x, too old).
 # cmake and nasm build libjpeg-turbo and libheif; libheif (HEIC, AVIF
 # sources) links Debian's libde265 (HEVC) and dav1d/libaom (AV1).
+# fonts-droid-fallback (Apache-2.0) is the text fallback for characters the
+# chosen font lacks (CJK): the config's default `fallback_font`.
 HEIF_DEV := libde265-dev libdav1d-dev libaom-dev
 system-deps:
 	@command -v cmake >/dev/null && command -v nasm >/dev/null && command -v pkg-config >/dev/null \
-		&& pkg-config --exists libde265 dav1d aom || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake nasm pkg-config $(HEIF_DEV); }
+		&& pkg-config --exists libde265 dav1d aom \
+		&& test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake nasm pkg-config $(HEIF_DEV) fonts-droid-fallback; }
 
 build: system-deps
 	$(CARGO) build $(CARGO_FLAGS) --bin signet

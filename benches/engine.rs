@@ -99,6 +99,7 @@ fn whole(c: &mut Criterion) {
                     options: &options,
                     target: Target::Exact(Format::Jpeg),
                     watermarks: &[],
+                    fonts: Default::default(),
                     encoders: Encoders::default(),
                     deadline: None,
                 };

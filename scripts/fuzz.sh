@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"jwt md5 mask options pipeline progressive playlist heif jxl svg raster animation"}
+targets=${FUZZ_TARGETS:-"jwt md5 mask options pipeline progressive playlist heif jxl svg raster animation font"}
 jobs=${FUZZ_JOBS:-2}
 target_dir=target/afl
 out=$target_dir/out

@@ -75,6 +75,19 @@ if len(sys.argv) > 1:
                                "-quality", "80", "jpg:-"], check=True, capture_output=True).stdout
         for pick in (12, 13):
             write("pipeline", f"astronaut-face-jpg-{pick}", bytes([pick]) + face)
+    # Fonts: subsets of a bundled DejaVu face and of Debian's CJK fallback,
+    # made by fontTools' pyftsubset when it is importable.
+    try:
+        import fontTools.subset  # noqa: F401
+        (HERE / "font").mkdir(exist_ok=True)
+        for src, text, name in [
+            (HERE.parents[1] / "crates/transform/fonts/DejaVuSans.ttf", "Hi \u2713", "dejavu-sans-subset.ttf"),
+            ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", "\u4f60\u597d", "droid-cjk-subset.ttf"),
+        ]:
+            subprocess.run([sys.executable, "-m", "fontTools.subset", str(src), f"--text={text}",
+                            f"--output-file={HERE / 'font' / name}"], check=True)
+    except ImportError:
+        pass
     # A baseline JPEG: the rewrite must decline it.
     write("progressive", "baseline", (HERE / "pipeline" / "example-image-jpg-0").read_bytes()[1:])
 

@@ -41,6 +41,11 @@
 //!   output properties of [`pipeline`]. Our own code here reads WebP `ANMF`
 //!   offsets and composites frames, and writes GIF frame rectangles.
 //!
+//! - [`font`]: a font file as `/Fonts/` in storage or `fallback_font` hands
+//!   it over: refused or accepted by the server's check, and when accepted
+//!   drawn with (Latin, CJK, a symbol, an outline, a fitted second layer)
+//!   as a family and as the fallback: never a panic, the image's size kept.
+//!
 //! `make fuzz` drives them with AFL++ (`src/bin/*.rs`); `tests/replay.rs`
 //! runs every seed and every saved regression through them in `make test`.
 
@@ -331,6 +336,7 @@ fn transformed(source: &[u8], options: &Options, limits: &Limits) -> Option<pipe
         options,
         target: negotiate(options, Accepts::default(), false).target,
         watermarks: &[],
+        fonts: Default::default(),
         encoders: Encoders::default(),
         deadline: None,
     };
@@ -365,6 +371,44 @@ fn source_of(data: &[u8], family: &[Format]) -> bool {
         return false;
     };
     assert_eq!(out.format, Format::Png, "asked for PNG");
+    true
+}
+
+/// A font file as storage or `fallback_font` hands it over: checked as the
+/// server checks it, and when accepted, drawn with — Latin, CJK and a
+/// symbol, outlined, as a family and as the fallback — on a small image.
+pub fn font(data: &[u8]) -> bool {
+    if pipeline::check_font(data).is_err() {
+        return false;
+    }
+    static SOURCE: OnceLock<Vec<u8>> = OnceLock::new();
+    let source = SOURCE.get_or_init(|| {
+        let image = pipeline::stages::synthetic(48, 32);
+        pipeline::stages::encode(&image, Format::Png, 80).expect("a PNG of synthetic pixels")
+    });
+    let options = parse_options(pairs(
+        "text=Hi \u{4f60}\u{597d} \u{2713}&text.font.family=F&text.font.size=20\
+         &text.outline.width=1&text.1.text=Wide&text.1.size=90&format=png",
+    ))
+    .expect("fixed options");
+    let user = [("F", data)];
+    let job = Job {
+        options: &options,
+        target: negotiate(&options, Accepts::default(), false).target,
+        watermarks: &[],
+        fonts: pipeline::Fonts {
+            user: &user,
+            fallback: Some(data),
+        },
+        encoders: Encoders::default(),
+        deadline: None,
+    };
+    let out = pipeline::process(source, &job, &LIMITS).expect("text never fails a transform");
+    assert_eq!(
+        (out.width, out.height),
+        (48, 32),
+        "text does not change the size"
+    );
     true
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 type Target = fn(&[u8]) -> bool;
 
-const TARGETS: [(&str, Target); 12] = [
+const TARGETS: [(&str, Target); 13] = [
     ("jwt", signet_fuzz::jwt),
     ("md5", signet_fuzz::md5),
     ("mask", signet_fuzz::mask),
@@ -19,6 +19,7 @@ const TARGETS: [(&str, Target); 12] = [
     ("svg", signet_fuzz::svg),
     ("raster", signet_fuzz::raster),
     ("animation", signet_fuzz::animation),
+    ("font", signet_fuzz::font),
 ];
 
 fn inputs(dir: &Path) -> Vec<std::path::PathBuf> {

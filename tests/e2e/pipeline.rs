@@ -374,6 +374,66 @@ fn exif_and_iptc_fill_text_and_show_in_info() {
     );
 }
 
+/// Fonts: CJK through the fallback font (Debian's fonts-droid-fallback,
+/// `fallback_font`'s default), families from `/Fonts/` in storage, and
+/// files there that are not fonts refused with a clear 422.
+#[test]
+fn fonts_from_storage_and_the_cjk_fallback() {
+    const FALLBACK: &str = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf";
+    let ready = Path::new(FALLBACK).exists();
+    if !signet_testkit::require_peer("fonts-droid-fallback", ready, "run `make system-deps`") {
+        return;
+    }
+    let (m, s) = setup("");
+    let root = m.root();
+    let serif = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/transform/fonts/DejaVuSerif.ttf"),
+    )
+    .unwrap();
+    write(&root, "Fonts/Brand Serif.ttf", &serif);
+    write(&root, "Fonts/Broken.ttf", b"this is not a font at all");
+    let body = |s: &Server, q: &str| {
+        let r = s.get(&format!(
+            "/public/photo.jpg?w=300&format=png&text.font.size=40&{q}"
+        ));
+        assert_eq!(r.status, 200, "{q}: {}", r.text());
+        r.body
+    };
+    // Two CJK characters draw differently with the fallback…
+    assert_ne!(
+        body(&s, "text=%E4%BD%A0"),
+        body(&s, "text=%E5%A5%BD"),
+        "你 and 好"
+    );
+    // …and as the same missing-glyph box without it.
+    let (_m2, bare) = setup("fallback_font = \"\"");
+    assert_eq!(body(&bare, "text=%E4%BD%A0"), body(&bare, "text=%E5%A5%BD"));
+    // Latin text is the font's own either way.
+    assert_eq!(body(&s, "text=Hi"), body(&bare, "text=Hi"));
+
+    // A family from storage draws with that file (the same glyphs as the
+    // bundled serif it is a copy of), in any text layer.
+    let stored = body(&s, "text=Hi&text.font.family=Brand%20Serif");
+    assert_eq!(stored, body(&s, "text=Hi&text.font.family=DejaVu%20Serif"));
+    assert_ne!(stored, body(&s, "text=Hi"));
+    assert_eq!(
+        body(&s, "text.1.text=Hi&text.1.font.family=Brand%20Serif"),
+        body(&s, "text.1.text=Hi&text.1.font.family=serif")
+    );
+    // A family without a file falls back to DejaVu Sans.
+    assert_eq!(
+        body(&s, "text=Hi&text.font.family=Nowhere"),
+        body(&s, "text=Hi")
+    );
+    // Not a font: 422 naming the file.
+    let r = s.get("/public/photo.jpg?w=300&text=Hi&text.font.family=Broken");
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("/Fonts/Broken.ttf"), "{}", r.text());
+    // A family name cannot leave /Fonts/.
+    let r = s.get("/public/photo.jpg?w=300&text=Hi&text.font.family=..%2Fpublic%2Fphoto");
+    assert_eq!(r.status, 400, "{}", r.text());
+}
+
 #[test]
 fn cache_hits_coalesced_misses_and_auth_on_every_hit() {
     let (m, s) = setup("");

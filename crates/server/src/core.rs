@@ -86,6 +86,7 @@ impl Core {
             encoders: Encoders {
                 avif_speed: config.avif_speed,
             },
+            fallback_font: load_fallback_font(&config.fallback_font),
             max_source_bytes: limits.max_source_bytes,
             timeout: limits.transform_timeout,
             concurrency: limits.concurrency(),
@@ -228,4 +229,31 @@ pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The configured fallback font, read and checked once; a missing or
+/// unusable file is logged and text is drawn without a fallback.
+fn load_fallback_font(path: &str) -> Option<Arc<[u8]>> {
+    if path.is_empty() {
+        return None;
+    }
+    let bytes = match std::fs::metadata(path) {
+        Ok(m) if m.len() > signet_transform::pipeline::MAX_FONT_BYTES => {
+            tracing::warn!(path, "fallback_font is larger than 32 MiB: not used");
+            return None;
+        }
+        Ok(_) => std::fs::read(path),
+        Err(e) => Err(e),
+    };
+    match bytes.map(|b| (signet_transform::pipeline::check_font(&b), b)) {
+        Ok((Ok(()), bytes)) => Some(bytes.into()),
+        Ok((Err(e), _)) => {
+            tracing::warn!(path, error = %e, "fallback_font is not usable: text has no fallback");
+            None
+        }
+        Err(e) => {
+            tracing::info!(path, error = %e, "no fallback_font: characters the text's font lacks are drawn as boxes");
+            None
+        }
+    }
 }

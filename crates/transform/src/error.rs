@@ -48,6 +48,9 @@ pub enum TransformError {
     /// The watermark image named by `watermark` is not a decodable image.
     #[error("the watermark is not a decodable image: {0}")]
     BadWatermark(String),
+    /// A font from storage (`text.font.family`) is not a usable font.
+    #[error("the font is not usable: {0}")]
+    BadFont(String),
     /// An encoder failed on valid pixels (a bug, not client input).
     #[error("encoding failed: {0}")]
     Encode(String),

@@ -87,6 +87,7 @@ fn render(src: &[u8], query: &str) -> RgbaImage {
         options: &options,
         target: negotiate(&options, Accepts::default(), false).target,
         watermarks: &marks,
+        fonts: Default::default(),
         encoders: Encoders::default(),
         deadline: None,
     };

@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 
 pub use load::{env_from, process_env, ConfigError, Overrides};
 
+/// Where Debian's `fonts-droid-fallback` (Apache-2.0; CJK and more) puts
+/// its font.
+pub const DEFAULT_FALLBACK_FONT: &str = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf";
+
 /// The whole configuration. Defaults are those of SPEC §8.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -33,6 +37,10 @@ pub struct Config {
     /// libaom speed for AVIF output, 0 (smallest) … 9 (fastest; sharp's
     /// `effort: 0`). docs/formats.md has the measured trade-off.
     pub avif_speed: u8,
+    /// Font file for the characters a text layer's font lacks (CJK…);
+    /// empty: none. The default is Debian's `fonts-droid-fallback`, used
+    /// when installed.
+    pub fallback_font: String,
     /// Accept a JWT as the first path segments, `/_jwt/<token>/<path>`, so
     /// the relative URIs of a stream inherit it (docs/security.md).
     pub path_tokens: bool,
@@ -70,6 +78,7 @@ impl Default for Config {
             public_url: String::new(),
             default_format: DefaultFormat::Original,
             avif_speed: signet_transform::pipeline::Encoders::DEFAULT_AVIF_SPEED,
+            fallback_font: DEFAULT_FALLBACK_FONT.to_owned(),
             path_tokens: false,
             default_profile: String::new(),
             ignore_params: vec!["v".into()],

@@ -147,7 +147,8 @@ impl Error {
                 | TransformError::AnimationTooLarge { .. }
                 | TransformError::TooManyFrames { .. }
                 | TransformError::MetadataTooLarge { .. }
-                | TransformError::BadWatermark(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                | TransformError::BadWatermark(_)
+                | TransformError::BadFont(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 TransformError::OutputTooLarge { .. }
                 | TransformError::AnimationOutputTooLarge { .. }
                 | TransformError::Invalid(_) => StatusCode::BAD_REQUEST,

@@ -13,9 +13,9 @@ use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use md5::{Digest, Md5};
 use moka::future::Cache;
 use signet_storage::{ObjectKey, ObjectMeta, Store};
-use signet_transform::pipeline::{self, Encoders, Format, Job, Limits, Negotiated};
+use signet_transform::pipeline::{self, Encoders, Fonts, Format, Job, Limits, Negotiated};
 use signet_transform::plan::watermark_paths;
-use signet_transform::Options;
+use signet_transform::{layer_name, Options, TransformError, MAX_LAYERS};
 use tokio::sync::Semaphore;
 
 use crate::admin::metrics::{bump, Metrics};
@@ -37,6 +37,8 @@ const MAX_PROFILE_BYTES: u64 = 64 << 10;
 pub(crate) struct Settings {
     pub(crate) limits: Limits,
     pub(crate) encoders: Encoders,
+    /// `fallback_font`, read at start.
+    pub(crate) fallback_font: Option<Arc<[u8]>>,
     pub(crate) max_source_bytes: u64,
     pub(crate) timeout: Duration,
     pub(crate) video: poster::Settings,
@@ -67,6 +69,10 @@ struct Mark {
     bytes: Bytes,
 }
 
+/// The files a transform reads beside its source: its watermark images
+/// and its fonts from storage (by family).
+type Loaded = (Vec<Arc<Mark>>, Vec<(String, Arc<Mark>)>);
+
 /// A profile as read from storage.
 pub(crate) struct Profile {
     pub(crate) options: Options,
@@ -81,6 +87,8 @@ pub(crate) struct Engine {
     sources: Option<Cache<String, ObjectMeta>>,
     profiles: Option<Cache<String, Arc<Profile>>>,
     marks: Option<Cache<String, Arc<Mark>>>,
+    /// Fonts from storage by family (`None`: the family has no file).
+    fonts: Option<Cache<String, Option<Arc<Mark>>>>,
     results: Option<Arc<Results>>,
     /// Image and video sizes by `key\netag` (a version's never changes).
     sizes: Cache<String, Option<HeadInfo>>,
@@ -111,6 +119,7 @@ impl Engine {
             profiles: short(1_000)
                 .map(|n| Cache::builder().max_capacity(n).time_to_live(ttl).build()),
             marks: short(100).map(|n| Cache::builder().max_capacity(n).time_to_live(ttl).build()),
+            fonts: short(100).map(|n| Cache::builder().max_capacity(n).time_to_live(ttl).build()),
             results: None,
             sizes: Cache::new(100_000),
             settings,
@@ -149,6 +158,9 @@ impl Engine {
         if let Some(c) = &self.marks {
             c.invalidate_all();
         }
+        if let Some(c) = &self.fonts {
+            c.invalidate_all();
+        }
     }
 
     /// Forgets every cached source version, profile and watermark (after
@@ -162,6 +174,9 @@ impl Engine {
             c.invalidate_all();
         }
         if let Some(c) = &self.marks {
+            c.invalidate_all();
+        }
+        if let Some(c) = &self.fonts {
             c.invalidate_all();
         }
     }
@@ -247,6 +262,68 @@ impl Engine {
         Ok(marks)
     }
 
+    /// The fonts from storage the text layers name (`text.font.family`
+    /// that is not a bundled one, found as `/Fonts/{family}.ttf` or `.otf`),
+    /// by family; a family without a file is not listed (drawn in DejaVu
+    /// Sans).
+    async fn user_fonts(
+        &self,
+        store: &dyn Store,
+        options: &Options,
+    ) -> Result<Vec<(String, Arc<Mark>)>, Error> {
+        let mut fonts: Vec<(String, Arc<Mark>)> = Vec::new();
+        for k in 0..MAX_LAYERS {
+            let Some(family) = options.get(&layer_name("text.font.family", k)) else {
+                continue;
+            };
+            if pipeline::is_bundled_family(family) || fonts.iter().any(|(f, _)| f == family) {
+                continue;
+            }
+            if let Some(font) = self.user_font(store, family).await? {
+                fonts.push((family.to_owned(), font));
+            }
+        }
+        Ok(fonts)
+    }
+
+    async fn user_font(&self, store: &dyn Store, family: &str) -> Result<Option<Arc<Mark>>, Error> {
+        let load = async {
+            for ext in ["ttf", "otf"] {
+                let key = ObjectKey::from_path(&format!("/Fonts/{family}.{ext}"))?;
+                let meta = match store.stat(&key).await {
+                    Ok(meta) => meta,
+                    Err(e) if e.is_not_found() => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                let bad = |why: String| {
+                    Error::Transform(TransformError::BadFont(format!(
+                        "/Fonts/{family}.{ext}: {why}"
+                    )))
+                };
+                if meta.size > pipeline::MAX_FONT_BYTES {
+                    return Err(bad(format!(
+                        "larger than {} MiB",
+                        pipeline::MAX_FONT_BYTES >> 20
+                    )));
+                }
+                let bytes = read_all(store, &key, pipeline::MAX_FONT_BYTES, &self.metrics).await?;
+                pipeline::check_font(&bytes).map_err(|e| bad(e.to_string()))?;
+                return Ok(Some(Arc::new(Mark {
+                    etag: meta.etag,
+                    bytes: bytes.into(),
+                })));
+            }
+            Ok(None)
+        };
+        match &self.fonts {
+            Some(cache) => cache
+                .try_get_with(family.to_owned(), load)
+                .await
+                .map_err(Error::Shared),
+            None => load.await,
+        }
+    }
+
     async fn watermark(&self, store: &dyn Store, path: &str) -> Result<Arc<Mark>, Error> {
         let load = async {
             let key = ObjectKey::from_path(path)?;
@@ -281,10 +358,19 @@ impl Engine {
     ) -> Result<pipeline::Output, Error> {
         let marks = self.watermarks(store, options).await?;
         let bytes: Vec<&[u8]> = marks.iter().map(|m| &m.bytes[..]).collect();
+        let fonts = self.user_fonts(store, options).await?;
+        let user: Vec<(&str, &[u8])> = fonts
+            .iter()
+            .map(|(f, m)| (f.as_str(), &m.bytes[..]))
+            .collect();
         let job = Job {
             options,
             target: negotiated.target,
             watermarks: &bytes,
+            fonts: Fonts {
+                user: &user,
+                fallback: self.settings.fallback_font.as_deref(),
+            },
             encoders: self.settings.encoders,
             deadline: Some(std::time::Instant::now() + self.settings.timeout),
         };
@@ -313,7 +399,12 @@ impl Engine {
             });
         }
         let marks = self.watermarks(store, options).await?;
-        let mark_versions: Vec<&str> = marks.iter().map(|m| m.etag.as_str()).collect();
+        let fonts = self.user_fonts(store, options).await?;
+        let mark_versions: Vec<&str> = marks
+            .iter()
+            .chain(fonts.iter().map(|(_, f)| f))
+            .map(|m| m.etag.as_str())
+            .collect();
         // SPEC §7: storage key, source version, effective options, output
         // format, watermark versions. Never the token.
         let cache_key = [
@@ -349,7 +440,14 @@ impl Engine {
             }
             None => {
                 bump(&self.metrics.cache_misses);
-                let job = self.shared_or_made(store, key, options, negotiated, marks, &cache_key);
+                let job = self.shared_or_made(
+                    store,
+                    key,
+                    options,
+                    negotiated,
+                    (marks, fonts),
+                    &cache_key,
+                );
                 self.variants
                     .try_get_with(cache_key.clone(), job)
                     .await
@@ -386,16 +484,16 @@ impl Engine {
         key: &ObjectKey,
         options: &Options,
         negotiated: Negotiated,
-        marks: Vec<Arc<Mark>>,
+        loaded: Loaded,
         cache_key: &str,
     ) -> Result<Arc<Variant>, Error> {
         let Some(tier) = &self.results else {
-            return self.make(store, key, options, negotiated, marks).await;
+            return self.make(store, key, options, negotiated, loaded).await;
         };
         if let Some(shared) = tier.get(cache_key).await {
             return Ok(Arc::new(shared));
         }
-        let made = self.make(store, key, options, negotiated, marks).await?;
+        let made = self.make(store, key, options, negotiated, loaded).await?;
         tier.put(cache_key, &made);
         Ok(made)
     }
@@ -407,7 +505,7 @@ impl Engine {
         key: &ObjectKey,
         options: &Options,
         negotiated: Negotiated,
-        marks: Vec<Arc<Mark>>,
+        loaded: Loaded,
     ) -> Result<Arc<Variant>, Error> {
         // Past the queue bound, refuse at once rather than pile up.
         if self.queued.fetch_add(1, Ordering::SeqCst)
@@ -448,15 +546,25 @@ impl Engine {
             let limits = self.settings.limits;
             let encoders = self.settings.encoders;
             let metrics = self.metrics.clone();
+            let fallback = self.settings.fallback_font.clone();
             // The task keeps running when the wait below gives up; an
             // animation checks this between frames and stops.
             let deadline = std::time::Instant::now() + self.settings.timeout;
             let work = tokio::task::spawn_blocking(move || {
+                let (marks, fonts) = &loaded;
                 let bytes: Vec<&[u8]> = marks.iter().map(|m| &m.bytes[..]).collect();
+                let user: Vec<(&str, &[u8])> = fonts
+                    .iter()
+                    .map(|(f, m)| (f.as_str(), &m.bytes[..]))
+                    .collect();
                 let job = Job {
                     options: &options,
                     target: negotiated.target,
                     watermarks: &bytes,
+                    fonts: Fonts {
+                        user: &user,
+                        fallback: fallback.as_deref(),
+                    },
                     encoders,
                     deadline: Some(deadline),
                 };

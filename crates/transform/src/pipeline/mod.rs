@@ -172,6 +172,8 @@ pub struct Job<'a> {
     pub options: &'a Options,
     pub target: Target,
     pub watermarks: &'a [&'a [u8]],
+    /// Fonts beside the bundled ones.
+    pub fonts: Fonts<'a>,
     pub encoders: Encoders,
     pub deadline: Option<Instant>,
 }
@@ -185,6 +187,31 @@ impl Job<'_> {
             _ => Ok(()),
         }
     }
+}
+
+/// Fonts the server hands the text stage beside the bundled DejaVu faces:
+/// fonts from storage by family name (`/Fonts/{family}.ttf|otf`, checked
+/// with [`check_font`] when loaded), and the fallback for characters the
+/// chosen font lacks (CJK), from the config.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fonts<'a> {
+    pub user: &'a [(&'a str, &'a [u8])],
+    pub fallback: Option<&'a [u8]>,
+}
+
+/// Whether `family` names a bundled face (DejaVu Sans, Serif, Mono and
+/// their short names), which no font from storage replaces.
+pub fn is_bundled_family(family: &str) -> bool {
+    text::is_bundled(family)
+}
+
+/// Largest font file accepted from storage or the config.
+pub const MAX_FONT_BYTES: u64 = 32 << 20;
+
+/// Whether `bytes` is a font the text stage can draw with (TrueType or
+/// OpenType with glyph outlines); the reason when not.
+pub fn check_font(bytes: &[u8]) -> Result<(), TransformError> {
+    text::check_font(bytes)
 }
 
 /// Encoder settings that are the operator's, not the URL's.
@@ -303,7 +330,7 @@ pub fn process(source: &[u8], job: &Job<'_>, limits: &Limits) -> Result<Output, 
     };
     check_output(&sizing, 1, limits)?;
     let marks = watermarks_of(job, &plan, limits)?;
-    let p = stages(p, &plan, &sizing, &marks, limits)?;
+    let p = stages(p, &plan, &sizing, &marks, job.fonts, limits)?;
     job.check_deadline()?;
     let out_format = match job.target {
         Target::Exact(f) | Target::Optimal { still: f, .. } => f,
@@ -414,6 +441,7 @@ fn stages(
     plan: &Plan,
     sizing: &SizePlan,
     marks: &[Pixels],
+    fonts: Fonts<'_>,
     limits: &Limits,
 ) -> Result<Pixels, TransformError> {
     p = resize::resize(p, sizing)?;
@@ -422,7 +450,7 @@ fn stages(
     p = edit::orient(p, &plan.turn, limits.max_output_pixels)?;
     p = adjust::apply(p, &plan.adjust);
     for text in &plan.texts {
-        p = text::draw(p, text);
+        p = text::draw(p, text, fonts);
     }
     for (settings, mark) in plan.watermarks.iter().zip(marks) {
         p = watermark::draw(p, mark.clone(), settings, limits.max_output_pixels)?;
@@ -496,7 +524,15 @@ pub mod stages {
             max_metadata_bytes: u64::MAX,
             max_animation_frames: u64::MAX,
         };
-        super::stages(image.0.clone(), &plan, &sizing, &[], &limits).map(Decoded)
+        super::stages(
+            image.0.clone(),
+            &plan,
+            &sizing,
+            &[],
+            super::Fonts::default(),
+            &limits,
+        )
+        .map(Decoded)
     }
 
     /// Face detection as `crop.type=face` runs it (default confidence):

@@ -26,6 +26,7 @@ fn run_with(src: &[u8], options: &Options) -> Result<Output, TransformError> {
         options,
         target,
         watermarks: &[],
+        fonts: Default::default(),
         encoders: Encoders::default(),
         deadline: None,
     };
@@ -145,6 +146,7 @@ fn a_passed_deadline_stops_a_still_between_stages() {
         options: &options,
         target: Target::Exact(Format::Jpeg),
         watermarks: &[],
+        fonts: Default::default(),
         encoders: Encoders::default(),
         deadline,
     };
@@ -481,6 +483,7 @@ fn geometry_errors_are_client_errors() {
         options: &opts(&[("watermark", "/w.png")]),
         target: Target::Source,
         watermarks: &[b"not an image"],
+        fonts: Default::default(),
         encoders: Encoders::default(),
         deadline: None,
     };

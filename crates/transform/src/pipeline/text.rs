@@ -1,4 +1,6 @@
-//! Text overlay with `rusttype` and the bundled DejaVu fonts.
+//! Text overlay with `rusttype`: the bundled DejaVu fonts, fonts from
+//! storage by family name, and a fallback font (CJK) for the characters
+//! the chosen font lacks.
 //!
 //! The text block (lines, alignment, padding for background and outline) is
 //! laid out first, placed by gravity and offsets, then drawn into a coverage
@@ -7,10 +9,12 @@
 
 use std::sync::OnceLock;
 
-use rusttype::{point, Font, Scale};
+use rusttype::{point, Font, Point, PositionedGlyph, Scale};
 
 use super::pixels::{blend, place, Pixels};
+use super::Fonts;
 use crate::plan::{Align, Length, Text};
+use crate::TransformError;
 
 /// Bundled fonts (DejaVu 2.37, see fonts/LICENSE-DejaVu.txt): each family
 /// in regular, bold, oblique/italic and bold oblique, and Sans in extra
@@ -73,11 +77,91 @@ fn font(family: Option<&str>, weight: u16, italic: bool) -> Option<&'static Font
         })
 }
 
+/// The bundled families' names (any case).
+const BUNDLED: [&str; 7] = [
+    "dejavu sans",
+    "sans",
+    "dejavu serif",
+    "serif",
+    "dejavu sans mono",
+    "mono",
+    "monospace",
+];
+
+pub(crate) fn is_bundled(family: &str) -> bool {
+    BUNDLED.iter().any(|b| b.eq_ignore_ascii_case(family))
+}
+
+/// Whether `bytes` is a font to draw with: it parses, and has outlines
+/// for Latin letters or for CJK (a fallback font may lack Latin).
+pub(crate) fn check_font(bytes: &[u8]) -> Result<(), TransformError> {
+    let font = Font::try_from_bytes(bytes)
+        .ok_or_else(|| TransformError::BadFont("not a TrueType or OpenType font".into()))?;
+    if font.glyph_count() == 0 || !['A', 'a', '中', 'あ'].iter().any(|c| has(&font, *c)) {
+        return Err(TransformError::BadFont(
+            "it has no glyphs for letters".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn has(font: &Font<'_>, c: char) -> bool {
+    font.glyph(c).id().0 != 0
+}
+
+/// Lays `line` out from `origin`: each character in `primary`, or in
+/// `fallback` when only that font has it; kerning between neighbours of one
+/// font.
+fn layout<'f>(
+    primary: &'f Font<'f>,
+    fallback: Option<&'f Font<'f>>,
+    line: &str,
+    scale: Scale,
+    origin: Point<f32>,
+) -> Vec<PositionedGlyph<'f>> {
+    let mut out = Vec::with_capacity(line.len());
+    let mut x = origin.x;
+    let mut last: Option<(rusttype::GlyphId, bool)> = None;
+    for c in line.chars() {
+        let use_fallback = match fallback {
+            Some(f) => !has(primary, c) && has(f, c),
+            None => false,
+        };
+        let font = match (use_fallback, fallback) {
+            (true, Some(f)) => f,
+            _ => primary,
+        };
+        let glyph = font.glyph(c).scaled(scale);
+        if let Some((id, from_fallback)) = last {
+            if from_fallback == use_fallback {
+                x += font.pair_kerning(scale, id, glyph.id());
+            }
+        }
+        let advance = glyph.h_metrics().advance_width;
+        let placed = glyph.positioned(point(x, origin.y));
+        last = Some((placed.id(), use_fallback));
+        x += advance;
+        out.push(placed);
+    }
+    out
+}
+
 /// Draws the text overlay onto the image.
-pub(crate) fn draw(mut p: Pixels, t: &Text) -> Pixels {
-    let Some(font) = font(t.font_family.as_deref(), t.weight, t.italic) else {
+pub(crate) fn draw(mut p: Pixels, t: &Text, fonts: Fonts<'_>) -> Pixels {
+    // A family from storage, by name, else the bundled faces.
+    let stored = t.font_family.as_deref().and_then(|family| {
+        fonts
+            .user
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(family))
+            .and_then(|(_, bytes)| Font::try_from_bytes(bytes))
+    });
+    let bundled = font(t.font_family.as_deref(), t.weight, t.italic);
+    let Some(font) = stored.as_ref().or(bundled) else {
         return p;
     };
+    let fallback = fonts.fallback.and_then(Font::try_from_bytes);
+    let fallback = fallback.as_ref();
     let text = t.text.as_str();
     let (iw, ih) = (p.width, p.height);
     let lines: Vec<&str> = text.split('\n').collect();
@@ -85,7 +169,7 @@ pub(crate) fn draw(mut p: Pixels, t: &Text) -> Pixels {
         lines
             .iter()
             .map(|line| {
-                font.layout(line, scale, point(0.0, 0.0))
+                layout(font, fallback, line, scale, point(0.0, 0.0))
                     .last()
                     .map_or(0.0, |g| {
                         g.position().x + g.unpositioned().h_metrics().advance_width
@@ -169,7 +253,7 @@ pub(crate) fn draw(mut p: Pixels, t: &Text) -> Pixels {
             (bx + i64::from(pad) - x0) as f32 + shift,
             (by + i64::from(pad) - y0) as f32 + vm.ascent + line_h * i as f32,
         );
-        for glyph in font.layout(line, scale, origin) {
+        for glyph in layout(font, fallback, line, scale, origin) {
             let Some(bb) = glyph.pixel_bounding_box() else {
                 continue;
             };
@@ -297,7 +381,7 @@ mod weight_tests {
             channels: 3,
             data: vec![0; 300 * 80 * 3],
         };
-        let out = draw(black, &plan.texts[0]);
+        let out = draw(black, &plan.texts[0], Fonts::default());
         out.data.chunks(3).filter(|px| px[0] > 128).count()
     }
 

@@ -218,7 +218,7 @@ pub(super) fn process(
         if let Some((x, y, w, h)) = trim {
             p = p.region(x, y, w, h);
         }
-        let p = stages(p, plan, &sizing, &marks, limits)?.into_rgba();
+        let p = stages(p, plan, &sizing, &marks, job.fonts, limits)?.into_rgba();
         size = (p.width, p.height);
         match &mut writer {
             Writer::Gif(w) => {

@@ -30,6 +30,7 @@ fn job<'a>(options: &'a Options, target: Target) -> Job<'a> {
         options,
         target,
         watermarks: &[],
+        fonts: Default::default(),
         encoders: Encoders::default(),
         deadline: None,
     }
@@ -227,6 +228,7 @@ fn text_and_watermark_are_on_every_frame() {
     let options = opts(&[("w", "200"), ("watermark", "/mark.png")]);
     let job = Job {
         watermarks: &[&mark],
+        fonts: Default::default(),
         ..job(&options, Target::Source)
     };
     let out = process(&stepping_square(), &job, &LIMITS).unwrap();
