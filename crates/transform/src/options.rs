@@ -211,6 +211,14 @@ const SPECS: &[Spec] = &[
     ),
     opt("watermark.rotate", &[], Kind::Int(-180, 180)),
     opt("watermark.layer", &[], Kind::OneOf(&["front", "back"])),
+    opt("watermark.crop.x", &[], Kind::Length),
+    opt("watermark.crop.y", &[], Kind::Length),
+    opt("watermark.crop.width", &[], Kind::Length),
+    opt("watermark.crop.height", &[], Kind::Length),
+    opt("watermark.canvas.color", &[], Kind::Color),
+    opt("watermark.canvas.opacity", &[], Kind::Int(0, 100)),
+    opt("watermark.canvas.width", &[], Kind::Length),
+    opt("watermark.canvas.height", &[], Kind::Length),
     // profile
     opt(
         "frame.style",

@@ -290,6 +290,22 @@ pub struct Watermark {
     /// `watermark.layer=back`: drawn behind the image (seen where it is
     /// transparent).
     pub behind: bool,
+    /// `watermark.crop.x`/`.y`/`.width`/`.height`: a region of the mark
+    /// image (px or % of it), cut before anything else.
+    pub crop: Option<[Option<Length>; 4]>,
+    /// `watermark.canvas.*`: a sheet behind the scaled mark.
+    pub canvas: Option<MarkCanvas>,
+}
+
+/// `watermark.canvas.*`: a sheet of `color` at `opacity` %, `width` ×
+/// `height` (px, or % of the scaled mark; default the mark's size, never
+/// smaller than it), the mark centred on it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MarkCanvas {
+    pub color: Color,
+    pub opacity: u32,
+    pub width: Option<Length>,
+    pub height: Option<Length>,
 }
 
 /// `subsampling`: chroma resolution of JPEG and AVIF output.
@@ -652,6 +668,28 @@ fn watermark(r: &Reader<'_>) -> Option<Watermark> {
         },
         rotate: r.int("watermark.rotate"),
         behind: r.get("watermark.layer") == Some("back"),
+        crop: {
+            let parts = [
+                r.length("watermark.crop.x"),
+                r.length("watermark.crop.y"),
+                r.length("watermark.crop.width"),
+                r.length("watermark.crop.height"),
+            ];
+            parts.iter().any(Option::is_some).then_some(parts)
+        },
+        canvas: [
+            "watermark.canvas.color",
+            "watermark.canvas.width",
+            "watermark.canvas.height",
+        ]
+        .iter()
+        .any(|n| r.get(n).is_some())
+        .then(|| MarkCanvas {
+            color: r.color("watermark.canvas.color").unwrap_or(Color::WHITE),
+            opacity: r.percent("watermark.canvas.opacity", 100),
+            width: r.length("watermark.canvas.width"),
+            height: r.length("watermark.canvas.height"),
+        }),
     })
 }
 

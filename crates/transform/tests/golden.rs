@@ -412,6 +412,14 @@ fn text_and_watermark_land_where_their_gravity_says() {
             "watermark.scale.width=48&watermark.scale.height=16&watermark.scale.option=fill",
         ),
         ("watermark-rotate", "watermark.rotate=45"),
+        // Sirv's watermark sub-options, looked at once: the mark's left half
+        // (cyan and its transparent margin), on a half-opaque red sheet
+        // twice its width and 1.5× its height, in the south-east corner.
+        (
+            "watermark-crop-canvas",
+            "watermark.crop.width=50%&watermark.canvas.color=ff0000&watermark.canvas.opacity=50\
+             &watermark.canvas.width=200%&watermark.canvas.height=150%&watermark.position=southeast",
+        ),
     ] {
         let out = render(&src, &format!("watermark=/m.png&{extra}"));
         check(name, &out);
@@ -427,6 +435,19 @@ fn text_and_watermark_land_where_their_gravity_says() {
         clear.pixels().any(|p| p.0 == [0, 255, 255, 255]),
         "the mark shows through"
     );
+    // A watermark crop starting outside the mark is the client's error.
+    let outside = parse_options([("watermark", "/m.png"), ("watermark.crop.x", "30")]).unwrap();
+    let mark = mark();
+    let job = Job {
+        options: &outside,
+        target: negotiate(&outside, Accepts::default(), false).target,
+        watermarks: &[&mark[..]],
+        fonts: Default::default(),
+        encoders: Encoders::default(),
+        deadline: None,
+    };
+    let err = process(&src, &job, &LIMITS).unwrap_err();
+    assert!(err.to_string().contains("watermark.crop"), "{err}");
 }
 
 #[test]

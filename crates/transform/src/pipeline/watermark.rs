@@ -16,6 +16,10 @@ pub(crate) fn draw(
     max_pixels: u64,
 ) -> Result<Pixels, TransformError> {
     let (iw, ih) = (p.width, p.height);
+    let mark = match w.crop {
+        Some(parts) => cut(mark, parts)?,
+        None => mark,
+    };
     let mark = if w.rotate != 0 {
         let turn = Turn {
             rotate: w.rotate,
@@ -72,6 +76,9 @@ pub(crate) fn draw(
         );
         mark = mark.region((tw - cw) / 2, (th - ch) / 2, cw, ch);
     }
+    if let Some(canvas) = &w.canvas {
+        mark = on_canvas(mark, canvas, max_pixels)?;
+    }
     // Behind: the mark on a clear sheet, the image drawn over it after.
     let front = w
         .behind
@@ -103,4 +110,50 @@ pub(crate) fn draw(
         return Ok(p.drop_opaque_alpha());
     }
     Ok(p)
+}
+
+/// `watermark.crop.*`: the region of the mark at x, y (default 0) of width
+/// and height (default the rest), each px or % of the mark, clipped to it;
+/// one starting outside the mark is a client error.
+fn cut(mark: Pixels, [x, y, w, h]: [Option<Length>; 4]) -> Result<Pixels, TransformError> {
+    let (mw, mh) = (mark.width, mark.height);
+    let at = |l: Option<Length>, of: u32| l.map_or(0, |l| l.of(of).round() as u32);
+    let (x0, y0) = (at(x, mw), at(y, mh));
+    if x0 >= mw || y0 >= mh {
+        return Err(TransformError::Invalid(format!(
+            "watermark.crop: starts at {x0},{y0}, outside the {mw}×{mh} watermark"
+        )));
+    }
+    let size = |l: Option<Length>, of: u32, rest: u32| {
+        l.map_or(rest, |l| l.of(of).round() as u32).clamp(1, rest)
+    };
+    let (cw, ch) = (size(w, mw, mw - x0), size(h, mh, mh - y0));
+    Ok(mark.region(x0, y0, cw, ch))
+}
+
+/// `watermark.canvas.*`: the scaled mark centred on a sheet of the canvas
+/// colour, at least as large as the mark.
+fn on_canvas(
+    mark: Pixels,
+    canvas: &crate::plan::MarkCanvas,
+    max_pixels: u64,
+) -> Result<Pixels, TransformError> {
+    let (mw, mh) = (mark.width, mark.height);
+    let side = |l: Option<Length>, of: u32| l.map_or(of, |l| l.of(of).round() as u32).max(of);
+    let (cw, ch) = (side(canvas.width, mw), side(canvas.height, mh));
+    if u64::from(cw) * u64::from(ch) > max_pixels {
+        return Err(TransformError::Invalid(format!(
+            "watermark.canvas: {cw}×{ch} is past the output limit"
+        )));
+    }
+    let c = canvas.color;
+    let alpha = (u32::from(c.a) * canvas.opacity / 100) as u8;
+    let mut sheet = Pixels::filled(cw, ch, [c.r, c.g, c.b, alpha]).into_rgba();
+    sheet.draw(
+        &mark,
+        i64::from((cw - mw) / 2),
+        i64::from((ch - mh) / 2),
+        255,
+    );
+    Ok(sheet)
 }
