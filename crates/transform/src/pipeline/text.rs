@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use rusttype::{point, Font, Point, PositionedGlyph, Scale};
+use rusttype::{point, Font, Glyph, IntoGlyphId, Point, PositionedGlyph, Scale};
 
 use super::pixels::{blend, place, Pixels};
 use super::Fonts;
@@ -97,6 +97,13 @@ pub(crate) fn is_bundled(family: &str) -> bool {
 pub(crate) fn check_font(bytes: &[u8]) -> Result<(), TransformError> {
     let font = Font::try_from_bytes(bytes)
         .ok_or_else(|| TransformError::BadFont("not a TrueType or OpenType font".into()))?;
+    // OpenType's range: a smaller em makes every outline unit a huge step.
+    if !(16..=16384).contains(&font.units_per_em()) {
+        return Err(TransformError::BadFont(format!(
+            "{} units per em (OpenType allows 16 to 16384)",
+            font.units_per_em()
+        )));
+    }
     if font.glyph_count() == 0 || !['A', 'a', '中', 'あ'].iter().any(|c| has(&font, *c)) {
         return Err(TransformError::BadFont(
             "it has no glyphs for letters".into(),
@@ -105,8 +112,16 @@ pub(crate) fn check_font(bytes: &[u8]) -> Result<(), TransformError> {
     Ok(())
 }
 
+/// The glyph of `c`, or `None` when the font has none — also when its
+/// character map names a glyph past its glyph count (a hostile font, on
+/// which `rusttype` would panic).
+fn glyph_of<'f>(font: &Font<'f>, c: char) -> Option<Glyph<'f>> {
+    let id = c.into_glyph_id(font);
+    (id.0 != 0 && usize::from(id.0) < font.glyph_count()).then(|| font.glyph(id))
+}
+
 fn has(font: &Font<'_>, c: char) -> bool {
-    font.glyph(c).id().0 != 0
+    glyph_of(font, c).is_some()
 }
 
 /// Lays `line` out from `origin`: each character in `primary`, or in
@@ -131,7 +146,10 @@ fn layout<'f>(
             (true, Some(f)) => f,
             _ => primary,
         };
-        let glyph = font.glyph(c).scaled(scale);
+        // A character neither font has: the chosen font's missing glyph.
+        let glyph = glyph_of(font, c)
+            .unwrap_or_else(|| font.glyph(rusttype::GlyphId(0)))
+            .scaled(scale);
         if let Some((id, from_fallback)) = last {
             if from_fallback == use_fallback {
                 x += font.pair_kerning(scale, id, glyph.id());
@@ -146,8 +164,20 @@ fn layout<'f>(
     out
 }
 
-/// Draws the text overlay onto the image.
+/// Draws the text overlay onto the image. Fonts from storage and the
+/// fallback font are checked when loaded, but `rusttype` asserts on some
+/// broken tables while drawing: a panic there is contained and leaves the
+/// text undrawn (or half drawn), never the request failed.
 pub(crate) fn draw(mut p: Pixels, t: &Text, fonts: Fonts<'_>) -> Pixels {
+    // On a panic the pixels are whole: only the text's own buffers were
+    // mid-way.
+    let _drawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        draw_into(&mut p, t, fonts);
+    }));
+    p
+}
+
+fn draw_into(p: &mut Pixels, t: &Text, fonts: Fonts<'_>) {
     // A family from storage, by name, else the bundled faces.
     let stored = t.font_family.as_deref().and_then(|family| {
         fonts
@@ -158,7 +188,7 @@ pub(crate) fn draw(mut p: Pixels, t: &Text, fonts: Fonts<'_>) -> Pixels {
     });
     let bundled = font(t.font_family.as_deref(), t.weight, t.italic);
     let Some(font) = stored.as_ref().or(bundled) else {
-        return p;
+        return;
     };
     let fallback = fonts.fallback.and_then(Font::try_from_bytes);
     let fallback = fallback.as_ref();
@@ -226,19 +256,14 @@ pub(crate) fn draw(mut p: Pixels, t: &Text, fonts: Fonts<'_>) -> Pixels {
     let x1 = (bx + i64::from(box_w)).clamp(0, i64::from(iw));
     let y1 = (by + i64::from(box_h)).clamp(0, i64::from(ih));
     if x1 <= x0 || y1 <= y0 {
-        return p;
+        return;
     }
     let (vw, vh) = ((x1 - x0) as usize, (y1 - y0) as usize);
 
     let opacity = t.opacity;
     if let Some(bg) = background {
         let a = u32::from(bg.a) * t.background_opacity / 100;
-        fill_rect(
-            &mut p,
-            (x0, y0, x1, y1),
-            [bg.r, bg.g, bg.b],
-            a * opacity / 100,
-        );
+        fill_rect(p, (x0, y0, x1, y1), [bg.r, bg.g, bg.b], a * opacity / 100);
     }
 
     // Coverage of the glyphs, in visible-box coordinates.
@@ -257,6 +282,12 @@ pub(crate) fn draw(mut p: Pixels, t: &Text, fonts: Fonts<'_>) -> Pixels {
             let Some(bb) = glyph.pixel_bounding_box() else {
                 continue;
             };
+            // rusttype rasterises a glyph into a buffer of its whole box: a
+            // hostile outline far larger than the text block is skipped.
+            let area = i64::from(bb.width()) * i64::from(bb.height());
+            if area > 4 * (vw as i64 + line_h as i64).pow(2) {
+                continue;
+            }
             glyph.draw(|gx, gy, v| {
                 let x = i64::from(bb.min.x) + i64::from(gx);
                 let y = i64::from(bb.min.y) + i64::from(gy);
@@ -297,7 +328,6 @@ pub(crate) fn draw(mut p: Pixels, t: &Text, fonts: Fonts<'_>) -> Pixels {
         [color.r, color.g, color.b],
         u32::from(color.a) * opacity / 100,
     );
-    p
 }
 
 fn fill_rect(p: &mut Pixels, (x0, y0, x1, y1): (i64, i64, i64, i64), rgb: [u8; 3], alpha: u32) {
