@@ -241,6 +241,12 @@ fn several_text_layers_and_watermarks_render_and_stay_locked() {
             "{attack} changed a locked overlay"
         );
     }
+    // Negative offsets as Sirv's own URLs write them: from the opposite
+    // edge; a west-anchored block at x=-10 % is the east-anchored one at 10 %.
+    let neg = s.get("/public/photo.jpg?w=300&format=png&text.0.text=Hi&text.0.position=west&text.0.position.x=-10%25&text.0.position.y=-45%25");
+    assert_eq!(neg.status, 200, "{}", neg.text());
+    let pos = s.get("/public/photo.jpg?w=300&format=png&text.0.text=Hi&text.0.position=east&text.0.position.x=10%25&text.0.position.y=-45%25");
+    assert_eq!(neg.body, pos.body);
     // Past the documented cap: a clear 400.
     let r = s.get("/public/photo.jpg?text.10.text=x");
     assert_eq!(r.status, 400);

@@ -14,6 +14,9 @@ use crate::values::{Color, Gravity};
 enum Kind {
     /// Pixels (a non-negative integer) or `N%`.
     Length,
+    /// A [`Kind::Length`] that may be negative (an overlay's offset: from
+    /// the opposite edge).
+    Offset,
     /// Pixels only, at least 1.
     Pixels,
     /// An integer in an inclusive range.
@@ -163,8 +166,8 @@ const SPECS: &[Spec] = &[
     opt("text.color", &[], Kind::Color),
     opt("text.opacity", &[], Kind::Int(0, 100)),
     opt("text.position", &["text.position.gravity"], Kind::Gravity),
-    opt("text.position.x", &[], Kind::Length),
-    opt("text.position.y", &[], Kind::Length),
+    opt("text.position.x", &[], Kind::Offset),
+    opt("text.position.y", &[], Kind::Offset),
     opt("text.font.family", &[], Kind::Name),
     opt("text.font.size", &[], Kind::Pixels),
     opt(
@@ -199,8 +202,8 @@ const SPECS: &[Spec] = &[
         &["watermark.position.gravity"],
         Kind::Placement,
     ),
-    opt("watermark.position.x", &[], Kind::Length),
-    opt("watermark.position.y", &[], Kind::Length),
+    opt("watermark.position.x", &[], Kind::Offset),
+    opt("watermark.position.y", &[], Kind::Offset),
     opt("watermark.scale.width", &[], Kind::Length),
     opt("watermark.scale.height", &[], Kind::Length),
     opt("watermark.opacity", &[], Kind::Int(0, 100)),
@@ -491,6 +494,13 @@ fn check(kind: Kind, raw: &str) -> Result<String, String> {
                 Ok(n.to_string())
             }
         }
+        Kind::Offset => match v.strip_prefix('-') {
+            Some(rest) => check(Kind::Length, rest).map(|l| match l.as_str() {
+                "0" => l,
+                _ => format!("-{l}"),
+            }),
+            None => check(Kind::Length, v),
+        },
         Kind::Pixels => {
             let n: u32 = v
                 .parse()

@@ -32,6 +32,34 @@ impl Length {
     }
 }
 
+/// An overlay's offset (`text.position.x`, `watermark.position.y`): a
+/// length, negative when measured from the opposite edge.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Offset {
+    pub length: Length,
+    pub negative: bool,
+}
+
+impl Offset {
+    fn parse(v: &str) -> Option<Offset> {
+        let (negative, rest) = match v.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, v),
+        };
+        Length::parse(rest).map(|length| Offset { length, negative })
+    }
+
+    /// The signed offset in pixels against `whole`.
+    pub fn of(self, whole: u32) -> f64 {
+        let v = self.length.of(whole);
+        if self.negative {
+            -v
+        } else {
+            v
+        }
+    }
+}
+
 /// The canonical spelling, as in the option set (for error messages).
 impl std::fmt::Display for Length {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -249,8 +277,8 @@ pub struct Text {
     /// 0–100, for text, outline and background.
     pub opacity: u32,
     pub position: Gravity,
-    pub x: Option<Length>,
-    pub y: Option<Length>,
+    pub x: Option<Offset>,
+    pub y: Option<Offset>,
     pub align: Align,
     pub background: Option<Color>,
     /// 0–100.
@@ -276,8 +304,8 @@ pub struct Watermark {
     /// The image's path in storage (the server loads it).
     pub path: String,
     pub position: Placement,
-    pub x: Option<Length>,
-    pub y: Option<Length>,
+    pub x: Option<Offset>,
+    pub y: Option<Offset>,
     pub width: Option<Length>,
     pub height: Option<Length>,
     /// 0–100.
@@ -426,6 +454,10 @@ impl Reader<'_> {
 
     fn length(&self, name: &'static str) -> Option<Length> {
         self.get(name).and_then(Length::parse)
+    }
+
+    fn offset(&self, name: &'static str) -> Option<Offset> {
+        self.get(name).and_then(Offset::parse)
     }
 
     fn int(&self, name: &'static str) -> i32 {
@@ -655,8 +687,8 @@ fn watermark(r: &Reader<'_>) -> Option<Watermark> {
             Some("tile") => Placement::Tile,
             _ => Placement::At(r.gravity("watermark.position")),
         },
-        x: r.length("watermark.position.x"),
-        y: r.length("watermark.position.y"),
+        x: r.offset("watermark.position.x"),
+        y: r.offset("watermark.position.y"),
         width: r.length("watermark.scale.width"),
         height: r.length("watermark.scale.height"),
         opacity: r.percent("watermark.opacity", 100),
@@ -712,8 +744,8 @@ fn text(r: &Reader<'_>) -> Option<Text> {
         color: r.color("text.color").unwrap_or(Color::BLACK),
         opacity: r.percent("text.opacity", 100),
         position: r.gravity("text.position"),
-        x: r.length("text.position.x"),
-        y: r.length("text.position.y"),
+        x: r.offset("text.position.x"),
+        y: r.offset("text.position.y"),
         align: match r.get("text.align") {
             Some("left") => Align::Left,
             Some("right") => Align::Right,

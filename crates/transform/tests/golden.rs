@@ -385,6 +385,19 @@ fn text_and_watermark_land_where_their_gravity_says() {
     );
     let (x, _) = centroid(&moved, [0, 255, 255]);
     assert!(x < 0.6, "offset moved it left: {x:.2}");
+    // A negative offset is measured from the opposite edge (Sirv's
+    // `position.x=-35%`): north-west at x=-10 is north-east at x=10; from
+    // the centre it moves the other way.
+    assert_eq!(
+        render(&src, "watermark=/m.png&watermark.position=northwest&watermark.position.x=-10&watermark.position.y=-5"),
+        render(&src, "watermark=/m.png&watermark.position=southeast&watermark.position.x=10&watermark.position.y=5"),
+    );
+    let left = render(
+        &src,
+        "text=Ab&text.font.size=20&text.color=ff00ff&text.position.x=-25%",
+    );
+    let (x, _) = centroid(&left, [255, 0, 255]);
+    assert!(x < 0.35, "from the centre, -25 % moves left: {x:.2}");
     let tiled = render(
         &src,
         "watermark=/m.png&watermark.position=tile&watermark.scale.width=12&watermark.opacity=50",

@@ -182,14 +182,22 @@ pub(crate) fn place(
 ) -> (i64, i64) {
     use crate::Gravity as G;
     let (cw, ch, w, h) = (i64::from(cw), i64::from(ch), i64::from(w), i64::from(h));
+    // A negative offset from an edge is measured from the opposite one
+    // (Sirv's `position.x=-35%`); from the centre it moves left or up.
     let x = match gravity {
-        G::West | G::NorthWest | G::SouthWest => ox,
-        G::East | G::NorthEast | G::SouthEast => cw - w - ox,
+        G::West | G::NorthWest | G::SouthWest if ox >= 0 => ox,
+        G::East | G::NorthEast | G::SouthEast if ox < 0 => -ox,
+        G::West | G::NorthWest | G::SouthWest | G::East | G::NorthEast | G::SouthEast => {
+            cw - w - ox.abs()
+        }
         _ => (cw - w) / 2 + ox,
     };
     let y = match gravity {
-        G::North | G::NorthWest | G::NorthEast => oy,
-        G::South | G::SouthWest | G::SouthEast => ch - h - oy,
+        G::North | G::NorthWest | G::NorthEast if oy >= 0 => oy,
+        G::South | G::SouthWest | G::SouthEast if oy < 0 => -oy,
+        G::North | G::NorthWest | G::NorthEast | G::South | G::SouthWest | G::SouthEast => {
+            ch - h - oy.abs()
+        }
         _ => (ch - h) / 2 + oy,
     };
     (x, y)

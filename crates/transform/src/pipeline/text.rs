@@ -13,7 +13,7 @@ use rusttype::{point, Font, Glyph, IntoGlyphId, Point, PositionedGlyph, Scale};
 
 use super::pixels::{blend, place, Pixels};
 use super::Fonts;
-use crate::plan::{Align, Length, Text};
+use crate::plan::{Align, Length, Offset, Text};
 use crate::TransformError;
 
 /// Bundled fonts (DejaVu 2.37, see fonts/LICENSE-DejaVu.txt): each family
@@ -242,7 +242,7 @@ fn draw_into(p: &mut Pixels, t: &Text, fonts: Fonts<'_>) {
     let box_w = block_w as u32 + 2 * pad;
     let box_h = block_h as u32 + 2 * pad;
 
-    let offset = |l: Option<Length>, of: u32| l.map_or(0, |l| l.of(of).round() as i64);
+    let offset = |l: Option<Offset>, of: u32| l.map_or(0, |l| l.of(of).round() as i64);
     let (bx, by) = place(
         t.position,
         (iw, ih),

@@ -5,7 +5,7 @@
 
 use super::pixels::{place, Pixels};
 use super::resize;
-use crate::plan::{Length, Placement, ScaleOption, Turn, Watermark};
+use crate::plan::{Length, Offset, Placement, ScaleOption, Turn, Watermark};
 use crate::TransformError;
 
 /// Draws the decoded watermark `mark` onto `p` as the plan says.
@@ -85,7 +85,7 @@ pub(crate) fn draw(
         .then(|| std::mem::replace(&mut p, Pixels::filled(iw, ih, [0, 0, 0, 0])));
 
     let opacity = w.opacity * 255 / 100;
-    let offset = |l: Option<Length>, of: u32| l.map_or(0, |l| l.of(of).round() as i64);
+    let offset = |l: Option<Offset>, of: u32| l.map_or(0, |l| l.of(of).round() as i64);
     let (ox, oy) = (offset(w.x, iw), offset(w.y, ih));
     match w.position {
         Placement::Tile => {
