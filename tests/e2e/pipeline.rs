@@ -426,6 +426,28 @@ fn fonts_from_storage_and_the_cjk_fallback() {
         body(&s, "text.1.text=Hi&text.1.font.family=Brand%20Serif"),
         body(&s, "text.1.text=Hi&text.1.font.family=serif")
     );
+    // A face has its own file (`{family}-Bold`, `-Italic`, `-BoldItalic`,
+    // `-Light`), else the family's file is drawn as it is.
+    let bold_serif = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/transform/fonts/DejaVuSerif-Bold.ttf"),
+    )
+    .unwrap();
+    write(&root, "Fonts/Brand Serif-Bold.ttf", &bold_serif);
+    assert_eq!(
+        body(
+            &s,
+            "text=Hi&text.font.family=Brand%20Serif&text.font.weight=700"
+        ),
+        body(&s, "text=Hi&text.font.family=serif&text.font.weight=bold")
+    );
+    assert_eq!(
+        body(
+            &s,
+            "text=Hi&text.font.family=Brand%20Serif&text.font.style=italic"
+        ),
+        stored,
+        "no italic file: the family's own face"
+    );
     // A family without a file falls back to DejaVu Sans.
     assert_eq!(
         body(&s, "text=Hi&text.font.family=Nowhere"),

@@ -14,8 +14,8 @@ use md5::{Digest, Md5};
 use moka::future::Cache;
 use signet_storage::{ObjectKey, ObjectMeta, Store};
 use signet_transform::pipeline::{self, Encoders, Fonts, Format, Job, Limits, Negotiated};
-use signet_transform::plan::watermark_paths;
-use signet_transform::{layer_name, Options, TransformError, MAX_LAYERS};
+use signet_transform::plan::{watermark_paths, Plan};
+use signet_transform::{Options, TransformError};
 use tokio::sync::Semaphore;
 
 use crate::admin::metrics::{bump, Metrics};
@@ -263,24 +263,31 @@ impl Engine {
     }
 
     /// The fonts from storage the text layers name (`text.font.family`
-    /// that is not a bundled one, found as `/Fonts/{family}.ttf` or `.otf`),
-    /// by family; a family without a file is not listed (drawn in DejaVu
-    /// Sans).
+    /// that is not a bundled one): for each layer the first file found of
+    /// its face's names (`/Fonts/{family}-Bold.ttf`… then
+    /// `/Fonts/{family}.ttf`, or `.otf`), by that name; a family without a
+    /// file is not listed (drawn in DejaVu Sans).
     async fn user_fonts(
         &self,
         store: &dyn Store,
         options: &Options,
     ) -> Result<Vec<(String, Arc<Mark>)>, Error> {
         let mut fonts: Vec<(String, Arc<Mark>)> = Vec::new();
-        for k in 0..MAX_LAYERS {
-            let Some(family) = options.get(&layer_name("text.font.family", k)) else {
+        for text in Plan::new(options).texts {
+            let Some(family) = text.font_family.as_deref() else {
                 continue;
             };
-            if pipeline::is_bundled_family(family) || fonts.iter().any(|(f, _)| f == family) {
+            if pipeline::is_bundled_family(family) {
                 continue;
             }
-            if let Some(font) = self.user_font(store, family).await? {
-                fonts.push((family.to_owned(), font));
+            for name in pipeline::font_names(family, text.weight, text.italic) {
+                if fonts.iter().any(|(f, _)| *f == name) {
+                    break;
+                }
+                if let Some(font) = self.user_font(store, &name).await? {
+                    fonts.push((name, font));
+                    break;
+                }
             }
         }
         Ok(fonts)

@@ -205,6 +205,13 @@ pub fn is_bundled_family(family: &str) -> bool {
     text::is_bundled(family)
 }
 
+/// The names a stored face of `family` is looked up under, best first:
+/// `{family}-BoldItalic`, `-Bold`, `-Italic` or `-Light` for the weight and
+/// style asked, then `{family}` itself.
+pub fn font_names(family: &str, weight: u16, italic: bool) -> Vec<String> {
+    text::face_names(family, weight, italic)
+}
+
 /// Largest font file accepted from storage or the config.
 pub const MAX_FONT_BYTES: u64 = 32 << 20;
 

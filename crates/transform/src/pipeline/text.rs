@@ -88,6 +88,19 @@ const BUNDLED: [&str; 7] = [
     "monospace",
 ];
 
+pub(crate) fn face_names(family: &str, weight: u16, italic: bool) -> Vec<String> {
+    let face = match (weight >= 600, italic) {
+        (true, true) => Some("BoldItalic"),
+        (true, false) => Some("Bold"),
+        (false, true) => Some("Italic"),
+        (false, false) if weight <= 300 => Some("Light"),
+        (false, false) => None,
+    };
+    let mut names: Vec<String> = face.map(|f| format!("{family}-{f}")).into_iter().collect();
+    names.push(family.to_owned());
+    names
+}
+
 pub(crate) fn is_bundled(family: &str) -> bool {
     BUNDLED.iter().any(|b| b.eq_ignore_ascii_case(family))
 }
@@ -180,11 +193,15 @@ pub(crate) fn draw(mut p: Pixels, t: &Text, fonts: Fonts<'_>) -> Pixels {
 fn draw_into(p: &mut Pixels, t: &Text, fonts: Fonts<'_>) {
     // A family from storage, by name, else the bundled faces.
     let stored = t.font_family.as_deref().and_then(|family| {
-        fonts
-            .user
+        face_names(family, t.weight, t.italic)
             .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(family))
-            .and_then(|(_, bytes)| Font::try_from_bytes(bytes))
+            .find_map(|face| {
+                fonts
+                    .user
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(face))
+                    .and_then(|(_, bytes)| Font::try_from_bytes(bytes))
+            })
     });
     let bundled = font(t.font_family.as_deref(), t.weight, t.italic);
     let Some(font) = stored.as_ref().or(bundled) else {
