@@ -33,15 +33,22 @@ pub fn on_s3(api_extra: &str, top: &str) -> Option<(S3Server, Server)> {
     Some((s3, server))
 }
 
-fn python() -> Option<PathBuf> {
+/// The test venv's Python when it can import `module` (`make test-deps`
+/// installs Sirv's SDKs there), else a skip (or a failure under
+/// `SIGNET_REQUIRE_PEERS=1`).
+pub fn python_with(module: &str) -> Option<PathBuf> {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test/bin/python");
     let ready = venv.is_file()
         && Command::new(&venv)
-            .args(["-c", "import sirv_rest_api"])
+            .args(["-c", &format!("import {module}")])
             .status()
             .is_ok_and(|s| s.success());
-    signet_testkit::require_peer("the Sirv SDK (.venv-test)", ready, "run `make test-deps`")
-        .then_some(venv)
+    signet_testkit::require_peer(
+        &format!("Python's {module} (.venv-test)"),
+        ready,
+        "run `make test-deps`",
+    )
+    .then_some(venv)
 }
 
 pub fn token(s: &Server) -> String {
@@ -100,7 +107,9 @@ pub fn assert_json_error(r: &Resp, status: u16) {
 
 #[test]
 fn sirv_python_sdk_works_against_signet_on_s3() {
-    let Some(python) = python() else { return };
+    let Some(python) = python_with("sirv_rest_api") else {
+        return;
+    };
     let Some((_s3, s)) = on_s3("", "") else {
         return;
     };

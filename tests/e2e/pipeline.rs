@@ -258,14 +258,9 @@ fn several_text_layers_and_watermarks_render_and_stay_locked() {
 /// size asked for where the URL fixes it.
 #[test]
 fn urls_built_by_sirvs_url_sdk_render() {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test/bin/python");
-    let ready = std::process::Command::new(&venv)
-        .args(["-c", "import sirv_image"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !signet_testkit::require_peer("Sirv's URL SDK (.venv-test)", ready, "run `make test-deps`") {
+    let Some(venv) = crate::api::python_with("sirv_image") else {
         return;
-    }
+    };
     let (_m, s) = setup("");
     let out = std::process::Command::new(&venv)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/sdk/sirv_image_urls.py"))

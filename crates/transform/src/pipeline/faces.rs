@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use rustface::{ImageData, Model};
 
-use super::resize::to_size;
+use super::resize::scaled;
 use super::Pixels;
 use crate::plan::{FaceCrop, Length};
 use crate::TransformError;
@@ -70,7 +70,13 @@ pub(crate) fn detect(p: &Pixels, min_confidence: u32) -> Result<Vec<Face>, Trans
     if w < 40 || h < 40 {
         return Ok(Vec::new());
     }
-    let small = to_size(p.clone(), w, h)?;
+    let resized;
+    let small = if (w, h) == (p.width, p.height) {
+        p
+    } else {
+        resized = scaled(p, w, h)?;
+        &resized
+    };
     let c = usize::from(small.channels);
     let grey: Vec<u8> = small
         .data

@@ -2,7 +2,7 @@
 //! `scale.option=fill`. Resizing happens in gamma-encoded sRGB, as libvips'
 //! `thumbnail` does by default; alpha is premultiplied during the resize.
 
-use fast_image_resize::images::Image;
+use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 use super::{Pixels, SizePlan};
@@ -18,13 +18,19 @@ pub(crate) fn to_size(p: Pixels, w: u32, h: u32) -> Result<Pixels, TransformErro
     if (p.width, p.height) == (w, h) {
         return Ok(p);
     }
+    scaled(&p, w, h)
+}
+
+/// A `w`×`h` copy of `p`, read in place (face detection's small copy of a
+/// large image costs no copy of the large one).
+pub(crate) fn scaled(p: &Pixels, w: u32, h: u32) -> Result<Pixels, TransformError> {
     let pt = if p.channels == 4 {
         PixelType::U8x4
     } else {
         PixelType::U8x3
     };
     let bad = |e: String| TransformError::Encode(format!("resize: {e}"));
-    let src = Image::from_vec_u8(p.width, p.height, p.data, pt).map_err(|e| bad(e.to_string()))?;
+    let src = ImageRef::new(p.width, p.height, &p.data, pt).map_err(|e| bad(e.to_string()))?;
     let mut dst = Image::new(w, h, pt);
     let opts = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     Resizer::new()

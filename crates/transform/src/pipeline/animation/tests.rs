@@ -381,3 +381,38 @@ fn a_lossless_webp_stays_lossless_unless_q_is_given() {
     let from_gif = run(&stepping_square(), &[], Target::Exact(Format::WebP)).unwrap();
     assert!(!all_lossless(&from_gif.bytes));
 }
+
+#[test]
+fn a_region_cut_before_sizing_cuts_every_frame_alike() {
+    // crop.area (what crop.type=poi becomes): the right half of the
+    // 40×20 screen, on every frame; frames 2 and 3 have their square there.
+    let out = run(
+        &stepping_square(),
+        &[("crop.area", "0.5,0,0.5,1")],
+        Target::Source,
+    )
+    .unwrap();
+    // Frames 0 and 1 are then both empty: written as one (their delays
+    // added), then frame 2's red and frame 3's blue square.
+    let (frames, _) = frames_of(&out);
+    assert_eq!(frames.len(), 3);
+    for (img, _) in &frames {
+        assert_eq!(img.dimensions(), (20, 20));
+    }
+    assert_eq!(frames[0].1, 300, "10 + 20 cs");
+    assert_eq!(
+        px(&frames[0].0, 5, 10)[3],
+        0,
+        "frame 0's square was cut away"
+    );
+    assert_eq!(
+        px(&frames[1].0, 5, 10),
+        [255, 0, 0, 255],
+        "frame 2's square, 20 px left"
+    );
+    assert_eq!(
+        px(&frames[2].0, 15, 10),
+        [0, 0, 255, 255],
+        "frame 3's square"
+    );
+}
